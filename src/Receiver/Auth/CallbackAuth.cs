@@ -1,0 +1,156 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Receiver.Auth;
+
+/// <summary>
+/// Authentication of AP's calls to <c>POST /event</c>, exactly as AP builds them (AuthHelper.createCallbackAuthHeader):
+/// <list type="bullet">
+/// <item><c>jwt</c>: <c>Bearer &lt;token&gt;</c> in the configured header, HS256 over the secret's UTF-8 bytes, claims <c>iat</c> and <c>exp</c> only;</item>
+/// <item><c>api_key</c>: the secret verbatim in the configured header;</item>
+/// <item><c>none</c>: no header at all.</item>
+/// </list>
+/// </summary>
+public static class CallbackAuth
+{
+    public const string Policy = "CallbackApi";
+    private const string Scheme = "CallbackApi";
+    private const string JwtScheme = "CallbackApi.Jwt";
+    private const string ApiKeyScheme = "CallbackApi.ApiKey";
+    private const string NoneScheme = "CallbackApi.None";
+
+    public static IServiceCollection AddCallbackAuth(this IServiceCollection services)
+    {
+        services.AddOptions<CallbackAuthOptions>().BindConfiguration(CallbackAuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CallbackAuthOptions>, CallbackAuthOptionsValidator>();
+        services.AddSingleton<ApiKeyVerifier>();
+        services.AddHostedService<CallbackAuthStartupWarning>();
+
+        services.AddAuthentication()
+            // The configured type picks the handler per request, so settings bound late (tests, reloads) apply.
+            .AddPolicyScheme(Scheme, "Anchor Platform callback", o => o.ForwardDefaultSelector = context =>
+                context.RequestServices.GetRequiredService<IOptions<CallbackAuthOptions>>().Value.ParsedType switch
+                {
+                    CallbackAuthType.Jwt => JwtScheme,
+                    CallbackAuthType.ApiKey => ApiKeyScheme,
+                    _ => NoneScheme,
+                })
+            .AddJwtBearer(JwtScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null)
+            .AddScheme<AuthenticationSchemeOptions, NoAuthenticationHandler>(NoneScheme, null);
+        services.AddOptions<JwtBearerOptions>(JwtScheme)
+            .Configure<IOptions<CallbackAuthOptions>>((jwt, callback) => ConfigureJwt(jwt, callback.Value));
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
+        return services;
+    }
+
+    public static TBuilder RequireCallbackAuth<TBuilder>(this TBuilder endpoint) where TBuilder : IEndpointConventionBuilder =>
+        endpoint.RequireAuthorization(Policy);
+
+    private static void ConfigureJwt(JwtBearerOptions jwt, CallbackAuthOptions callback)
+    {
+        var header = callback.Jwt.HttpHeader;
+        jwt.MapInboundClaims = false;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            // AP's token carries no iss, aud, sub or jti: only iat and exp.
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.FromSeconds(callback.Jwt.ClockSkewSeconds),
+            RequireSignedTokens = true,
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            IssuerSigningKey = string.IsNullOrEmpty(callback.Secret) ? null : new SymmetricSecurityKey(Encoding.UTF8.GetBytes(callback.Secret)),
+        };
+        jwt.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = context =>
+            {
+                // AP prefixes "Bearer " even when the header name is customised.
+                string? value = context.Request.Headers[header];
+                if (value is not null && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+                    context.Token = value["Bearer ".Length..].Trim();
+                else
+                    context.NoResult();
+                return Task.CompletedTask;
+            },
+            OnTokenValidated = context =>
+            {
+                if (context.SecurityToken is JsonWebToken token && UnacceptableClaims(token, jwt.TokenValidationParameters.ClockSkew) is { } reason)
+                    context.Fail(reason);
+                return Task.CompletedTask;
+            },
+            OnChallenge = context =>
+            {
+                context.HandleResponse();
+                var detail = context.AuthenticateFailure is { } failure
+                    ? Describe(failure)
+                    : $"Missing token: send 'Bearer <JWT>' in the {header} header.";
+                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                return AuthProblem.WriteAsync(context.HttpContext, "invalid_token", detail);
+            },
+        };
+    }
+
+    /// <summary>Checks the signature alone cannot: AP's two claims, and no header that points at other keys.</summary>
+    private static string? UnacceptableClaims(JsonWebToken token, TimeSpan clockSkew)
+    {
+        foreach (var keyHeader in (string[])["kid", "jku", "jwk", "x5u", "x5c"])
+        {
+            if (token.TryGetHeaderValue<object>(keyHeader, out _))
+                return $"The token must not carry a '{keyHeader}' header: the key is the shared secret.";
+        }
+        if (!token.TryGetClaim(JwtRegisteredClaimNames.Iat, out _))
+            return "The token has no iat claim.";
+        if (token.IssuedAt > DateTime.UtcNow + clockSkew)
+            return "The token's iat is in the future beyond the allowed clock skew.";
+        return null;
+    }
+
+    private static string Describe(Exception failure) => failure switch
+    {
+        SecurityTokenExpiredException => "The token has expired.",
+        SecurityTokenNoExpirationException => "The token has no exp claim.",
+        SecurityTokenInvalidAlgorithmException => "The token must be signed with HS256.",
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "The token signature is invalid.",
+        SecurityTokenNotYetValidException => "The token is not valid yet (nbf).",
+        SecurityTokenMalformedException or ArgumentException => "The token is malformed.",
+        AuthenticationFailureException => failure.Message,
+        _ => "The token is invalid.",
+    };
+}
+
+/// <summary>Answers for <c>CallbackApi:Auth:Type=none</c>: every caller is AP.</summary>
+internal sealed class NoAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, System.Text.Encodings.Web.UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
+        Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(
+            new ClaimsPrincipal(new ClaimsIdentity(authenticationType: "none")), Scheme.Name)));
+}
+
+internal sealed partial class CallbackAuthStartupWarning(IOptions<CallbackAuthOptions> options, ILogger<CallbackAuthStartupWarning> logger)
+    : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.ParsedType == CallbackAuthType.None) LogNoAuth(logger);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "CallbackApi:Auth:Type is none: POST /event accepts events from anyone who can reach it. Use jwt or api_key outside a closed network.")]
+    private static partial void LogNoAuth(ILogger logger);
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Receiver.Storage;
+
+namespace Receiver.Health;
+
+public static class HealthEndpoints
+{
+    private const string ReadyTag = "ready";
+
+    public static IServiceCollection AddHealth(this IServiceCollection services)
+    {
+        services.AddHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(5));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
+    {
+        var health = routes.MapGroup("/health").WithTags("Health");
+        health.MapGet("/live", () => TypedResults.Ok(new HealthResponse("healthy", null)))
+            .WithName("Live").WithSummary("The process is up");
+        health.MapGet("/ready", ReadyAsync)
+            .WithName("Ready").WithSummary("PostgreSQL answers and the schema is migrated");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> ReadyAsync(
+        HealthCheckService checks, CancellationToken cancellationToken)
+    {
+        var report = await checks.CheckHealthAsync(check => check.Tags.Contains(ReadyTag), cancellationToken);
+        var problems = report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy).Select(e => e.Description ?? "unhealthy").ToArray();
+        return problems.Length == 0
+            ? TypedResults.Ok(new HealthResponse("healthy", null))
+            : TypedResults.Json(new HealthResponse("unhealthy", problems), statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+}
+
+public sealed record HealthResponse(string Status, string[]? Problems);
+
+internal sealed class DatabaseReadyCheck(IServiceScopeFactory scopes) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var database = scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database;
+        try
+        {
+            var pending = (await database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            return pending.Count == 0
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"database schema is not migrated: {pending.Count} migration(s) pending ({string.Join(", ", pending)})");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"database unreachable: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Options;
+using Receiver.Ingest.Validation;
+using Receiver.Storage;
+
+namespace Receiver.Ingest;
+
+internal enum IngestResult
+{
+    /// <summary>Stored for the first time.</summary>
+    Stored,
+
+    /// <summary>Already stored: AP delivered it again. Nothing changed.</summary>
+    Redelivered,
+
+    /// <summary>The id is stored with a different payload: the first version stays, this one is kept as rejected.</summary>
+    ConflictingDuplicate,
+
+    /// <summary>Invalid, kept as rejected, answered 400 (<c>Ingest:OnInvalid=reject</c>).</summary>
+    Rejected,
+
+    /// <summary>Invalid, kept as rejected, answered 200 (<c>Ingest:OnInvalid=park</c>).</summary>
+    Parked,
+}
+
+internal sealed record IngestOutcome(IngestResult Result, IReadOnlyDictionary<string, string[]> Errors);
+
+/// <summary>From body to stored row: parse once, validate that parse, store exactly once, keep whatever is refused.</summary>
+internal sealed partial class EventIngestor(
+    EventValidator validator, EventStore store, IOptions<IngestOptions> options, TimeProvider clock, ILogger<EventIngestor> logger)
+{
+    private static readonly IReadOnlyDictionary<string, string[]> NoErrors = new Dictionary<string, string[]>();
+
+    private static readonly IReadOnlyDictionary<string, string[]> ConflictErrors = new Dictionary<string, string[]>
+    {
+        ["id"] = ["an event with this id is already stored with a different payload; the first version is kept"],
+    };
+
+    public async Task<IngestOutcome> IngestAsync(RequestBody body, CancellationToken cancellationToken)
+    {
+        var receivedAt = clock.GetUtcNow();
+        using var incoming = IncomingEvent.Parse(body.Memory, validator);
+
+        if (!incoming.IsValid)
+        {
+            await store.RecordRejectedAsync(new RejectedRow(
+                incoming.Id, incoming.Type, RejectionReasons.Invalid, incoming.ErrorsJson(),
+                body.Segment, incoming.Fingerprint(body.Memory.Span), receivedAt), cancellationToken);
+            var result = options.Value.OnInvalid == InvalidEventHandling.Park ? IngestResult.Parked : IngestResult.Rejected;
+            LogInvalid(logger, incoming.Id, incoming.Type, result, string.Join(", ", incoming.Errors.Keys));
+            return new IngestOutcome(result, incoming.Errors);
+        }
+
+        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.TransactionId, incoming.QuoteId, incoming.CustomerId,
+            body.Segment, receivedAt);
+        var outcome = await StoreAsync(incoming, row, cancellationToken);
+        LogOutcome(logger, row.Id, row.Type, row.TransactionId ?? row.QuoteId ?? row.CustomerId, outcome.Result);
+        return outcome;
+    }
+
+    private async Task<IngestOutcome> StoreAsync(IncomingEvent incoming, EventRow row, CancellationToken cancellationToken)
+    {
+        if (await store.TryInsertAsync(row, cancellationToken))
+            return new IngestOutcome(IngestResult.Stored, NoErrors);
+
+        var stored = await store.FindBodyAsync(row.Id, cancellationToken);
+        if (stored is null || incoming.IsRedeliveryOf(stored))
+            return new IngestOutcome(IngestResult.Redelivered, NoErrors);
+
+        await store.RecordRejectedAsync(new RejectedRow(
+            row.Id, row.Type, RejectionReasons.ConflictingDuplicate, IncomingEvent.SerializeErrors(ConflictErrors),
+            row.Body, incoming.Fingerprint(row.Body), row.ReceivedAt), cancellationToken);
+        return new IngestOutcome(IngestResult.ConflictingDuplicate, ConflictErrors);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType} for {SubjectId}: {Outcome}")]
+    private static partial void LogOutcome(ILogger logger, string eventId, string eventType, string? subjectId, IngestResult outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType}: {Outcome}, invalid at {InvalidPaths}")]
+    private static partial void LogInvalid(ILogger logger, string? eventId, string? eventType, IngestResult outcome, string invalidPaths);
+}

@@ -1,0 +1,136 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using FluentValidation.Results;
+using Receiver.Ingest.Validation;
+
+namespace Receiver.Ingest;
+
+/// <summary>
+/// One request body, parsed once. Either a valid event, whose ids come from the same parse that was
+/// validated, or the problems that make it invalid, keyed by dotted JSON path.
+/// </summary>
+internal sealed class IncomingEvent : IDisposable
+{
+    /// <summary>Key of problems that belong to the body as a whole rather than to one field.</summary>
+    public const string WholeBody = "$";
+
+    private static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false };
+
+    private readonly JsonDocument? _document;
+
+    private IncomingEvent(JsonDocument? document, IReadOnlyDictionary<string, string[]> errors)
+    {
+        _document = document;
+        Errors = errors;
+        var root = document?.RootElement ?? default;
+        Id = Storable(root.Field("id").AsString());
+        Type = Storable(root.Field("type").AsString());
+        if (IsValid)
+        {
+            var payload = new EventView(root).Payload;
+            (TransactionId, QuoteId, CustomerId) = EventTypes.SubjectOf(Type) switch
+            {
+                EventSubject.Transaction => (payload.Transaction.Id.AsString(), null, null),
+                EventSubject.Quote => ((string?)null, payload.Quote.Id.AsString(), (string?)null),
+                _ => (null, null, payload.Customer.Id.AsString()),
+            };
+        }
+    }
+
+    public bool IsValid => Errors.Count == 0;
+    public IReadOnlyDictionary<string, string[]> Errors { get; }
+
+    /// <summary>Envelope id and type, when readable and storable, even on an invalid body.</summary>
+    public string? Id { get; }
+    public string? Type { get; }
+
+    public string? TransactionId { get; }
+    public string? QuoteId { get; }
+    public string? CustomerId { get; }
+
+    public static IncomingEvent Parse(ReadOnlyMemory<byte> body, EventValidator validator)
+    {
+        if (!Utf8.IsValid(body.Span))
+            return Invalid("the body is not valid UTF-8");
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, ParseOptions);
+        }
+        catch (JsonException e)
+        {
+            return Invalid($"the body is not valid JSON: {e.Message}");
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            return Invalid("the body must be a JSON object");
+        }
+
+        var result = validator.Validate(new EventView(document.RootElement));
+        return new IncomingEvent(document, result.IsValid ? EmptyErrors : ByPath(result.Errors));
+    }
+
+    /// <summary>
+    /// Same event as a stored one: every envelope member but <c>timestamp</c> equal as JSON. AP changes only
+    /// <c>timestamp</c> (and the token) when it redelivers.
+    /// </summary>
+    public bool IsRedeliveryOf(ReadOnlyMemory<byte> storedBody)
+    {
+        if (_document is null) return false;
+        using var stored = JsonDocument.Parse(storedBody, ParseOptions);
+        var mine = MembersButTimestamp(_document.RootElement);
+        var theirs = MembersButTimestamp(stored.RootElement);
+        return mine.Count == theirs.Count
+               && mine.All(m => theirs.TryGetValue(m.Key, out var other) && JsonElement.DeepEquals(m.Value, other));
+    }
+
+    /// <summary>SHA-256 over the envelope without its per-attempt <c>timestamp</c>; the whole body when unparsable.</summary>
+    public byte[] Fingerprint(ReadOnlySpan<byte> body)
+    {
+        if (_document is null) return SHA256.HashData(body);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var member in _document.RootElement.EnumerateObject())
+        {
+            if (member.NameEquals("timestamp")) continue;
+            hash.AppendData(JsonMarshal.GetRawUtf8PropertyName(member));
+            hash.AppendData(":"u8);
+            hash.AppendData(JsonMarshal.GetRawUtf8Value(member.Value));
+            hash.AppendData(","u8);
+        }
+        return hash.GetHashAndReset();
+    }
+
+    public string ErrorsJson() => SerializeErrors(Errors);
+
+    public static string SerializeErrors(IReadOnlyDictionary<string, string[]> errors) =>
+        JsonSerializer.Serialize(errors, IngestJsonContext.Default.IReadOnlyDictionaryStringStringArray);
+
+    public void Dispose() => _document?.Dispose();
+
+    private static readonly IReadOnlyDictionary<string, string[]> EmptyErrors = new Dictionary<string, string[]>();
+
+    private static IncomingEvent Invalid(string problem) =>
+        new(null, new Dictionary<string, string[]> { [WholeBody] = [problem] });
+
+    private static Dictionary<string, string[]> ByPath(List<ValidationFailure> failures) =>
+        failures.GroupBy(f => f.PropertyName, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(f => f.ErrorMessage).Distinct().ToArray(), StringComparer.Ordinal);
+
+    private static Dictionary<string, JsonElement> MembersButTimestamp(JsonElement root)
+    {
+        var members = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var member in root.EnumerateObject())
+        {
+            if (!member.NameEquals("timestamp")) members[member.Name] = member.Value;
+        }
+        return members;
+    }
+
+    private static string? Storable(string? value) => JsonRules.IsStorableIdentifier(value) ? value : null;
+}

@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Receiver.Auth;
+using Receiver.Ingest.Validation;
+using Receiver.Storage;
+
+namespace Receiver.Ingest;
+
+public static class IngestEndpoints
+{
+    public static IServiceCollection AddIngest(this IServiceCollection services)
+    {
+        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        services.AddSingleton<EventValidator>();
+        services.AddSingleton<EventIngestor>();
+        return services;
+    }
+
+    /// <summary>
+    /// <c>POST /event</c> at the root: AP 2.x keeps only scheme, host and port of <c>callback_api.base_url</c>.
+    /// Never redirects: AP's HTTP client turns a 301/302 into a GET without the body.
+    /// </summary>
+    public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/event", ReceiveAsync)
+            .RequireCallbackAuth()
+            .WithName("PostEvent")
+            .WithTags("Events")
+            .WithSummary("Receive an Anchor Platform event")
+            .Accepts<object>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return routes;
+    }
+
+    private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
+        HttpContext context, EventIngestor ingestor, IOptions<IngestOptions> options, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        if (!IsJson(request.ContentType))
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+                detail: $"Content-Type must be application/json; got '{request.ContentType ?? "none"}'.");
+
+        var limit = (int)options.Value.MaxBodyBytes;
+        using var body = await RequestBody.ReadAsync(request, limit, cancellationToken);
+        if (body is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
+                detail: $"The body is larger than Ingest:MaxBodyBytes ({limit} bytes).");
+
+        IngestOutcome outcome;
+        try
+        {
+            outcome = await ingestor.IngestAsync(body, cancellationToken);
+        }
+        catch (DatabaseUnavailableException e)
+        {
+            context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                detail: $"{e.Message} Nothing was stored; send the event again.");
+        }
+
+        if (outcome.Result != IngestResult.Rejected) return TypedResults.Ok();
+        return TypedResults.ValidationProblem(outcome.Errors, title: "Invalid event", detail: Summary(outcome.Errors));
+    }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+        && mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>One line naming every offending path: RFC 9457's <c>detail</c>.</summary>
+    private static string Summary(IReadOnlyDictionary<string, string[]> errors)
+    {
+        if (errors.TryGetValue(IncomingEvent.WholeBody, out var whole)) return $"The event is invalid: {whole[0].TrimEnd('.')}.";
+        var noun = errors.Count == 1 ? "field" : "fields";
+        return $"The event is invalid: {errors.Count} {noun} failed validation ({string.Join(", ", errors.Keys)}).";
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Options;
+
+namespace Receiver.Ingest;
+
+/// <summary>What <c>POST /event</c> does with an event it cannot accept.</summary>
+public enum InvalidEventHandling
+{
+    /// <summary>Answer 400, as the Event API specifies. AP then retries the event forever and holds back later ones.</summary>
+    Reject,
+
+    /// <summary>Answer 200 and keep the event only in rejected-events, so AP moves on to the next event.</summary>
+    Park,
+}
+
+/// <summary><c>Ingest:*</c> settings.</summary>
+public sealed class IngestOptions
+{
+    public const string Section = "Ingest";
+
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+    public InvalidEventHandling OnInvalid { get; set; } = InvalidEventHandling.Reject;
+
+    /// <summary>How long one request may wait on PostgreSQL, retries included, before it answers 503.</summary>
+    public TimeSpan DatabaseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int RetryAfterSeconds { get; set; } = 5;
+}
+
+internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
+{
+    public ValidateOptionsResult Validate(string? name, IngestOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxBodyBytes is < 1024 or > 100 * 1024 * 1024)
+            failures.Add($"Ingest:MaxBodyBytes must be between 1024 and 104857600 bytes; it is {options.MaxBodyBytes}.");
+        if (!Enum.IsDefined(options.OnInvalid))
+            failures.Add("Ingest:OnInvalid must be reject or park.");
+        if (options.DatabaseTimeout <= TimeSpan.Zero || options.DatabaseTimeout > TimeSpan.FromMinutes(5))
+            failures.Add($"Ingest:DatabaseTimeout must be more than 0 and at most 00:05:00; it is {options.DatabaseTimeout}.");
+        if (options.RetryAfterSeconds is < 1 or > 3600)
+            failures.Add($"Ingest:RetryAfterSeconds must be between 1 and 3600; it is {options.RetryAfterSeconds}.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

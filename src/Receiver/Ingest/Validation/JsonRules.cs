@@ -1,0 +1,62 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using FluentValidation;
+
+namespace Receiver.Ingest.Validation;
+
+/// <summary>Rules on raw JSON values. Each rule passes an absent value; <see cref="Required{T,TValue}"/> is separate.</summary>
+internal static class JsonRules
+{
+    public static IRuleBuilderOptions<T, JsonElement> Required<T>(this IRuleBuilder<T, JsonElement> rule) =>
+        rule.Must(value => value.IsPresent()).WithMessage("is required");
+
+    public static IRuleBuilderOptions<T, TValue> Required<T, TValue>(this IRuleBuilder<T, TValue> rule) where TValue : IJsonValue =>
+        rule.Must(value => value.Element.IsPresent()).WithMessage("is required");
+
+    public static IRuleBuilderOptions<T, JsonElement> String<T>(this IRuleBuilder<T, JsonElement> rule) =>
+        rule.Must(value => !value.IsPresent() || value.ValueKind == JsonValueKind.String).WithMessage("must be a string");
+
+    /// <summary>An id we store and index: AP's are UUIDs, so a short printable string.</summary>
+    public static IRuleBuilderOptions<T, JsonElement> Identifier<T>(this IRuleBuilder<T, JsonElement> rule) =>
+        rule.String()
+            .Must(value => !value.IsPresent() || value.GetString()!.Trim().Length > 0).WithMessage("must not be empty")
+            .Must(value => !value.IsPresent() || IsStorableIdentifier(value.GetString()))
+            .WithMessage($"must be at most {MaxIdentifierLength} characters, without control characters");
+
+    public const int MaxIdentifierLength = 255;
+
+    public static bool IsStorableIdentifier(string? value) =>
+        value is { Length: > 0 and <= MaxIdentifierLength } && !value.Any(char.IsControl);
+
+    public static IRuleBuilderOptions<T, JsonElement> OneOf<T>(this IRuleBuilder<T, JsonElement> rule, FrozenSet<string> allowed)
+    {
+        var message = $"must be one of: {string.Join(", ", allowed.Order(StringComparer.Ordinal))}";
+        return rule.String().Must(value => !value.IsPresent() || allowed.Contains(value.GetString()!)).WithMessage(message);
+    }
+
+    /// <summary>AP sends every amount as a JSON string such as "100", "0.3" or "1.0000000".</summary>
+    public static IRuleBuilderOptions<T, JsonElement> DecimalString<T>(this IRuleBuilder<T, JsonElement> rule) =>
+        rule.Must(value => !value.IsPresent() || (value.ValueKind == JsonValueKind.String && IsDecimal(value.GetString()!)))
+            .WithMessage("must be a decimal number written as a string, e.g. \"100\" or \"0.35\"");
+
+    public static IRuleBuilderOptions<T, JsonElement> DateTime<T>(this IRuleBuilder<T, JsonElement> rule) =>
+        rule.Must(value => !value.IsPresent() || (value.ValueKind == JsonValueKind.String && Rfc3339.TryParse(value.GetString(), out _)))
+            .WithMessage("must be an RFC 3339 date-time string, e.g. \"2024-09-25T18:59:32.123456Z\"");
+
+    public static IRuleBuilderOptions<T, TValue> Object<T, TValue>(this IRuleBuilder<T, TValue> rule) where TValue : IJsonValue =>
+        rule.Must(value => !value.Element.IsPresent() || value.Element.ValueKind == JsonValueKind.Object).WithMessage("must be an object");
+
+    public static IRuleBuilderOptions<T, TValue> Array<T, TValue>(this IRuleBuilder<T, TValue> rule) where TValue : IJsonValue =>
+        rule.Must(value => !value.Element.IsPresent() || value.Element.ValueKind == JsonValueKind.Array).WithMessage("must be an array");
+
+    private static bool IsDecimal(string text)
+    {
+        var span = text.AsSpan();
+        if (span.StartsWith('-')) span = span[1..];
+        var point = span.IndexOf('.');
+        var whole = point < 0 ? span : span[..point];
+        var fraction = point < 0 ? [] : span[(point + 1)..];
+        return whole.Length > 0 && !whole.ContainsAnyExceptInRange('0', '9')
+            && (point < 0 || (fraction.Length > 0 && !fraction.ContainsAnyExceptInRange('0', '9')));
+    }
+}

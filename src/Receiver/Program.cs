@@ -1,0 +1,35 @@
+using Receiver;
+using Receiver.Auth;
+using Receiver.Configuration;
+using Receiver.Health;
+using Receiver.Ingest;
+using Receiver.OpenApi;
+using Receiver.Storage;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Configuration: appsettings.json, environment, and AP's own variable names (CALLBACK_API_AUTH_TYPE, ...)
+builder.Configuration.AddAnchorPlatformEnvironment();
+
+// Services, one line per capability
+builder.Services.AddProblemDetails();
+builder.Services.AddStorage();
+builder.Services.AddCallbackAuth();
+builder.Services.AddIngest();
+builder.Services.AddHealth();
+builder.Services.AddReceiverOpenApi();
+
+var app = builder.Build();
+
+// Pipeline
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseReceiverOpenApi();
+
+// Endpoints
+app.MapIngest();
+app.MapHealth();
+
+return await app.RunReceiverAsync();

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Receiver.Storage;
+
+namespace Receiver;
+
+internal static class Startup
+{
+    /// <summary>
+    /// Checks every setting, migrates, then serves. A bad setting or an unreachable database ends the process
+    /// with one clear line per problem and exit code 1, not a stack trace.
+    /// </summary>
+    public static async Task<int> RunReceiverAsync(this WebApplication app)
+    {
+        try
+        {
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+            await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
+        }
+        catch (OptionsValidationException e)
+        {
+            foreach (var failure in e.Failures) await Console.Error.WriteLineAsync($"Configuration error: {failure}");
+            return 1;
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            await Console.Error.WriteLineAsync($"Configuration error: {e.Message}");
+            return 1;
+        }
+        catch (NpgsqlException e)
+        {
+            await Console.Error.WriteLineAsync($"Database error: cannot migrate the database ({e.Message}). Check ConnectionStrings:Receiver and that PostgreSQL is up.");
+            return 1;
+        }
+
+        await app.RunAsync();
+        return 0;
+    }
+}

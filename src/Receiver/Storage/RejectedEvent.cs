@@ -1,0 +1,31 @@
+namespace Receiver.Storage;
+
+/// <summary>
+/// A body we did not accept as an event, kept verbatim so nothing AP sent is ever lost.
+/// AP retries a refused event forever, so repeats of the same rejection are counted on one row.
+/// </summary>
+public sealed class RejectedEvent
+{
+    public long Id { get; init; }
+    public string? EventId { get; init; }
+    public string? EventType { get; init; }
+    public required string Reason { get; init; }
+
+    /// <summary>JSON object: dotted path of each offending field to its messages.</summary>
+    public required string Errors { get; init; }
+
+    public required byte[] Body { get; init; }
+
+    /// <summary>SHA-256 over the envelope without its per-attempt <c>timestamp</c>: equal for AP's retries of one event.</summary>
+    public required byte[] Fingerprint { get; init; }
+
+    public int Attempts { get; init; }
+    public DateTimeOffset FirstReceivedAt { get; init; }
+    public DateTimeOffset LastReceivedAt { get; init; }
+}
+
+public static class RejectionReasons
+{
+    public const string Invalid = "invalid";
+    public const string ConflictingDuplicate = "conflicting_duplicate";
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Receiver.Ingest;
+
+namespace Receiver.Storage;
+
+/// <summary>
+/// Runs one idempotent database operation within <c>Ingest:DatabaseTimeout</c>, retrying transient failures
+/// (a restarted server leaves dead connections in the pool), and turns every database failure into
+/// <see cref="DatabaseUnavailableException"/> so callers answer 503 rather than 500.
+/// </summary>
+internal sealed partial class ResilientDatabase(IOptions<IngestOptions> options, ILogger<ResilientDatabase> logger)
+{
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(1);
+
+    public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken requestAborted)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        deadline.CancelAfter(options.Value.DatabaseTimeout);
+        var backoff = FirstBackoff;
+        while (true)
+        {
+            try
+            {
+                // WaitAsync: answer at the deadline even while Npgsql is still cancelling on a dead socket.
+                return await operation(deadline.Token).WaitAsync(deadline.Token);
+            }
+            catch (Exception e) when (!requestAborted.IsCancellationRequested && IsDatabaseFailure(e, deadline.Token))
+            {
+                if (deadline.IsCancellationRequested || !IsTransient(e))
+                {
+                    LogUnavailable(logger, e.GetType().Name, e.Message);
+                    throw new DatabaseUnavailableException(
+                        deadline.IsCancellationRequested ? "PostgreSQL did not answer in time." : "PostgreSQL refused the operation.", e);
+                }
+
+                try
+                {
+                    await Task.Delay(backoff, deadline.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new DatabaseUnavailableException("PostgreSQL did not answer in time.", e);
+                }
+                backoff = backoff * 2 < LastBackoff ? backoff * 2 : LastBackoff;
+            }
+        }
+    }
+
+    private static bool IsDatabaseFailure(Exception e, CancellationToken deadline) =>
+        e is NpgsqlException or TimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested);
+
+    private static bool IsTransient(Exception e) => e is NpgsqlException { IsTransient: true } or TimeoutException;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable ({ErrorType}): {ErrorMessage}")]
+    private static partial void LogUnavailable(ILogger logger, string errorType, string errorMessage);
+}

@@ -1,0 +1,87 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace Receiver.Tests.Infrastructure;
+
+/// <summary>
+/// The receiver in-process, over a real PostgreSQL database of its own that is dropped afterwards.
+/// Defaults to JWT auth, AP's default; pass settings to change anything.
+/// </summary>
+public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string JwtSecret = "test-secret-0123456789-abcdefghijklmnop";
+
+    private readonly Dictionary<string, string?> _settings;
+
+    public ReceiverApp() : this(new Dictionary<string, string?>(), null) { }
+
+    /// <summary>An app with settings of its own; dispose it (await using) to drop its database.</summary>
+    public static ReceiverApp With(IReadOnlyDictionary<string, string?> settings, string? connectionString = null) =>
+        new(settings, connectionString);
+
+    private ReceiverApp(IReadOnlyDictionary<string, string?> settings, string? connectionString)
+    {
+        ConnectionString = connectionString ?? TestPostgres.NewDatabaseConnectionString();
+        _settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Receiver"] = ConnectionString,
+            ["CallbackApi:Auth:Type"] = "jwt",
+            ["CallbackApi:Auth:Secret"] = JwtSecret,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings) _settings[key] = value;
+    }
+
+    public string ConnectionString { get; }
+
+    public string? Setting(string key) => _settings.GetValueOrDefault(key);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+        builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
+
+    public Task InitializeAsync()
+    {
+        // Starts the host: options are validated and the schema migrated, as in production.
+        _ = Server;
+        return Task.CompletedTask;
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await TestPostgres.DropDatabaseAsync(ConnectionString);
+    }
+
+    /// <summary>A client that signs every request the way AP does for the configured auth type.</summary>
+    public HttpClient CreateApClient()
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        switch (Setting("CallbackApi:Auth:Type"))
+        {
+            case "jwt":
+                client.DefaultRequestHeaders.TryAddWithoutValidation(
+                    Setting("CallbackApi:Auth:Jwt:HttpHeader") ?? "Authorization", "Bearer " + ApToken.Mint(Setting("CallbackApi:Auth:Secret")!));
+                break;
+            case "api_key":
+                client.DefaultRequestHeaders.TryAddWithoutValidation(
+                    Setting("CallbackApi:Auth:ApiKey:HttpHeader") ?? "X-Api-Key", Setting("CallbackApi:Auth:Secret"));
+                break;
+        }
+        return client;
+    }
+
+    public async Task<T?> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters) command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        var result = await command.ExecuteScalarAsync();
+        return result is null or DBNull ? default : (T)result;
+    }
+
+    public async Task<long> CountAsync(string table, string? where = null, params object[] parameters) =>
+        await ScalarAsync<long>($"SELECT count(*) FROM {table}" + (where is null ? "" : $" WHERE {where}"), parameters);
+}

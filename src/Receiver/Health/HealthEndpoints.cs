@@ -46,6 +46,8 @@ internal sealed class DatabaseReadyCheck(IServiceScopeFactory scopes) : IHealthC
         var database = scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database;
         try
         {
+            if (!await database.CanConnectAsync(cancellationToken))
+                return HealthCheckResult.Unhealthy("database unreachable: cannot connect with ConnectionStrings:Receiver");
             var pending = (await database.GetPendingMigrationsAsync(cancellationToken)).ToList();
             return pending.Count == 0
                 ? HealthCheckResult.Healthy()

@@ -21,7 +21,8 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
     public static ReceiverApp With(IReadOnlyDictionary<string, string?> settings, string? connectionString = null) =>
         new(settings, connectionString);
 
-    private ReceiverApp(IReadOnlyDictionary<string, string?> settings, string? connectionString)
+    /// <summary>For fixtures of their own: <c>class StrictApp() : ReceiverApp(settings)</c>.</summary>
+    protected ReceiverApp(IReadOnlyDictionary<string, string?> settings, string? connectionString = null)
     {
         ConnectionString = connectionString ?? TestPostgres.NewDatabaseConnectionString();
         _settings = new Dictionary<string, string?>

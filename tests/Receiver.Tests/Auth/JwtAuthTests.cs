@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.Auth;
+
+/// <summary>JWT auth exactly as AP builds it (HS256 over the secret's UTF-8 bytes, iat and exp only), and every way to fail it.</summary>
+public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
+{
+    private const string Secret = ReceiverApp.JwtSecret;
+
+    [Fact]
+    public async Task AP_token_in_Authorization_is_accepted()
+    {
+        var response = await PostWithHeaderAsync("Authorization", "Bearer " + ApToken.Mint(Secret));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Token_expired_within_the_clock_skew_is_accepted()
+    {
+        // AP mints per attempt with a 30 s life; a slow clock on either side must not stall delivery.
+        var token = ApToken.Mint(Secret, DateTimeOffset.UtcNow.AddSeconds(-40), TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync("Authorization", "Bearer " + token)).StatusCode);
+    }
+
+    public static TheoryData<string, string> RejectedTokens()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var valid = ApToken.Claims(now, TimeSpan.FromSeconds(30));
+        using var rsa = RSA.Create(2048);
+        var withKid = ApToken.Header();
+        withKid["kid"] = "other-key";
+        var withJku = ApToken.Header();
+        withJku["jku"] = "https://attacker.example/keys.json";
+        var noExp = new JsonObject { ["iat"] = now.ToUnixTimeSeconds() };
+        var noIat = new JsonObject { ["exp"] = now.AddSeconds(30).ToUnixTimeSeconds() };
+        return new TheoryData<string, string>
+        {
+            { "missing Bearer prefix", ApToken.Mint(Secret) },
+            { "expired beyond the skew", "Bearer " + ApToken.Mint(Secret, now.AddSeconds(-120), TimeSpan.FromSeconds(30)) },
+            { "wrong secret", "Bearer " + ApToken.Mint("another-secret-0123456789-abcdefghijklmnop") },
+            { "alg none", "Bearer " + ApToken.Build(ApToken.Header("none"), valid, Secret) },
+            { "HS384 with the secret", "Bearer " + ApToken.Build(ApToken.Header("HS384"), valid, Secret) },
+            { "HS512 with the secret", "Bearer " + ApToken.Build(ApToken.Header("HS512"), valid, Secret) },
+            { "RS256", "Bearer " + ApToken.SignRs256(valid, rsa) },
+            { "kid header", "Bearer " + ApToken.Build(withKid, valid, Secret) },
+            { "jku header", "Bearer " + ApToken.Build(withJku, valid, Secret) },
+            { "exp missing", "Bearer " + ApToken.Build(ApToken.Header(), noExp, Secret) },
+            { "iat missing", "Bearer " + ApToken.Build(ApToken.Header(), noIat, Secret) },
+            { "iat in the future beyond the skew", "Bearer " + ApToken.Mint(Secret, now.AddMinutes(5), TimeSpan.FromSeconds(30)) },
+            { "the raw secret as a bearer token", "Bearer " + Secret },
+            { "garbage", "Bearer not.a.jwt" },
+            { "empty", "" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(RejectedTokens))]
+    public async Task Bad_tokens_get_401_with_a_JSON_error_and_store_nothing(string why, string authorization)
+    {
+        var body = ApEvents.TransactionEvent("transaction_created", ApEvents.Sep24DepositCreated());
+
+        var response = await PostWithHeaderAsync("Authorization", authorization, body);
+
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{why}: {response.StatusCode}");
+        await AssertUnauthorizedBodyAsync(response);
+        await AssertNothingStoredAsync(app, body);
+    }
+
+    [Fact]
+    public async Task Missing_header_gets_401()
+    {
+        var body = ApEvents.CustomerUpdated();
+        var response = await app.CreateClient().PostEventAsync(body);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await AssertUnauthorizedBodyAsync(response);
+        await AssertNothingStoredAsync(app, body);
+    }
+
+    [Fact]
+    public async Task The_raw_secret_sent_as_an_API_key_gets_401()
+    {
+        var body = ApEvents.CustomerUpdated();
+        var response = await PostWithHeaderAsync("X-Api-Key", Secret, body);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await AssertNothingStoredAsync(app, body);
+    }
+
+    [Fact]
+    public async Task Custom_header_carries_the_bearer_token_and_Authorization_is_then_ignored()
+    {
+        await using var custom = ReceiverApp.With(new Dictionary<string, string?> { ["CallbackApi:Auth:Jwt:HttpHeader"] = "X-Callback-Token" });
+        await custom.InitializeAsync();
+        var token = ApToken.Mint(Secret);
+
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync(custom, "X-Callback-Token", "Bearer " + token)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostWithHeaderAsync(custom, "Authorization", "Bearer " + token)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostWithHeaderAsync(custom, "X-Callback-Token", token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Clock_skew_is_configurable()
+    {
+        await using var strict = ReceiverApp.With(new Dictionary<string, string?> { ["CallbackApi:Auth:Jwt:ClockSkewSeconds"] = "0" });
+        await strict.InitializeAsync();
+        var expiredFiveSecondsAgo = ApToken.Mint(Secret, DateTimeOffset.UtcNow.AddSeconds(-35), TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostWithHeaderAsync(strict, "Authorization", "Bearer " + expiredFiveSecondsAgo)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync(app, "Authorization", "Bearer " + expiredFiveSecondsAgo)).StatusCode);
+    }
+
+    private Task<HttpResponseMessage> PostWithHeaderAsync(string header, string value, JsonObject? body = null) =>
+        PostWithHeaderAsync(app, header, value, body);
+
+    internal static Task<HttpResponseMessage> PostWithHeaderAsync(ReceiverApp target, string header, string value, JsonObject? body = null)
+    {
+        var client = target.CreateClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation(header, value);
+        return client.PostEventAsync(body ?? ApEvents.TransactionEvent("transaction_created", ApEvents.Sep31Created()));
+    }
+
+    internal static async Task AssertUnauthorizedBodyAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(401, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("error").GetString()));
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+    }
+
+    internal static async Task AssertNothingStoredAsync(ReceiverApp target, JsonObject body)
+    {
+        var id = (string)body["id"]!;
+        Assert.Equal(0, await target.CountAsync("events", "id = $1", id));
+        Assert.Equal(0, await target.CountAsync("rejected_events", "event_id = $1", id));
+    }
+}

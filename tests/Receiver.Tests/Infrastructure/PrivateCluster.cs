@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Receiver.Tests.Infrastructure;
+
+/// <summary>
+/// A PostgreSQL cluster of a test's own, started through scripts/pg, for tests that stop, restart or
+/// otherwise break the database: the shared test cluster must stay up for everyone else.
+/// </summary>
+public sealed class PrivateCluster : IAsyncDisposable
+{
+    private readonly DirectoryInfo _directory;
+
+    private PrivateCluster(DirectoryInfo directory, int port)
+    {
+        _directory = directory;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static async Task<PrivateCluster> CreateAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("receiver-test-pg.");
+        await ScriptAsync("init", directory.FullName);
+        var port = int.Parse(await ScriptAsync("free-port", Random.Shared.Next(57000, 59000).ToString()));
+        var cluster = new PrivateCluster(directory, port);
+        await cluster.StartAsync();
+        return cluster;
+    }
+
+    public string ConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "postgres", Password = "postgres", Database = database }
+            .ConnectionString;
+
+    public Task StartAsync() => ScriptAsync("start", _directory.FullName, Port.ToString(), "-c", "fsync=off");
+
+    /// <summary>Stops the server; <c>immediate</c> is a crash as far as clients can tell.</summary>
+    public Task StopAsync(string mode = "immediate") => ScriptAsync("stop", _directory.FullName, mode);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _directory.Delete(recursive: true);
+    }
+
+    private static async Task<string> ScriptAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(Repository.Root, "scripts", "pg"));
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"scripts/pg {string.Join(' ', arguments)} failed: {await error}");
+        return (await output).Trim();
+    }
+}

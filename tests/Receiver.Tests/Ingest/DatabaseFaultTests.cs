@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.Ingest;
+
+/// <summary>A database that is down or too slow gets 503 with Retry-After, never a 500, and nothing half-written.</summary>
+public sealed class DatabaseFaultTests
+{
+    [Fact]
+    public async Task Database_stopped_gives_503_and_the_next_post_after_it_returns_is_200_without_restarting_the_app()
+    {
+        await using var cluster = await PrivateCluster.CreateAsync();
+        await using var app = ReceiverApp.With(new Dictionary<string, string?>
+        {
+            ["Ingest:DatabaseTimeout"] = "00:00:02",
+            ["Ingest:RetryAfterSeconds"] = "7",
+        }, cluster.ConnectionString("receiver_fault"));
+        await app.InitializeAsync();
+        var client = app.CreateApClient();
+        var before = ApEvents.CustomerUpdated();
+        var during = ApEvents.TransactionEvent("transaction_created", ApEvents.Sep31Created());
+        var after = ApEvents.QuoteCreated();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(before)).StatusCode);
+
+        await cluster.StopAsync("immediate");
+        var clock = Stopwatch.StartNew();
+        var unavailable = await client.PostEventAsync(during);
+        clock.Stop();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), unavailable.Headers.RetryAfter?.Delta);
+        Assert.Equal(503, (await unavailable.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetInt32());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2 + 5), $"503 took {clock.Elapsed}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+
+        await cluster.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(after)).StatusCode);
+        // AP retries the event that got 503: it is stored now, once.
+        Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(during)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+        foreach (var body in new[] { before, during, after })
+            Assert.Equal(1, await app.CountAsync("events", "id = $1", (string)body["id"]!));
+    }
+
+    [Fact]
+    public async Task After_a_database_restart_dead_pooled_connections_cost_no_event_a_503()
+    {
+        await using var cluster = await PrivateCluster.CreateAsync();
+        await using var app = ReceiverApp.With(new Dictionary<string, string?>(), cluster.ConnectionString("receiver_restart"));
+        await app.InitializeAsync();
+        var client = app.CreateApClient();
+        // Several idle connections in the pool, all of which the restart kills.
+        var warmUp = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.PostEventAsync(ApEvents.CustomerUpdated())));
+        Assert.All(warmUp, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+
+        await cluster.StopAsync("fast");
+        await cluster.StartAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(ApEvents.CustomerUpdated())).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_database_slower_than_Ingest_DatabaseTimeout_gives_503_within_it()
+    {
+        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Ingest:DatabaseTimeout"] = "00:00:01" });
+        await app.InitializeAsync();
+        var client = app.CreateApClient();
+
+        await using (var blocker = new NpgsqlConnection(app.ConnectionString))
+        {
+            await blocker.OpenAsync();
+            await using var transaction = await blocker.BeginTransactionAsync();
+            await new NpgsqlCommand("LOCK TABLE events IN ACCESS EXCLUSIVE MODE", blocker, transaction).ExecuteNonQueryAsync();
+
+            var clock = Stopwatch.StartNew();
+            var response = await client.PostEventAsync(ApEvents.CustomerUpdated());
+            clock.Stop();
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1 + 3), $"503 took {clock.Elapsed}");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(ApEvents.CustomerUpdated())).StatusCode);
+    }
+}

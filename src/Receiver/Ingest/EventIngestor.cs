@@ -28,8 +28,6 @@ internal sealed record IngestOutcome(IngestResult Result, IReadOnlyDictionary<st
 internal sealed partial class EventIngestor(
     EventValidator validator, EventStore store, IOptions<IngestOptions> options, TimeProvider clock, ILogger<EventIngestor> logger)
 {
-    private static readonly IReadOnlyDictionary<string, string[]> NoErrors = new Dictionary<string, string[]>();
-
     private static readonly IReadOnlyDictionary<string, string[]> ConflictErrors = new Dictionary<string, string[]>
     {
         ["id"] = ["an event with this id is already stored with a different payload; the first version is kept"],
@@ -60,11 +58,11 @@ internal sealed partial class EventIngestor(
     private async Task<IngestOutcome> StoreAsync(IncomingEvent incoming, EventRow row, CancellationToken cancellationToken)
     {
         if (await store.TryInsertAsync(row, cancellationToken))
-            return new IngestOutcome(IngestResult.Stored, NoErrors);
+            return new IngestOutcome(IngestResult.Stored, IncomingEvent.NoErrors);
 
         var stored = await store.FindBodyAsync(row.Id, cancellationToken);
         if (stored is null || incoming.IsRedeliveryOf(stored))
-            return new IngestOutcome(IngestResult.Redelivered, NoErrors);
+            return new IngestOutcome(IngestResult.Redelivered, IncomingEvent.NoErrors);
 
         await store.RecordRejectedAsync(new RejectedRow(
             row.Id, row.Type, RejectionReasons.ConflictingDuplicate, IncomingEvent.SerializeErrors(ConflictErrors),

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using FluentValidation.Results;
@@ -73,7 +72,7 @@ internal sealed class IncomingEvent : IDisposable
         }
 
         var result = validator.Validate(new EventView(document.RootElement));
-        return new IncomingEvent(document, result.IsValid ? EmptyErrors : ByPath(result.Errors));
+        return new IncomingEvent(document, result.IsValid ? NoErrors : ByPath(result.Errors));
     }
 
     /// <summary>
@@ -113,7 +112,7 @@ internal sealed class IncomingEvent : IDisposable
 
     public void Dispose() => _document?.Dispose();
 
-    private static readonly IReadOnlyDictionary<string, string[]> EmptyErrors = new Dictionary<string, string[]>();
+    public static readonly IReadOnlyDictionary<string, string[]> NoErrors = new Dictionary<string, string[]>();
 
     private static IncomingEvent Invalid(string problem) =>
         new(null, new Dictionary<string, string[]> { [WholeBody] = [problem] });

@@ -22,6 +22,81 @@ namespace Receiver.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.HasSequence("event_seq");
+
+            modelBuilder.Entity("Receiver.Storage.CustomerState", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_seen_at");
+
+                    b.Property<DateTimeOffset?>("LastUpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_updated_at");
+
+                    b.Property<int>("UpdateCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("update_count");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("customers", (string)null);
+                });
+
+            modelBuilder.Entity("Receiver.Storage.QuoteState", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BuyAsset")
+                        .HasColumnType("text")
+                        .HasColumnName("buy_asset");
+
+                    b.Property<DateTimeOffset?>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("EventId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset>("OrderKey")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("order_key");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("SellAsset")
+                        .HasColumnType("text")
+                        .HasColumnName("sell_asset");
+
+                    b.Property<string>("Snapshot")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("snapshot");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrderKey", "Id")
+                        .IsDescending();
+
+                    b.ToTable("quotes", (string)null);
+                });
+
             modelBuilder.Entity("Receiver.Storage.RejectedEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -73,6 +148,14 @@ namespace Receiver.Migrations
                         .HasColumnType("text")
                         .HasColumnName("reason");
 
+                    b.Property<string>("ReplayOutcome")
+                        .HasColumnType("text")
+                        .HasColumnName("replay_outcome");
+
+                    b.Property<DateTimeOffset?>("ReplayedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("replayed_at");
+
                     b.HasKey("Id");
 
                     b.HasIndex("LastReceivedAt");
@@ -89,6 +172,14 @@ namespace Receiver.Migrations
                         .HasColumnType("text")
                         .HasColumnName("id");
 
+                    b.PrimitiveCollection<string[]>("Accounts")
+                        .HasColumnType("text[]")
+                        .HasColumnName("accounts");
+
+                    b.PrimitiveCollection<string[]>("Assets")
+                        .HasColumnType("text[]")
+                        .HasColumnName("assets");
+
                     b.Property<byte[]>("Body")
                         .IsRequired()
                         .HasColumnType("bytea")
@@ -97,6 +188,22 @@ namespace Receiver.Migrations
                     b.Property<string>("CustomerId")
                         .HasColumnType("text")
                         .HasColumnName("customer_id");
+
+                    b.PrimitiveCollection<string[]>("CustomerIds")
+                        .HasColumnType("text[]")
+                        .HasColumnName("customer_ids");
+
+                    b.Property<DateTimeOffset>("EventTimestamp")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("event_timestamp");
+
+                    b.Property<string>("Kind")
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset?>("OrderKey")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("order_key");
 
                     b.Property<string>("QuoteId")
                         .HasColumnType("text")
@@ -108,6 +215,20 @@ namespace Receiver.Migrations
                         .HasColumnName("received_at")
                         .HasDefaultValueSql("now()");
 
+                    b.Property<string>("Sep")
+                        .HasColumnType("text")
+                        .HasColumnName("sep");
+
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq")
+                        .HasDefaultValueSql("nextval('event_seq')");
+
+                    b.Property<string>("Status")
+                        .HasColumnType("text")
+                        .HasColumnName("status");
+
                     b.Property<string>("TransactionId")
                         .HasColumnType("text")
                         .HasColumnName("transaction_id");
@@ -117,11 +238,108 @@ namespace Receiver.Migrations
                         .HasColumnType("text")
                         .HasColumnName("type");
 
+                    b.Property<DateTimeOffset?>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
                     b.HasKey("Id");
 
-                    b.HasIndex("TransactionId");
+                    b.HasIndex("Seq")
+                        .IsUnique();
+
+                    b.HasIndex("TransactionId", "OrderKey", "Seq");
 
                     b.ToTable("events", (string)null);
+                });
+
+            modelBuilder.Entity("Receiver.Storage.TransactionState", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.PrimitiveCollection<string[]>("Accounts")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("accounts");
+
+                    b.PrimitiveCollection<string[]>("Assets")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("assets");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.PrimitiveCollection<string[]>("CustomerIds")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("customer_ids");
+
+                    b.Property<string>("HeadEventId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("head_event_id");
+
+                    b.Property<long>("HeadSeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("head_seq");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset>("OrderKey")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("order_key");
+
+                    b.Property<string>("Sep")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("sep");
+
+                    b.Property<string>("Snapshot")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("snapshot");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset?>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Accounts");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Accounts"), "gin");
+
+                    b.HasIndex("Assets");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Assets"), "gin");
+
+                    b.HasIndex("CustomerIds");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
+
+                    b.HasIndex("HeadSeq");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("OrderKey", "Id")
+                        .IsDescending();
+
+                    b.ToTable("transactions", (string)null);
                 });
 #pragma warning restore 612, 618
         }

@@ -48,10 +48,9 @@ internal sealed partial class EventIngestor(
             return new IngestOutcome(result, incoming.Errors);
         }
 
-        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.TransactionId, incoming.QuoteId, incoming.CustomerId,
-            body.Segment, receivedAt);
+        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body.Segment, receivedAt);
         var outcome = await StoreAsync(incoming, row, cancellationToken);
-        LogOutcome(logger, row.Id, row.Type, row.TransactionId ?? row.QuoteId ?? row.CustomerId, outcome.Result);
+        LogOutcome(logger, row.Id, row.Type, row.Subject.Id, outcome.Result);
         return outcome;
     }
 
@@ -71,7 +70,7 @@ internal sealed partial class EventIngestor(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType} for {SubjectId}: {Outcome}")]
-    private static partial void LogOutcome(ILogger logger, string eventId, string eventType, string? subjectId, IngestResult outcome);
+    private static partial void LogOutcome(ILogger logger, string eventId, string eventType, string subjectId, IngestResult outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType}: {Outcome}, invalid at {InvalidPaths}")]
     private static partial void LogInvalid(ILogger logger, string? eventId, string? eventType, IngestResult outcome, string invalidPaths);

@@ -29,13 +29,9 @@ internal sealed class IncomingEvent : IDisposable
         Type = Storable(root.Field("type").AsString());
         if (IsValid)
         {
-            var payload = new EventView(root).Payload;
-            (TransactionId, QuoteId, CustomerId) = EventTypes.SubjectOf(Type) switch
-            {
-                EventSubject.Transaction => (payload.Transaction.Id.AsString(), null, null),
-                EventSubject.Quote => ((string?)null, payload.Quote.Id.AsString(), (string?)null),
-                _ => (null, null, payload.Customer.Id.AsString()),
-            };
+            var view = new EventView(root);
+            Subject = EventFactsReader.Read(view);
+            Timestamp = Rfc3339.TryParse(view.Timestamp.GetString(), out var timestamp) ? timestamp.ToUniversalTime() : default;
         }
     }
 
@@ -46,9 +42,11 @@ internal sealed class IncomingEvent : IDisposable
     public string? Id { get; }
     public string? Type { get; }
 
-    public string? TransactionId { get; }
-    public string? QuoteId { get; }
-    public string? CustomerId { get; }
+    /// <summary>The transaction, quote or customer a valid event is about.</summary>
+    public SubjectFacts? Subject { get; }
+
+    /// <summary>The envelope's <c>timestamp</c>: when AP made this delivery attempt.</summary>
+    public DateTimeOffset Timestamp { get; }
 
     public static IncomingEvent Parse(ReadOnlyMemory<byte> body, EventValidator validator)
     {
@@ -71,8 +69,33 @@ internal sealed class IncomingEvent : IDisposable
             return Invalid("the body must be a JSON object");
         }
 
+        if (ContainsEscapedNul(body.Span))
+        {
+            document.Dispose();
+            return Invalid("the body must not contain \\u0000: PostgreSQL cannot store that character in JSON");
+        }
+
         var result = validator.Validate(new EventView(document.RootElement));
         return new IncomingEvent(document, result.IsValid ? NoErrors : ByPath(result.Errors));
+    }
+
+    /// <summary>A <c>\u0000</c> escape in any string (raw control characters are already invalid JSON).</summary>
+    private static bool ContainsEscapedNul(ReadOnlySpan<byte> json)
+    {
+        for (var at = json.IndexOf("u0000"u8); at >= 0; at = NextAt(json, at))
+        {
+            // An escape only when an odd run of backslashes precedes it: \\u0000 is a backslash, then "u0000".
+            var backslashes = 0;
+            while (at - backslashes - 1 >= 0 && json[at - backslashes - 1] == (byte)'\\') backslashes++;
+            if (backslashes % 2 == 1) return true;
+        }
+        return false;
+
+        static int NextAt(ReadOnlySpan<byte> json, int at)
+        {
+            var next = json[(at + 1)..].IndexOf("u0000"u8);
+            return next < 0 ? -1 : at + 1 + next;
+        }
     }
 
     /// <summary>

@@ -1,30 +1,127 @@
 using Npgsql;
 using NpgsqlTypes;
+using Receiver.Ingest;
 
 namespace Receiver.Storage;
 
 /// <summary>The ingest path's writes, in plain Npgsql: one statement each, so nothing is ever half-written.</summary>
 internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase database)
 {
-    /// <summary>Inserts the event unless its id is already stored; true when this call stored it.</summary>
+    /// <summary>
+    /// Inserts the event unless its id is already stored, and in the same transaction applies what it says to the
+    /// state of its subject, so a 200 means the state is visible. True when this call stored the event.
+    /// </summary>
     public Task<bool> TryInsertAsync(EventRow row, CancellationToken cancellationToken) =>
         database.RunAsync(async ct =>
         {
-            await using var command = dataSource.CreateCommand(
-                """
-                INSERT INTO events (id, type, transaction_id, quote_id, customer_id, body, received_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                ON CONFLICT (id) DO NOTHING
-                """);
-            command.Parameters.Add(Value(row.Id));
-            command.Parameters.Add(Value(row.Type));
-            command.Parameters.Add(Text(row.TransactionId));
-            command.Parameters.Add(Text(row.QuoteId));
-            command.Parameters.Add(Text(row.CustomerId));
-            command.Parameters.Add(Value(row.Body, NpgsqlDbType.Bytea));
-            command.Parameters.Add(Value(row.ReceivedAt));
-            return await command.ExecuteNonQueryAsync(ct) == 1;
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            // One round trip, one implicit transaction: the lock orders sequence numbers by commit (see SequenceLock).
+            await using var batch = new NpgsqlBatch(connection);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
+            batch.BatchCommands.Add(InsertCommand(row));
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            return reader.GetInt64(0) == 1;
         }, cancellationToken);
+
+    /// <summary>
+    /// Taken by every transaction that stores events, before it draws sequence numbers, and held to its commit:
+    /// commits then happen in sequence order, so a reader that sees event n has already been able to see n-1.
+    /// </summary>
+    private const long SequenceLock = 0x5EC_0E7E27;
+    private const string TakeSequenceLock = "SELECT pg_advisory_xact_lock($1)";
+
+    private static NpgsqlBatchCommand InsertCommand(EventRow row) => row.Subject switch
+    {
+        TransactionFacts t => new NpgsqlBatchCommand(InsertTransactionEvent)
+        {
+            Parameters =
+            {
+                Value(row.Id), Value(row.Type), Value(t.Id), Value(t.Sep), Value(t.Kind), Value(t.Status),
+                Nullable(t.UpdatedAt), Value(t.OrderKey), Value(t.Assets), Value(t.Accounts), Value(t.CustomerIds),
+                Value(row.EventTimestamp), Value(row.Body, NpgsqlDbType.Bytea), Value(row.ReceivedAt),
+                Value(t.StartedAt), Value(t.Snapshot, NpgsqlDbType.Jsonb),
+            },
+        },
+        QuoteFacts q => new NpgsqlBatchCommand(InsertQuoteEvent)
+        {
+            Parameters =
+            {
+                Value(row.Id), Value(row.Type), Value(q.Id), Value(row.EventTimestamp), Value(row.Body, NpgsqlDbType.Bytea),
+                Value(row.ReceivedAt), Text(q.SellAsset), Text(q.BuyAsset), Nullable(q.CreatedAt), Nullable(q.ExpiresAt),
+                Value(q.Snapshot, NpgsqlDbType.Jsonb),
+            },
+        },
+        CustomerFacts c => new NpgsqlBatchCommand(InsertCustomerEvent)
+        {
+            Parameters =
+            {
+                Value(row.Id), Value(row.Type), Value(c.Id), Value(row.EventTimestamp), Value(row.Body, NpgsqlDbType.Bytea),
+                Value(row.ReceivedAt),
+            },
+        },
+        _ => throw new ArgumentOutOfRangeException(nameof(row), row.Subject, "unknown subject"),
+    };
+
+    // A later snapshot replaces the state only when it is newer: greater order key, or equal and received later.
+    private const string InsertTransactionEvent =
+        """
+        WITH inserted AS (
+            INSERT INTO events (id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts,
+                                customer_ids, event_timestamp, body, received_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING seq
+        ), state AS (
+            INSERT INTO transactions AS t (id, sep, kind, status, started_at, updated_at, order_key, head_seq, head_event_id,
+                                           snapshot, assets, accounts, customer_ids, changed_at)
+            SELECT $3, $4, $5, $6, $15, $7, $8, seq, $1, $16, $9, $10, $11, $14 FROM inserted
+            ON CONFLICT (id) DO UPDATE SET
+                sep = excluded.sep, kind = excluded.kind, status = excluded.status, started_at = excluded.started_at,
+                updated_at = excluded.updated_at, order_key = excluded.order_key, head_seq = excluded.head_seq,
+                head_event_id = excluded.head_event_id, snapshot = excluded.snapshot, assets = excluded.assets,
+                accounts = excluded.accounts, customer_ids = excluded.customer_ids, changed_at = excluded.changed_at
+            WHERE (excluded.order_key, excluded.head_seq) > (t.order_key, t.head_seq)
+        ), named AS (
+            INSERT INTO customers (id, first_seen_at)
+            SELECT customer, $14 FROM inserted, unnest($11::text[]) AS customer
+            ON CONFLICT (id) DO NOTHING
+        )
+        SELECT count(*) FROM inserted
+        """;
+
+    private const string InsertQuoteEvent =
+        """
+        WITH inserted AS (
+            INSERT INTO events (id, type, quote_id, event_timestamp, body, received_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING seq
+        ), quote AS (
+            INSERT INTO quotes (id, sell_asset, buy_asset, created_at, expires_at, order_key, snapshot, event_id, received_at)
+            SELECT $3, $7, $8, $9, $10, coalesce($9, $6), $11, $1, $6 FROM inserted
+            ON CONFLICT (id) DO NOTHING
+        )
+        SELECT count(*) FROM inserted
+        """;
+
+    private const string InsertCustomerEvent =
+        """
+        WITH inserted AS (
+            INSERT INTO events (id, type, customer_id, event_timestamp, body, received_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING seq
+        ), customer AS (
+            INSERT INTO customers AS c (id, first_seen_at, last_updated_at, update_count)
+            SELECT $3, $6, $6, 1 FROM inserted
+            ON CONFLICT (id) DO UPDATE SET
+                last_updated_at = greatest(c.last_updated_at, excluded.last_updated_at),
+                update_count = c.update_count + 1
+        )
+        SELECT count(*) FROM inserted
+        """;
 
     public Task<byte[]?> FindBodyAsync(string eventId, CancellationToken cancellationToken) =>
         database.RunAsync(async ct =>
@@ -59,6 +156,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
 
     private static NpgsqlParameter Text(string? value) => Value((object?)value ?? DBNull.Value, NpgsqlDbType.Text);
 
+    private static NpgsqlParameter Nullable(DateTimeOffset? value) =>
+        Value((object?)value ?? DBNull.Value, NpgsqlDbType.TimestampTz);
+
     private static NpgsqlParameter Value(object value, NpgsqlDbType? type = null)
     {
         var parameter = new NpgsqlParameter { Value = value };
@@ -68,8 +168,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
 }
 
 internal readonly record struct EventRow(
-    string Id, string Type, string? TransactionId, string? QuoteId, string? CustomerId,
-    ArraySegment<byte> Body, DateTimeOffset ReceivedAt);
+    string Id, string Type, SubjectFacts Subject, DateTimeOffset EventTimestamp, ArraySegment<byte> Body, DateTimeOffset ReceivedAt);
 
 internal readonly record struct RejectedRow(
     string? EventId, string? EventType, string Reason, string ErrorsJson,

@@ -7,15 +7,50 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
 {
     public DbSet<StoredEvent> Events => Set<StoredEvent>();
     public DbSet<RejectedEvent> RejectedEvents => Set<RejectedEvent>();
+    public DbSet<TransactionState> Transactions => Set<TransactionState>();
+    public DbSet<QuoteState> Quotes => Set<QuoteState>();
+    public DbSet<CustomerState> Customers => Set<CustomerState>();
+
+    public const string EventSequence = "event_seq";
 
     protected override void OnModelCreating(ModelBuilder model)
     {
+        model.HasSequence<long>(EventSequence);
+
         model.Entity<StoredEvent>(e =>
         {
             e.ToTable("events");
             e.HasKey(x => x.Id);
-            e.HasIndex(x => x.TransactionId);
+            e.Property(x => x.Seq).HasDefaultValueSql($"nextval('{EventSequence}')");
+            e.HasIndex(x => x.Seq).IsUnique();
+            // A transaction's timeline, and its state as of a sequence number.
+            e.HasIndex(x => new { x.TransactionId, x.OrderKey, x.Seq });
             e.Property(x => x.ReceivedAt).HasDefaultValueSql("now()");
+        });
+
+        model.Entity<TransactionState>(e =>
+        {
+            e.ToTable("transactions");
+            e.Property(x => x.Snapshot).HasColumnType("jsonb");
+            e.HasIndex(x => new { x.OrderKey, x.Id }).IsDescending();
+            e.HasIndex(x => x.HeadSeq);
+            e.HasIndex(x => x.Status);
+            e.HasIndex(x => x.Assets).HasMethod("gin");
+            e.HasIndex(x => x.Accounts).HasMethod("gin");
+            e.HasIndex(x => x.CustomerIds).HasMethod("gin");
+        });
+
+        model.Entity<QuoteState>(e =>
+        {
+            e.ToTable("quotes");
+            e.Property(x => x.Snapshot).HasColumnType("jsonb");
+            e.HasIndex(x => new { x.OrderKey, x.Id }).IsDescending();
+        });
+
+        model.Entity<CustomerState>(e =>
+        {
+            e.ToTable("customers");
+            e.Property(x => x.UpdateCount).HasDefaultValue(0);
         });
 
         model.Entity<RejectedEvent>(e =>

@@ -22,6 +22,10 @@ public sealed class RejectedEvent
     public int Attempts { get; init; }
     public DateTimeOffset FirstReceivedAt { get; init; }
     public DateTimeOffset LastReceivedAt { get; init; }
+
+    /// <summary>When it was last run through ingest again, and with which outcome.</summary>
+    public DateTimeOffset? ReplayedAt { get; init; }
+    public string? ReplayOutcome { get; init; }
 }
 
 public static class RejectionReasons

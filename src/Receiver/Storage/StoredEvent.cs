@@ -1,13 +1,35 @@
 namespace Receiver.Storage;
 
-/// <summary>One accepted event, stored once under AP's event id.</summary>
+/// <summary>
+/// One accepted event, stored once under AP's event id. Besides the body it keeps what the event said about its
+/// subject, so the state as of any point of the sequence can be read back (consistent pagination, timelines).
+/// </summary>
 public sealed class StoredEvent
 {
     public required string Id { get; init; }
     public required string Type { get; init; }
+
+    /// <summary>Our order of the events: assigned at commit under a lock, so it becomes visible in order.</summary>
+    public long Seq { get; init; }
+
     public string? TransactionId { get; init; }
     public string? QuoteId { get; init; }
     public string? CustomerId { get; init; }
+
+    public string? Sep { get; init; }
+    public string? Kind { get; init; }
+    public string? Status { get; init; }
+    public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary><c>updated_at</c>, else <c>started_at</c>: what "newest" means for a transaction snapshot.</summary>
+    public DateTimeOffset? OrderKey { get; init; }
+
+    public string[]? Assets { get; init; }
+    public string[]? Accounts { get; init; }
+    public string[]? CustomerIds { get; init; }
+
+    /// <summary>The envelope's <c>timestamp</c>: AP's send attempt, not when the event happened.</summary>
+    public DateTimeOffset EventTimestamp { get; init; }
 
     /// <summary>The request body exactly as AP sent it, kept for audit.</summary>
     public required byte[] Body { get; init; }

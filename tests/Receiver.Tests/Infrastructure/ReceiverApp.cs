@@ -49,9 +49,12 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    async Task IAsyncLifetime.DisposeAsync()
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    /// <summary>Stops the app and drops its database, whether disposed by xunit or by <c>await using</c>.</summary>
+    public override async ValueTask DisposeAsync()
     {
-        await DisposeAsync();
+        await base.DisposeAsync();
         await TestPostgres.DropDatabaseAsync(ConnectionString);
     }
 

@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Receiver.Ingest.Validation;
+
+namespace Receiver.Ingest;
+
+/// <summary>What an accepted event tells about its subject, read from the validated parse.</summary>
+internal abstract record SubjectFacts(string Id);
+
+/// <summary>A transaction snapshot, with the columns that order and filter the state.</summary>
+internal sealed record TransactionFacts(
+    string Id, string Sep, string Kind, string Status, DateTimeOffset StartedAt, DateTimeOffset? UpdatedAt,
+    string Snapshot, string[] Assets, string[] Accounts, string[] CustomerIds) : SubjectFacts(Id)
+{
+    /// <summary>What "newest" compares: <c>updated_at</c>, falling back to <c>started_at</c>.</summary>
+    public DateTimeOffset OrderKey => UpdatedAt ?? StartedAt;
+}
+
+internal sealed record QuoteFacts(
+    string Id, string? SellAsset, string? BuyAsset, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt, string Snapshot)
+    : SubjectFacts(Id);
+
+internal sealed record CustomerFacts(string Id) : SubjectFacts(Id);
+
+internal static class EventFactsReader
+{
+    public static SubjectFacts Read(EventView view) =>
+        EventTypes.SubjectOf(view.Type.AsString()) switch
+        {
+            EventSubject.Transaction => Transaction(view.Payload.Transaction),
+            EventSubject.Quote => Quote(view.Payload.Quote),
+            _ => new CustomerFacts(view.Payload.Customer.Id.GetString()!),
+        };
+
+    private static TransactionFacts Transaction(TransactionView t) => new(
+        t.Id.GetString()!, t.Sep.GetString()!, t.Kind.GetString()!, t.Status.GetString()!,
+        Date(t.StartedAt)!.Value, Date(t.UpdatedAt), Raw(t.Element),
+        Distinct(t.AmountExpected.Asset, t.AmountIn.Asset, t.AmountOut.Asset, t.AmountFee.Asset),
+        Distinct(t.SourceAccount, t.DestinationAccount, t.Customers.Sender.Account, t.Customers.Receiver.Account, t.Creator.Account),
+        Distinct(t.Customers.Sender.Id, t.Customers.Receiver.Id));
+
+    private static QuoteFacts Quote(QuoteView q) => new(
+        q.Id.GetString()!, q.SellAsset.AsString(), q.BuyAsset.AsString(), Date(q.CreatedAt), Date(q.ExpiresAt), Raw(q.Element));
+
+    private static DateTimeOffset? Date(JsonElement value) =>
+        value.AsString() is { } text && Rfc3339.TryParse(text, out var date) ? date.ToUniversalTime() : null;
+
+    /// <summary>The member exactly as AP sent it, to be stored as its snapshot.</summary>
+    private static string Raw(JsonElement value) => Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value));
+
+    private static string[] Distinct(params ReadOnlySpan<JsonElement> values)
+    {
+        var found = new List<string>(values.Length);
+        foreach (var value in values)
+        {
+            if (value.AsString() is { Length: > 0 } text && !found.Contains(text)) found.Add(text);
+        }
+        return [.. found];
+    }
+}

@@ -21,7 +21,8 @@ public static class HealthEndpoints
         health.MapGet("/live", () => TypedResults.Ok(new HealthResponse("healthy", null)))
             .WithName("Live").WithSummary("The process is up");
         health.MapGet("/ready", ReadyAsync)
-            .WithName("Ready").WithSummary("PostgreSQL answers and the schema is migrated");
+            .WithName("Ready").WithSummary("PostgreSQL answers and the schema is migrated")
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
 

@@ -1,18 +1,46 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using Receiver.Auth;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
 namespace Receiver.OpenApi;
 
+/// <summary>
+/// The OpenAPI document at <c>/swagger/v1/swagger.json</c> and Swagger UI at <c>/swagger</c>: paths, responses and
+/// security from the endpoints, words, schemas and examples from openapi/receiver.yaml.
+/// </summary>
 public static class OpenApiSetup
 {
+    /// <summary>ASP.NET Core's problem types, under the names the contract gives them.</summary>
+    private static readonly Dictionary<Type, string> ContractSchemaNames = new()
+    {
+        [typeof(ProblemDetails)] = "Problem",
+        [typeof(HttpValidationProblemDetails)] = "ValidationProblem",
+    };
+
     public static IServiceCollection AddReceiverOpenApi(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen();
+        services.AddSwaggerGen(swagger =>
+        {
+            var inferredSchemaId = swagger.SchemaGeneratorOptions.SchemaIdSelector;
+            swagger.CustomSchemaIds(type => ContractSchemaNames.GetValueOrDefault(type) ?? inferredSchemaId(type));
+            swagger.OperationFilter<CallbackAuthRequirementFilter>();
+            swagger.DocumentFilter<ContractDocumentFilter>();
+        });
+        // Header names are settings; the document shows the ones this instance reads.
+        services.AddOptions<SwaggerGenOptions>()
+            .Configure<IOptions<CallbackAuthOptions>>((swagger, auth) => swagger.AddCallbackAuthSchemes(auth.Value));
         return services;
     }
 
     public static WebApplication UseReceiverOpenApi(this WebApplication app)
     {
-        app.UseSwagger();
-        app.UseSwaggerUI();
+        // 3.1, as the contract is written: a $ref keeps its own description there.
+        app.UseSwagger(swagger => swagger.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);
+        // /swagger answers with a redirect to /swagger/index.html; the UI's routes never overlap /event.
+        app.UseSwaggerUI(ui => ui.DocumentTitle = "Receiver");
         return app;
     }
 }

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.OpenApi;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.OpenApi;
+
+public sealed class SwaggerUiTests(ReceiverApp app) : IClassFixture<ReceiverApp>
+{
+    [Fact]
+    public async Task Swagger_ui_is_served_at_swagger()
+    {
+        var response = await app.CreateClient().GetAsync("/swagger");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("swagger-ui", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Event_shows_the_contract_schema_and_examples()
+    {
+        var served = await OpenApiDocuments.ReadServedAsync(app.CreateClient());
+
+        var body = served.PostEvent().RequestBody!.Content!["application/json"];
+        Assert.Equal("Event", Assert.IsType<OpenApiSchemaReference>(body.Schema).Reference.Id);
+        Assert.Equal(AsJson(OpenApiDocuments.ReadContract().EventExamples()), AsJson(served.EventExamples()));
+    }
+
+    [Fact]
+    public async Task Event_accepts_either_auth_scheme()
+    {
+        var served = await OpenApiDocuments.ReadServedAsync(app.CreateClient());
+
+        var alternatives = served.PostEvent().Security!.Select(requirement => requirement.Keys.Single().Reference.Id);
+        Assert.Equal(["callbackJwt", "callbackApiKey"], alternatives);
+
+        var schemes = served.Components!.SecuritySchemes!;
+        Assert.Equal(SecuritySchemeType.Http, schemes["callbackJwt"].Type);
+        Assert.Equal("bearer", schemes["callbackJwt"].Scheme);
+        Assert.Equal("JWT", schemes["callbackJwt"].BearerFormat);
+        Assert.Equal(SecuritySchemeType.ApiKey, schemes["callbackApiKey"].Type);
+        Assert.Equal(ParameterLocation.Header, schemes["callbackApiKey"].In);
+        Assert.Equal("X-Api-Key", schemes["callbackApiKey"].Name);
+    }
+
+    [Fact]
+    public async Task Auth_schemes_name_the_configured_headers()
+    {
+        using var customHeaders = app.WithWebHostBuilder(host => host.ConfigureAppConfiguration(configuration =>
+            configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["CallbackApi:Auth:Jwt:HttpHeader"] = "X-Callback-Token",
+                ["CallbackApi:Auth:ApiKey:HttpHeader"] = "X-Callback-Key",
+            })));
+
+        var schemes = (await OpenApiDocuments.ReadServedAsync(customHeaders.CreateClient())).Components!.SecuritySchemes!;
+
+        // AP still sends "Bearer <jwt>" in a custom header, which OpenAPI can only call an API key.
+        Assert.Equal((SecuritySchemeType.ApiKey, ParameterLocation.Header, "X-Callback-Token"),
+            (schemes["callbackJwt"].Type, schemes["callbackJwt"].In, schemes["callbackJwt"].Name));
+        Assert.Equal("X-Callback-Key", schemes["callbackApiKey"].Name);
+    }
+
+    private static Dictionary<string, string> AsJson(IReadOnlyDictionary<string, JsonNode> examples) =>
+        examples.ToDictionary(example => example.Key, example => example.Value.ToJsonString());
+}

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Receiver.Auth;
 using Receiver.Ingest.Validation;
+using Receiver.OpenApi;
 using Receiver.Storage;
 
 namespace Receiver.Ingest;
@@ -29,7 +30,7 @@ public static class IngestEndpoints
             .WithName("PostEvent")
             .WithTags("Events")
             .WithSummary("Receive an Anchor Platform event")
-            .Accepts<object>("application/json")
+            .WithMetadata(new ReadsJsonBody())
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)

@@ -27,6 +27,7 @@ public static class OpenApiSetup
             var inferredSchemaId = swagger.SchemaGeneratorOptions.SchemaIdSelector;
             swagger.CustomSchemaIds(type => ContractSchemaNames.GetValueOrDefault(type) ?? inferredSchemaId(type));
             swagger.OperationFilter<CallbackAuthRequirementFilter>();
+            swagger.OperationFilter<JsonBodyFilter>();
             swagger.DocumentFilter<ContractDocumentFilter>();
         });
         // Header names are settings; the document shows the ones this instance reads.

@@ -35,7 +35,15 @@ public sealed class BodyChecksTests(BodyChecksTests.SmallBodyApp app) : IClassFi
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("application/json", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
         await AssertNothingStoredAsync(body.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Unauthenticated_requests_get_401_before_any_body_check()
+    {
+        var response = await app.CreateClient().PostEventAsync(ApEvents.CustomerUpdated().ToJsonString(), "text/plain");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     [Fact]

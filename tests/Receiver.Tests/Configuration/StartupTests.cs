@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.Configuration;
+
+/// <summary>The built app as an OS process: AP's environment variables, appsettings.json in its folder, refusing bad settings.</summary>
+public class StartupTests
+{
+    private const string Secret = "startup-secret-0123456789-abcdefghijklmnop";
+
+    // Options are checked before the database is touched, so a refusal needs no server.
+    private const string UnusedDatabase = "Host=127.0.0.1;Port=1;Database=never;Username=nobody;Password=none";
+
+    [Fact]
+    public async Task Without_an_auth_type_the_app_refuses_to_start_and_names_the_setting()
+    {
+        await using var app = ReceiverProcess.Start(new Dictionary<string, string> { ["ConnectionStrings__Receiver"] = UnusedDatabase });
+
+        Assert.Equal(1, await app.WaitForExitAsync());
+        Assert.Contains("CallbackApi:Auth:Type (env CALLBACK_API_AUTH_TYPE) is not set", app.Output);
+        Assert.DoesNotContain("   at ", app.Output); // one clear line, no stack trace
+    }
+
+    [Theory]
+    [InlineData("jwt", "0123456789abcdef0123456789abcde", "at least 32 bytes")] // 31 bytes
+    [InlineData("jwt", "", "SECRET_CALLBACK_API_AUTH_SECRET) is not set")]
+    [InlineData("api_key", "", "SECRET_CALLBACK_API_AUTH_SECRET) is not set")]
+    [InlineData("hmac", Secret, "it must be jwt, api_key or none")]
+    public async Task A_bad_auth_setting_stops_the_app_with_a_clear_message(string type, string secret, string message)
+    {
+        await using var app = ReceiverProcess.Start(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = UnusedDatabase,
+            ["CALLBACK_API_AUTH_TYPE"] = type,
+            ["SECRET_CALLBACK_API_AUTH_SECRET"] = secret,
+        });
+
+        Assert.Equal(1, await app.WaitForExitAsync());
+        Assert.Contains(message, app.Output);
+        Assert.DoesNotContain("   at ", app.Output);
+    }
+
+    [Fact]
+    public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event()
+    {
+        var database = TestPostgres.NewDatabaseConnectionString();
+        var port = ReceiverProcess.FreePort();
+        try
+        {
+            await using var app = ReceiverProcess.Start(new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Receiver"] = database,
+                ["CALLBACK_API_AUTH_TYPE"] = "api_key",
+                ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
+                ["CALLBACK_API_AUTH_API_KEY_HTTP_HEADER"] = "X-Anchor-Key",
+            }, arguments: ["--urls", $"http://127.0.0.1:{port}"]);
+            await app.WaitUntilListeningAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Anchor-Key", Secret)).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "X-Api-Key", Secret)).StatusCode);
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
+    }
+
+    [Fact]
+    public async Task Jwt_auth_configured_with_dotnet_names_reads_the_bearer_token_from_a_custom_header()
+    {
+        var database = TestPostgres.NewDatabaseConnectionString();
+        var port = ReceiverProcess.FreePort();
+        try
+        {
+            await using var app = ReceiverProcess.Start(new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Receiver"] = database,
+                ["CallbackApi__Auth__Type"] = "jwt",
+                ["CallbackApi__Auth__Secret"] = Secret,
+                ["CallbackApi__Auth__Jwt__HttpHeader"] = "X-Anchor-Token",
+            }, arguments: ["--urls", $"http://127.0.0.1:{port}"]);
+            await app.WaitUntilListeningAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Anchor-Token", "Bearer " + ApToken.Mint(Secret))).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "Authorization", "Bearer " + ApToken.Mint(Secret))).StatusCode);
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
+    }
+
+    [Fact]
+    public async Task A_published_app_reads_appsettings_json_from_its_folder_and_none_is_a_logged_choice()
+    {
+        // The layout of `dotnet publish -o out && cd out && dotnet Receiver.dll`: settings only in out/appsettings.json.
+        var folder = Directory.CreateTempSubdirectory("receiver-settings.");
+        var database = TestPostgres.NewDatabaseConnectionString();
+        var port = ReceiverProcess.FreePort();
+        try
+        {
+            var settings = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
+            settings["Urls"] = $"http://127.0.0.1:{port}";
+            settings["ConnectionStrings"]!["Receiver"] = database;
+            settings["CallbackApi"]!["Auth"]!["Type"] = "none";
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "appsettings.json"), settings.ToJsonString());
+
+            await using var app = ReceiverProcess.Start(new Dictionary<string, string>(), workingDirectory: folder.FullName);
+            await app.WaitUntilListeningAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, null, null)).StatusCode);
+            Assert.Contains("CallbackApi:Auth:Type is none", app.Output);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+            await TestPostgres.DropDatabaseAsync(database);
+        }
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient http, string? header, string? value)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/event")
+        {
+            Content = new StringContent(ApEvents.CustomerUpdated().ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+        };
+        if (header is not null) request.Headers.TryAddWithoutValidation(header, value);
+        return await http.SendAsync(request);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Receiver.Tests.Infrastructure;
+
+/// <summary>
+/// The built receiver as its own OS process (<c>dotnet Receiver.dll</c>), for what only a real process shows:
+/// environment variables, appsettings.json in its folder, refusing to start, exit codes.
+/// </summary>
+public sealed class ReceiverProcess : IAsyncDisposable
+{
+    /// <summary>Settings of the test machine's environment that would leak into the process under test.</summary>
+    private static readonly string[] InheritedSettings =
+        ["CALLBACK_API_", "SECRET_", "CallbackApi__", "ConnectionStrings__", "Ingest__", "Database__", "QueryApi__", "ASPNETCORE_", "DOTNET_ENVIRONMENT"];
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ReceiverProcess(Process process) => _process = process;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the app with exactly these settings as environment variables (and no others of ours).</summary>
+    public static ReceiverProcess Start(IReadOnlyDictionary<string, string> environment, string? workingDirectory = null, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Receiver.dll"));
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var name in start.Environment.Keys.Where(k => InheritedSettings.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
+            start.Environment.Remove(name);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+
+        var process = new ReceiverProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        process._process.OutputDataReceived += (_, e) => process.Append(e.Data);
+        process._process.ErrorDataReceived += (_, e) => process.Append(e.Data);
+        process._process.Start();
+        process._process.BeginOutputReadLine();
+        process._process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Waits for the process to end by itself, as it must on a bad setting.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits until Kestrel listens; fails with the output when the process ends first.</summary>
+    public async Task WaitUntilListeningAsync(TimeSpan? timeout = null)
+    {
+        var exited = _process.WaitForExitAsync();
+        var done = await Task.WhenAny(_listening.Task, exited, Task.Delay(timeout ?? TimeSpan.FromSeconds(60)));
+        if (done != _listening.Task)
+            throw new InvalidOperationException($"The receiver is not listening ({(done == exited ? $"exit code {ExitCode}" : "timed out")}):\n{Output}");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+        if (line.Contains("Now listening on:", StringComparison.Ordinal)) _listening.TrySetResult();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}

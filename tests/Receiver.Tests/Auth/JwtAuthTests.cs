@@ -20,6 +20,20 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     }
 
     [Fact]
+    public async Task The_token_scripts_token_prints_is_accepted()
+    {
+        var script = new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(Repository.Root, "scripts", "token"), Secret])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var process = System.Diagnostics.Process.Start(script)!;
+        var token = (await process.StandardOutput.ReadToEndAsync()).Trim();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync("Authorization", "Bearer " + token)).StatusCode);
+    }
+
+    [Fact]
     public async Task Token_expired_within_the_clock_skew_is_accepted()
     {
         // AP mints per attempt with a 30 s life; a slow clock on either side must not stall delivery.

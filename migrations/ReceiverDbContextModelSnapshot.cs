@@ -84,12 +84,18 @@ namespace Receiver.Migrations
                         .HasColumnType("text")
                         .HasColumnName("sell_asset");
 
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
                     b.Property<string>("Snapshot")
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("snapshot");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Seq");
 
                     b.HasIndex("OrderKey", "Id")
                         .IsDescending();
@@ -164,6 +170,22 @@ namespace Receiver.Migrations
                         .IsUnique();
 
                     b.ToTable("rejected_events", (string)null);
+                });
+
+            modelBuilder.Entity("Receiver.Storage.SharedKey", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<byte[]>("Key")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("key");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("receiver_keys", (string)null);
                 });
 
             modelBuilder.Entity("Receiver.Storage.StoredEvent", b =>

@@ -4,6 +4,7 @@ using Receiver.Configuration;
 using Receiver.Health;
 using Receiver.Ingest;
 using Receiver.OpenApi;
+using Receiver.Query;
 using Receiver.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,7 +16,9 @@ builder.Configuration.AddAnchorPlatformEnvironment();
 builder.Services.AddProblemDetails();
 builder.Services.AddStorage();
 builder.Services.AddCallbackAuth();
+builder.Services.AddQueryAuth();
 builder.Services.AddIngest();
+builder.Services.AddQuery();
 builder.Services.AddHealth();
 builder.Services.AddReceiverOpenApi();
 
@@ -30,6 +33,7 @@ app.UseReceiverOpenApi();
 
 // Endpoints
 app.MapIngest();
+app.MapQuery();
 app.MapHealth();
 
 return await app.RunReceiverAsync();

@@ -17,9 +17,9 @@ internal static class Startup
             app.Services.GetRequiredService<IStartupValidator>().Validate();
             await app.Services.MigrateDatabaseAsync(app.Lifetime.ApplicationStopping);
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when (ValidationFailures(e) is { Count: > 0 } failures)
         {
-            foreach (var failure in e.Failures) await Console.Error.WriteLineAsync($"Configuration error: {failure}");
+            foreach (var failure in failures) await Console.Error.WriteLineAsync($"Configuration error: {failure}");
             return 1;
         }
         catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
@@ -36,4 +36,12 @@ internal static class Startup
         await app.RunAsync();
         return 0;
     }
+
+    /// <summary>Every failure of every options class: with more than one bad section the validator throws them together.</summary>
+    private static List<string> ValidationFailures(Exception e) => e switch
+    {
+        OptionsValidationException validation => [.. validation.Failures],
+        AggregateException aggregate => [.. aggregate.InnerExceptions.SelectMany(ValidationFailures)],
+        _ => [],
+    };
 }

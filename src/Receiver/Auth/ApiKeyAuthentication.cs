@@ -7,37 +7,66 @@ using Microsoft.Extensions.Options;
 
 namespace Receiver.Auth;
 
-/// <summary>Compares a presented key with the secret in constant time, whatever their lengths.</summary>
-internal sealed class ApiKeyVerifier(IOptions<CallbackAuthOptions> options)
+/// <summary>
+/// Accepted keys, kept as SHA-256 digests and compared in constant time whatever their lengths: every key is
+/// compared, so the time taken says nothing about which key, or how much of one, matched.
+/// </summary>
+internal sealed class KeySet(IEnumerable<string?> keys)
 {
-    private readonly byte[] _secretDigest = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.Secret ?? ""));
+    public static readonly KeySet Empty = new([]);
 
-    public bool Matches(string presented) =>
-        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _secretDigest);
+    private readonly byte[][] _digests = [.. keys.Where(k => !string.IsNullOrEmpty(k)).Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k!)))];
+
+    public bool Contains(string presented)
+    {
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        var found = false;
+        foreach (var key in _digests) found |= CryptographicOperations.FixedTimeEquals(digest, key);
+        return found;
+    }
 }
 
-/// <summary><c>api_key</c>: AP puts the secret verbatim, with no prefix, in the configured header.</summary>
-internal sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    IOptions<CallbackAuthOptions> callback, ApiKeyVerifier verifier)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+/// <summary>One API-key scheme: which header carries the key, which keys open it, what a refusal says.</summary>
+internal sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
 {
-    private string Header => callback.Value.ApiKey.HttpHeader;
+    public string HttpHeader { get; set; } = "X-Api-Key";
+    public KeySet Keys { get; set; } = KeySet.Empty;
 
+    /// <summary>The 401 detail for a key that is present but not accepted.</summary>
+    public string WrongKeyDetail { get; set; } = "The API key is not accepted.";
+}
+
+/// <summary>The key verbatim, with no prefix, in the configured header (as AP's <c>api_key</c> callback auth sends it).</summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<ApiKeyAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, logger, encoder)
+{
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? presented = Request.Headers[Header];
+        string? presented = Request.Headers[Options.HttpHeader];
         if (string.IsNullOrEmpty(presented)) return Task.FromResult(AuthenticateResult.NoResult());
-        return Task.FromResult(verifier.Matches(presented)
+        return Task.FromResult(Options.Keys.Contains(presented)
             ? AuthenticateResult.Success(new AuthenticationTicket(
                 new ClaimsPrincipal(new ClaimsIdentity(authenticationType: "api_key")), Scheme.Name))
-            : AuthenticateResult.Fail("The API key is not the configured secret."));
+            : AuthenticateResult.Fail(Options.WrongKeyDetail));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
-        var detail = result.Failure?.Message ?? $"Missing API key: send the secret in the {Header} header.";
+        var detail = result.Failure?.Message ?? $"Missing API key: send it in the {Options.HttpHeader} header.";
         await AuthProblem.WriteAsync(Context, "invalid_api_key", detail);
     }
+}
+
+/// <summary>For an auth type of <c>none</c>, chosen explicitly: every caller is let in.</summary>
+internal sealed class NoAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "None";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
+        Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(
+            new ClaimsPrincipal(new ClaimsIdentity(authenticationType: "none")), Scheme.Name)));
 }

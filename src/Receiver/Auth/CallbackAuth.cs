@@ -23,13 +23,11 @@ public static class CallbackAuth
     private const string Scheme = "CallbackApi";
     private const string JwtScheme = "CallbackApi.Jwt";
     private const string ApiKeyScheme = "CallbackApi.ApiKey";
-    private const string NoneScheme = "CallbackApi.None";
 
     public static IServiceCollection AddCallbackAuth(this IServiceCollection services)
     {
         services.AddOptions<CallbackAuthOptions>().BindConfiguration(CallbackAuthOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CallbackAuthOptions>, CallbackAuthOptionsValidator>();
-        services.AddSingleton<ApiKeyVerifier>();
         services.AddHostedService<CallbackAuthStartupWarning>();
 
         services.AddAuthentication()
@@ -39,13 +37,20 @@ public static class CallbackAuth
                 {
                     CallbackAuthType.Jwt => JwtScheme,
                     CallbackAuthType.ApiKey => ApiKeyScheme,
-                    _ => NoneScheme,
+                    _ => NoAuthenticationHandler.SchemeName,
                 })
             .AddJwtBearer(JwtScheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null)
-            .AddScheme<AuthenticationSchemeOptions, NoAuthenticationHandler>(NoneScheme, null);
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null)
+            .TryAddNoAuthentication();
         services.AddOptions<JwtBearerOptions>(JwtScheme)
             .Configure<IOptions<CallbackAuthOptions>>((jwt, callback) => ConfigureJwt(jwt, callback.Value));
+        services.AddOptions<ApiKeyAuthenticationOptions>(ApiKeyScheme)
+            .Configure<IOptions<CallbackAuthOptions>>((apiKey, callback) =>
+            {
+                apiKey.HttpHeader = callback.Value.ApiKey.HttpHeader;
+                apiKey.Keys = new KeySet([callback.Value.Secret]);
+                apiKey.WrongKeyDetail = "The API key is not the configured secret.";
+            });
 
         services.AddAuthorizationBuilder()
             .AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
@@ -116,7 +121,18 @@ public static class CallbackAuth
         return null;
     }
 
-    private static string Describe(Exception failure) => failure switch
+    /// <summary>The <c>none</c> scheme, shared by the callback and query APIs, registered once.</summary>
+    internal static AuthenticationBuilder TryAddNoAuthentication(this AuthenticationBuilder builder)
+    {
+        builder.Services.Configure<AuthenticationOptions>(options =>
+        {
+            if (options.Schemes.All(scheme => scheme.Name != NoAuthenticationHandler.SchemeName))
+                options.AddScheme<NoAuthenticationHandler>(NoAuthenticationHandler.SchemeName, null);
+        });
+        return builder;
+    }
+
+    internal static string Describe(Exception failure) => failure switch
     {
         SecurityTokenExpiredException => "The token has expired.",
         SecurityTokenNoExpirationException => "The token has no exp claim.",
@@ -127,16 +143,6 @@ public static class CallbackAuth
         AuthenticationFailureException => failure.Message,
         _ => "The token is invalid.",
     };
-}
-
-/// <summary>Answers for <c>CallbackApi:Auth:Type=none</c>: every caller is AP.</summary>
-internal sealed class NoAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, System.Text.Encodings.Web.UrlEncoder encoder)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-{
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
-        Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(
-            new ClaimsPrincipal(new ClaimsIdentity(authenticationType: "none")), Scheme.Name)));
 }
 
 internal sealed partial class CallbackAuthStartupWarning(IOptions<CallbackAuthOptions> options, ILogger<CallbackAuthStartupWarning> logger)

@@ -22,7 +22,7 @@ internal enum IngestResult
     Parked,
 }
 
-internal sealed record IngestOutcome(IngestResult Result, IReadOnlyDictionary<string, string[]> Errors);
+internal sealed record IngestOutcome(IngestResult Result, string? EventId, IReadOnlyDictionary<string, string[]> Errors);
 
 /// <summary>From body to stored row: parse once, validate that parse, store exactly once, keep whatever is refused.</summary>
 internal sealed partial class EventIngestor(
@@ -33,40 +33,52 @@ internal sealed partial class EventIngestor(
         ["id"] = ["an event with this id is already stored with a different payload; the first version is kept"],
     };
 
-    public async Task<IngestOutcome> IngestAsync(RequestBody body, CancellationToken cancellationToken)
+    public Task<IngestOutcome> IngestAsync(RequestBody body, CancellationToken cancellationToken) =>
+        IngestAsync(body.Segment, keepRejected: true, cancellationToken);
+
+    /// <summary>
+    /// Runs a body kept as rejected through ingest again (after an upgrade or a configuration change). It is not kept
+    /// as rejected a second time: its rejected row stays, and records the outcome of the replay.
+    /// </summary>
+    public Task<IngestOutcome> ReplayAsync(byte[] body, CancellationToken cancellationToken) =>
+        IngestAsync(body, keepRejected: false, cancellationToken);
+
+    private async Task<IngestOutcome> IngestAsync(ArraySegment<byte> body, bool keepRejected, CancellationToken cancellationToken)
     {
         var receivedAt = clock.GetUtcNow();
-        using var incoming = IncomingEvent.Parse(body.Memory, validator);
+        using var incoming = IncomingEvent.Parse(body, validator);
 
         if (!incoming.IsValid)
         {
-            await store.RecordRejectedAsync(new RejectedRow(
-                incoming.Id, incoming.Type, RejectionReasons.Invalid, incoming.ErrorsJson(),
-                body.Segment, incoming.Fingerprint(body.Memory.Span), receivedAt), cancellationToken);
+            if (keepRejected)
+                await store.RecordRejectedAsync(new RejectedRow(
+                    incoming.Id, incoming.Type, RejectionReasons.Invalid, incoming.ErrorsJson(),
+                    body, incoming.Fingerprint(body), receivedAt), cancellationToken);
             var result = options.Value.OnInvalid == InvalidEventHandling.Park ? IngestResult.Parked : IngestResult.Rejected;
             LogInvalid(logger, incoming.Id, incoming.Type, result, string.Join(", ", incoming.Errors.Keys));
-            return new IngestOutcome(result, incoming.Errors);
+            return new IngestOutcome(result, incoming.Id, incoming.Errors);
         }
 
-        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body.Segment, receivedAt);
-        var outcome = await StoreAsync(incoming, row, cancellationToken);
+        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, receivedAt);
+        var outcome = await StoreAsync(incoming, row, keepRejected, cancellationToken);
         LogOutcome(logger, row.Id, row.Type, row.Subject.Id, outcome.Result);
         return outcome;
     }
 
-    private async Task<IngestOutcome> StoreAsync(IncomingEvent incoming, EventRow row, CancellationToken cancellationToken)
+    private async Task<IngestOutcome> StoreAsync(IncomingEvent incoming, EventRow row, bool keepRejected, CancellationToken cancellationToken)
     {
         if (await store.TryInsertAsync(row, cancellationToken))
-            return new IngestOutcome(IngestResult.Stored, IncomingEvent.NoErrors);
+            return new IngestOutcome(IngestResult.Stored, row.Id, IncomingEvent.NoErrors);
 
         var stored = await store.FindBodyAsync(row.Id, cancellationToken);
         if (stored is null || incoming.IsRedeliveryOf(stored))
-            return new IngestOutcome(IngestResult.Redelivered, IncomingEvent.NoErrors);
+            return new IngestOutcome(IngestResult.Redelivered, row.Id, IncomingEvent.NoErrors);
 
-        await store.RecordRejectedAsync(new RejectedRow(
-            row.Id, row.Type, RejectionReasons.ConflictingDuplicate, IncomingEvent.SerializeErrors(ConflictErrors),
-            row.Body, incoming.Fingerprint(row.Body), row.ReceivedAt), cancellationToken);
-        return new IngestOutcome(IngestResult.ConflictingDuplicate, ConflictErrors);
+        if (keepRejected)
+            await store.RecordRejectedAsync(new RejectedRow(
+                row.Id, row.Type, RejectionReasons.ConflictingDuplicate, IncomingEvent.SerializeErrors(ConflictErrors),
+                row.Body, incoming.Fingerprint(row.Body), row.ReceivedAt), cancellationToken);
+        return new IngestOutcome(IngestResult.ConflictingDuplicate, row.Id, ConflictErrors);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType} for {SubjectId}: {Outcome}")]

@@ -1,4 +1,6 @@
+using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
+using Receiver.Ingest.Validation;
 
 namespace Receiver.Ingest;
 
@@ -24,6 +26,17 @@ public sealed class IngestOptions
     public TimeSpan DatabaseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Transaction statuses to accept beyond AP 2.10's twenty, e.g. those of a newer AP, so its events are stored
+    /// rather than rejected (and parked ones can be replayed once the status is added here).
+    /// </summary>
+    public List<string> AdditionalStatuses { get; set; } = [];
+
+    /// <summary>AP's statuses and the additional ones: what ingest accepts and the query API filters by.</summary>
+    public FrozenSet<string> AcceptedStatuses => _acceptedStatuses ??= TransactionStatuses.With(AdditionalStatuses);
+
+    private FrozenSet<string>? _acceptedStatuses;
 }
 
 internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
@@ -39,6 +52,8 @@ internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
             failures.Add($"Ingest:DatabaseTimeout must be more than 0 and at most 00:05:00; it is {options.DatabaseTimeout}.");
         if (options.RetryAfterSeconds is < 1 or > 3600)
             failures.Add($"Ingest:RetryAfterSeconds must be between 1 and 3600; it is {options.RetryAfterSeconds}.");
+        foreach (var status in options.AdditionalStatuses.Where(s => !JsonRules.IsStorableIdentifier(s) || s.Any(char.IsWhiteSpace)))
+            failures.Add($"Ingest:AdditionalStatuses holds '{status}': a status is a word such as pending_review.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

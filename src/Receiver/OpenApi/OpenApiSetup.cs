@@ -26,13 +26,16 @@ public static class OpenApiSetup
         {
             var inferredSchemaId = swagger.SchemaGeneratorOptions.SchemaIdSelector;
             swagger.CustomSchemaIds(type => ContractSchemaNames.GetValueOrDefault(type) ?? inferredSchemaId(type));
-            swagger.OperationFilter<CallbackAuthRequirementFilter>();
+            swagger.OperationFilter<AuthRequirementFilter>();
+            // Stored JSON passed through as it is: the contract says which schema each operation answers with.
+            swagger.MapType<Query.RawJson>(() => new OpenApiSchema { Type = JsonSchemaType.Object });
             swagger.OperationFilter<JsonBodyFilter>();
             swagger.DocumentFilter<ContractDocumentFilter>();
         });
         // Header names are settings; the document shows the ones this instance reads.
         services.AddOptions<SwaggerGenOptions>()
-            .Configure<IOptions<CallbackAuthOptions>>((swagger, auth) => swagger.AddCallbackAuthSchemes(auth.Value));
+            .Configure<IOptions<CallbackAuthOptions>, IOptions<QueryAuthOptions>>(
+                (swagger, callback, query) => swagger.AddAuthSchemes(callback.Value, query.Value));
         return services;
     }
 

@@ -99,8 +99,8 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             ON CONFLICT (id) DO NOTHING
             RETURNING seq
         ), quote AS (
-            INSERT INTO quotes (id, sell_asset, buy_asset, created_at, expires_at, order_key, snapshot, event_id, received_at)
-            SELECT $3, $7, $8, $9, $10, coalesce($9, $6), $11, $1, $6 FROM inserted
+            INSERT INTO quotes (id, sell_asset, buy_asset, created_at, expires_at, order_key, snapshot, event_id, seq, received_at)
+            SELECT $3, $7, $8, $9, $10, coalesce($9, $6), $11, $1, seq, $6 FROM inserted
             ON CONFLICT (id) DO NOTHING
         )
         SELECT count(*) FROM inserted

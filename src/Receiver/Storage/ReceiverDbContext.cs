@@ -10,6 +10,7 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
     public DbSet<TransactionState> Transactions => Set<TransactionState>();
     public DbSet<QuoteState> Quotes => Set<QuoteState>();
     public DbSet<CustomerState> Customers => Set<CustomerState>();
+    public DbSet<SharedKey> SharedKeys => Set<SharedKey>();
 
     public const string EventSequence = "event_seq";
 
@@ -44,6 +45,7 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
         {
             e.ToTable("quotes");
             e.Property(x => x.Snapshot).HasColumnType("jsonb");
+            e.HasIndex(x => x.Seq);
             e.HasIndex(x => new { x.OrderKey, x.Id }).IsDescending();
         });
 
@@ -51,6 +53,12 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
         {
             e.ToTable("customers");
             e.Property(x => x.UpdateCount).HasDefaultValue(0);
+        });
+
+        model.Entity<SharedKey>(e =>
+        {
+            e.ToTable("receiver_keys");
+            e.HasKey(x => x.Name);
         });
 
         model.Entity<RejectedEvent>(e =>

@@ -38,7 +38,18 @@ public sealed class QuoteState
 
     public required string Snapshot { get; init; }
     public required string EventId { get; init; }
+
+    /// <summary>Sequence number of that event: lists read as of a sequence number.</summary>
+    public long Seq { get; init; }
+
     public DateTimeOffset ReceivedAt { get; init; }
+}
+
+/// <summary>A key the instances sharing this database must agree on, e.g. the one that signs list cursors.</summary>
+public sealed class SharedKey
+{
+    public required string Name { get; init; }
+    public required byte[] Key { get; init; }
 }
 
 /// <summary>A customer: from <c>customer_updated</c> (which carries only the id) and from the ids transactions name.</summary>

@@ -10,17 +10,20 @@ namespace Receiver.Tests.Configuration;
 public class StartupTests
 {
     private const string Secret = "startup-secret-0123456789-abcdefghijklmnop";
+    private const string QueryKey = "startup-query-key-0123456789";
 
     // Options are checked before the database is touched, so a refusal needs no server.
     private const string UnusedDatabase = "Host=127.0.0.1;Port=1;Database=never;Username=nobody;Password=none";
 
     [Fact]
-    public async Task Without_an_auth_type_the_app_refuses_to_start_and_names_the_setting()
+    public async Task Without_an_auth_type_the_app_refuses_to_start_and_names_every_missing_setting()
     {
         await using var app = ReceiverProcess.Start(new Dictionary<string, string> { ["ConnectionStrings__Receiver"] = UnusedDatabase });
 
         Assert.Equal(1, await app.WaitForExitAsync());
-        Assert.Contains("CallbackApi:Auth:Type (env CALLBACK_API_AUTH_TYPE) is not set", app.Output);
+        Assert.Contains("Configuration error: CallbackApi:Auth:Type (env CALLBACK_API_AUTH_TYPE) is not set", app.Output);
+        // Outside Development the query API needs a credential too.
+        Assert.Contains("Configuration error: QueryApi:Auth:ApiKey:Keys is empty", app.Output);
         Assert.DoesNotContain("   at ", app.Output); // one clear line, no stack trace
     }
 
@@ -43,6 +46,24 @@ public class StartupTests
         Assert.DoesNotContain("   at ", app.Output);
     }
 
+    [Theory]
+    [InlineData("QueryApi__Auth__ApiKey__Keys__0", Secret, "QueryApi:Auth:ApiKey:Keys:0 is AP's callback secret")]
+    [InlineData("QueryApi__Auth__ApiKey__Keys__0", "short", "QueryApi:Auth:ApiKey:Keys:0 must be at least 16 characters")]
+    [InlineData("QueryApi__Auth__Type", "oauth", "QueryApi:Auth:Type is 'oauth'")]
+    public async Task A_bad_query_auth_setting_stops_the_app(string name, string value, string message)
+    {
+        await using var app = ReceiverProcess.Start(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = UnusedDatabase,
+            ["CALLBACK_API_AUTH_TYPE"] = "api_key",
+            ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
+            [name] = value,
+        });
+
+        Assert.Equal(1, await app.WaitForExitAsync());
+        Assert.Contains(message, app.Output);
+    }
+
     [Fact]
     public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event()
     {
@@ -53,6 +74,7 @@ public class StartupTests
             await using var app = ReceiverProcess.Start(new Dictionary<string, string>
             {
                 ["ConnectionStrings__Receiver"] = database,
+                ["QueryApi__Auth__ApiKey__Keys__0"] = QueryKey,
                 ["CALLBACK_API_AUTH_TYPE"] = "api_key",
                 ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
                 ["CALLBACK_API_AUTH_API_KEY_HTTP_HEADER"] = "X-Anchor-Key",
@@ -79,6 +101,7 @@ public class StartupTests
             await using var app = ReceiverProcess.Start(new Dictionary<string, string>
             {
                 ["ConnectionStrings__Receiver"] = database,
+                ["QueryApi__Auth__ApiKey__Keys__0"] = QueryKey,
                 ["CallbackApi__Auth__Type"] = "jwt",
                 ["CallbackApi__Auth__Secret"] = Secret,
                 ["CallbackApi__Auth__Jwt__HttpHeader"] = "X-Anchor-Token",
@@ -108,6 +131,7 @@ public class StartupTests
             settings["Urls"] = $"http://127.0.0.1:{port}";
             settings["ConnectionStrings"]!["Receiver"] = database;
             settings["CallbackApi"]!["Auth"]!["Type"] = "none";
+            settings["QueryApi"] = new JsonObject { ["Auth"] = new JsonObject { ["Type"] = "none" } };
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "appsettings.json"), settings.ToJsonString());
 
             await using var app = ReceiverProcess.Start(new Dictionary<string, string>(), workingDirectory: folder.FullName);
@@ -117,6 +141,7 @@ public class StartupTests
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, null, null)).StatusCode);
             Assert.Contains("CallbackApi:Auth:Type is none", app.Output);
+            Assert.Contains("QueryApi:Auth:Type is none", app.Output);
         }
         finally
         {

@@ -12,6 +12,7 @@ namespace Receiver.Tests.Infrastructure;
 public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string JwtSecret = "test-secret-0123456789-abcdefghijklmnop";
+    public const string QueryKey = "test-query-key-0123456789";
 
     private readonly Dictionary<string, string?> _settings;
 
@@ -30,6 +31,7 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["ConnectionStrings:Receiver"] = ConnectionString,
             ["CallbackApi:Auth:Type"] = "jwt",
             ["CallbackApi:Auth:Secret"] = JwtSecret,
+            ["QueryApi:Auth:ApiKey:Keys:0"] = QueryKey,
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings) _settings[key] = value;
@@ -73,6 +75,15 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
                     Setting("CallbackApi:Auth:ApiKey:HttpHeader") ?? "X-Api-Key", Setting("CallbackApi:Auth:Secret"));
                 break;
         }
+        return client;
+    }
+
+    /// <summary>A client of the query API, with the configured query key.</summary>
+    public HttpClient CreateQueryClient()
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.TryAddWithoutValidation(
+            Setting("QueryApi:Auth:ApiKey:HttpHeader") ?? "X-Api-Key", Setting("QueryApi:Auth:ApiKey:Keys:0"));
         return client;
     }
 

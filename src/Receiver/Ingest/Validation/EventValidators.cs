@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Text.Json;
 using FluentValidation;
 using FluentValidation.Results;
+using Microsoft.Extensions.Options;
 
 namespace Receiver.Ingest.Validation;
 
@@ -25,33 +26,29 @@ internal abstract class JsonViewValidator<T> : AbstractValidator<T> where T : IJ
 /// <summary>The envelope AP's <c>SendEventRequest</c> produces.</summary>
 internal sealed class EventValidator : JsonViewValidator<EventView>
 {
-    public EventValidator()
+    public EventValidator(IOptions<IngestOptions> options)
     {
+        var statuses = options.Value.AcceptedStatuses;
+        var payloads = new Dictionary<EventSubject, PayloadValidator>
+        {
+            [EventSubject.Transaction] = new(p => p.RuleFor(x => x.Transaction).Required().Object().SetValidator(new TransactionValidator(statuses))),
+            [EventSubject.Quote] = new(p => p.RuleFor(x => x.Quote).Required().Object().SetValidator(new QuoteValidator())),
+            [EventSubject.Customer] = new(p => p.RuleFor(x => x.Customer).Required().Object().SetValidator(new CustomerValidator())),
+            [EventSubject.Unknown] = new(_ => { }),
+        };
+
         RuleFor(e => e.Id).Required().Identifier();
         RuleFor(e => e.Type).Required().OneOf(EventTypes.All);
         RuleFor(e => e.Timestamp).Required().DateTime();
+        // The payload member that carries the subject depends on the event type.
         RuleFor(e => e.Payload).Required().Object()
-            .SetValidator(e => PayloadValidator.For(e.Type.AsString()));
+            .SetValidator(e => payloads[EventTypes.SubjectOf(e.Type.AsString())]);
     }
 }
 
 internal sealed class PayloadValidator : JsonViewValidator<PayloadView>
 {
-    private static readonly PayloadValidator Transaction = new(p => p.RuleFor(x => x.Transaction).Required().Object().SetValidator(new TransactionValidator()));
-    private static readonly PayloadValidator Quote = new(p => p.RuleFor(x => x.Quote).Required().Object().SetValidator(new QuoteValidator()));
-    private static readonly PayloadValidator Customer = new(p => p.RuleFor(x => x.Customer).Required().Object().SetValidator(new CustomerValidator()));
-    private static readonly PayloadValidator UnknownType = new(_ => { });
-
-    private PayloadValidator(Action<PayloadValidator> rules) => rules(this);
-
-    /// <summary>The payload member that carries the subject depends on the event type.</summary>
-    public static PayloadValidator For(string? eventType) => EventTypes.SubjectOf(eventType) switch
-    {
-        EventSubject.Transaction => Transaction,
-        EventSubject.Quote => Quote,
-        EventSubject.Customer => Customer,
-        _ => UnknownType,
-    };
+    public PayloadValidator(Action<PayloadValidator> rules) => rules(this);
 }
 
 /// <summary>
@@ -60,7 +57,7 @@ internal sealed class PayloadValidator : JsonViewValidator<PayloadView>
 /// </summary>
 internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
 {
-    public TransactionValidator()
+    public TransactionValidator(FrozenSet<string> statuses)
     {
         var strictAmount = new AmountValidator(amountRequired: true);
         var lenientAmount = new AmountValidator(amountRequired: false);
@@ -73,7 +70,7 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
             .Must((t, kind) => !kind.IsPresent() || !Seps.All.Contains(t.Sep.AsString() ?? "")
                                || Seps.KindsOf(t.Sep.AsString()).Contains(kind.GetString()!))
             .WithMessage(t => $"must be one of: {string.Join(", ", Seps.KindsOf(t.Sep.AsString()))} for SEP-{t.Sep.AsString()}");
-        RuleFor(t => t.Status).Required().OneOf(TransactionStatuses.All);
+        RuleFor(t => t.Status).Required().OneOf(statuses);
         RuleFor(t => t.Type).String();
 
         // Published schema: SEP-24 requires amount_expected. It also lists destination_account, which AP

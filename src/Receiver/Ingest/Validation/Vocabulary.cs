@@ -50,4 +50,7 @@ internal static class TransactionStatuses
         "pending_anchor", "on_hold", "pending_stellar", "pending_trust", "pending_user", "pending_sender",
         "pending_receiver", "pending_transaction_info_update", "pending_customer_info_update", "completed",
         "refunded", "expired", "error", "no_market", "too_small", "too_large");
+
+    /// <summary>AP's statuses and those an operator added (<c>Ingest:AdditionalStatuses</c>) for a newer AP.</summary>
+    public static FrozenSet<string> With(IEnumerable<string> additional) => All.Union(additional).ToFrozenSet(StringComparer.Ordinal);
 }

@@ -1,0 +1,75 @@
+using System.Collections.Frozen;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Receiver.Ingest;
+using Receiver.Storage;
+
+namespace Receiver.Query;
+
+internal static class RejectedEventsApi
+{
+    private static readonly FrozenSet<string> Reasons =
+        FrozenSet.Create(StringComparer.Ordinal, RejectionReasons.Invalid, RejectionReasons.ConflictingDuplicate);
+
+    public static void MapRejectedEvents(this RouteGroupBuilder query)
+    {
+        var rejected = query.MapGroup("/rejected-events").WithTags("Rejected events");
+        rejected.MapGet("", ListAsync)
+            .WithName("ListRejectedEvents").WithSummary("Bodies refused as events, most recently first received first");
+        rejected.MapGet("/{id:long}", GetAsync)
+            .WithName("GetRejectedEvent").WithSummary("A rejected event with its raw body and errors")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        rejected.MapPost("/{id:long}/replay", ReplayAsync)
+            .WithName("ReplayRejectedEvent").WithSummary("Run a rejected body through ingest again")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    internal sealed class ListRequest
+    {
+        [FromQuery(Name = "reason")] public string? Reason { get; init; }
+        [FromQuery(Name = "event_id")] public string? EventId { get; init; }
+        [FromQuery(Name = "cursor")] public string? Cursor { get; init; }
+        [FromQuery(Name = "limit")] public string? Limit { get; init; }
+    }
+
+    private static async Task<Results<Ok<RejectedEventPage>, ValidationProblem>> ListAsync(
+        [AsParameters] ListRequest request, HttpContext context, QueryStore store, CursorCodec cursors, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(context.Request, cursors);
+        parameters.AllowOnly("reason", "event_id", "cursor", "limit");
+        var filter = new RejectedFilter(parameters.OneOf("reason", request.Reason, Reasons), parameters.Text("event_id", request.EventId));
+        var limit = parameters.Limit(request.Limit);
+        var identity = QueryIdentity.Of("rejected-events", ("reason", filter.Reason), ("event_id", filter.EventId));
+        var cursor = await parameters.CursorAsync(request.Cursor, identity, cancellationToken);
+        if (!parameters.IsValid) return parameters.Problem();
+
+        var rows = await store.RejectedEventsAsync(filter, cursor is { Id: { } last } ? long.Parse(last) : null, limit + 1, cancellationToken);
+        var next = rows.Count > limit
+            ? await cursors.EncodeAsync(new Cursor(identity, 0, null, rows[limit - 1].Id.ToString()), cancellationToken)
+            : null;
+        return TypedResults.Ok(new RejectedEventPage([.. rows.Take(limit)], next, limit));
+    }
+
+    private static async Task<Results<Ok<RejectedEventDetail>, ProblemHttpResult>> GetAsync(
+        long id, QueryStore store, CancellationToken cancellationToken) =>
+        await store.RejectedEventAsync(id, cancellationToken) is { } rejected
+            ? TypedResults.Ok(rejected)
+            : QueryEndpoints.NotFound("rejected event", id);
+
+    private static async Task<Results<Ok<ReplayResult>, ProblemHttpResult>> ReplayAsync(
+        long id, QueryStore store, EventIngestor ingestor, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (await store.RejectedBodyAsync(id, cancellationToken) is not { } body) return QueryEndpoints.NotFound("rejected event", id);
+
+        var outcome = await ingestor.ReplayAsync(body, cancellationToken);
+        var name = outcome.Result switch
+        {
+            IngestResult.Stored => "stored",
+            IngestResult.Redelivered => "redelivered",
+            IngestResult.ConflictingDuplicate => RejectionReasons.ConflictingDuplicate,
+            _ => RejectionReasons.Invalid,
+        };
+        await store.RecordReplayAsync(id, name, clock.GetUtcNow(), cancellationToken);
+        return TypedResults.Ok(new ReplayResult(id, outcome.EventId, name, outcome.Errors));
+    }
+}

@@ -1,0 +1,90 @@
+using System.Collections.Frozen;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Receiver.Ingest;
+using Receiver.Ingest.Validation;
+
+namespace Receiver.Query;
+
+internal static class TransactionsApi
+{
+    private static readonly FrozenSet<string> Kinds = Seps.All.SelectMany(Seps.KindsOf).ToFrozenSet(StringComparer.Ordinal);
+
+    public static void MapTransactions(this RouteGroupBuilder query)
+    {
+        var transactions = query.MapGroup("/transactions").WithTags("Transactions");
+        transactions.MapGet("", ListAsync)
+            .WithName("ListTransactions").WithSummary("Transactions matching filters, newest updated_at first");
+        transactions.MapGet("/{id}", GetAsync)
+            .WithName("GetTransaction").WithSummary("The newest snapshot of a transaction, as AP sent it")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        transactions.MapGet("/{id}/events", TimelineAsync)
+            .WithName("GetTransactionEvents").WithSummary("A transaction's events, oldest first")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    internal sealed class ListRequest
+    {
+        [FromQuery(Name = "sep")] public string? Sep { get; init; }
+        [FromQuery(Name = "kind")] public string? Kind { get; init; }
+        [FromQuery(Name = "status")] public string[]? Status { get; init; }
+        [FromQuery(Name = "asset")] public string? Asset { get; init; }
+        [FromQuery(Name = "updated_after")] public string? UpdatedAfter { get; init; }
+        [FromQuery(Name = "updated_before")] public string? UpdatedBefore { get; init; }
+        [FromQuery(Name = "customer_id")] public string? CustomerId { get; init; }
+        [FromQuery(Name = "account")] public string? Account { get; init; }
+        [FromQuery(Name = "cursor")] public string? Cursor { get; init; }
+        [FromQuery(Name = "limit")] public string? Limit { get; init; }
+    }
+
+    private static async Task<Results<Ok<TransactionPage>, ValidationProblem>> ListAsync(
+        [AsParameters] ListRequest request, HttpContext context, QueryStore store, CursorCodec cursors,
+        IOptions<IngestOptions> ingest, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(context.Request, cursors);
+        parameters.AllowOnly("sep", "kind", "status", "asset", "updated_after", "updated_before", "customer_id", "account", "cursor", "limit");
+        var filter = new TransactionFilter(
+            parameters.OneOf("sep", request.Sep, Seps.All),
+            parameters.OneOf("kind", request.Kind, Kinds),
+            parameters.AllOf("status", request.Status, ingest.Value.AcceptedStatuses),
+            parameters.Text("asset", request.Asset),
+            parameters.Instant("updated_after", request.UpdatedAfter),
+            parameters.Instant("updated_before", request.UpdatedBefore),
+            parameters.Text("customer_id", request.CustomerId),
+            parameters.Text("account", request.Account));
+        var limit = parameters.Limit(request.Limit);
+        var identity = QueryIdentity.Of("transactions",
+            ("sep", filter.Sep), ("kind", filter.Kind), ("status", filter.Statuses.Order(StringComparer.Ordinal).ToArray()),
+            ("asset", filter.Asset), ("updated_after", filter.UpdatedAfter), ("updated_before", filter.UpdatedBefore),
+            ("customer_id", filter.CustomerId), ("account", filter.Account));
+        var cursor = await parameters.CursorAsync(request.Cursor, identity, cancellationToken);
+        if (!parameters.IsValid) return parameters.Problem();
+
+        var asOf = cursor?.AsOf ?? await store.LatestSequenceAsync(cancellationToken);
+        var rows = await store.TransactionsAsync(filter, asOf, cursor, limit + 1, cancellationToken);
+        var next = await NextCursorAsync(cursors, rows, limit, identity, asOf, cancellationToken);
+        return TypedResults.Ok(new TransactionPage([.. rows.Take(limit).Select(row => row.Item)], next, limit));
+    }
+
+    /// <summary>A cursor after the last row of this page, when a row beyond it exists.</summary>
+    internal static async Task<string?> NextCursorAsync<T>(
+        CursorCodec cursors, List<Listed<T>> rows, int limit, string identity, long asOf, CancellationToken cancellationToken)
+    {
+        if (rows.Count <= limit) return null;
+        var last = rows[limit - 1];
+        return await cursors.EncodeAsync(new Cursor(identity, asOf, last.OrderKey.UtcTicks, last.Id), cancellationToken);
+    }
+
+    private static async Task<Results<Ok<RawJson>, ProblemHttpResult>> GetAsync(string id, QueryStore store, CancellationToken cancellationToken) =>
+        await store.TransactionAsync(id, cancellationToken) is { } snapshot
+            ? TypedResults.Ok(new RawJson(snapshot))
+            : QueryEndpoints.NotFound("transaction", id);
+
+    private static async Task<Results<Ok<TransactionTimeline>, ProblemHttpResult>> TimelineAsync(
+        string id, QueryStore store, CancellationToken cancellationToken)
+    {
+        var events = await store.TimelineAsync(id, cancellationToken);
+        return events.Count > 0 ? TypedResults.Ok(new TransactionTimeline(events)) : QueryEndpoints.NotFound("transaction", id);
+    }
+}

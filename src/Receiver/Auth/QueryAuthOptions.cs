@@ -102,8 +102,12 @@ internal sealed class QueryAuthOptionsValidator(IHostEnvironment environment, IO
             failures.Add("QueryApi:Auth:Jwt needs exactly one of Authority (an OIDC issuer URL) or SigningKey (a shared HMAC key).");
         if (string.IsNullOrWhiteSpace(jwt.Audience))
             failures.Add("QueryApi:Auth:Jwt:Audience is not set: tokens are accepted only for this audience.");
-        if (hasAuthority && !Uri.TryCreate(jwt.Authority, UriKind.Absolute, out _))
+        Uri? authority = null;
+        if (hasAuthority && !Uri.TryCreate(jwt.Authority, UriKind.Absolute, out authority))
             failures.Add($"QueryApi:Auth:Jwt:Authority '{jwt.Authority}' is not an absolute URL.");
+        else if (authority is not null && authority.Scheme != Uri.UriSchemeHttps && jwt.RequireHttpsMetadata)
+            failures.Add($"QueryApi:Auth:Jwt:Authority '{jwt.Authority}' is not https: its keys could be forged in transit. " +
+                         "Set QueryApi:Auth:Jwt:RequireHttpsMetadata=false only for a local test provider.");
         if (hasKey && string.IsNullOrWhiteSpace(jwt.Issuer))
             failures.Add("QueryApi:Auth:Jwt:Issuer is not set: with a SigningKey, tokens are accepted only from this issuer.");
         if (hasKey && Encoding.UTF8.GetByteCount(jwt.SigningKey!) < MinimumSigningKeyBytes)

@@ -63,6 +63,7 @@ internal sealed class ContractDocumentFilter : IDocumentFilter
     private static void Describe(OpenApiOperation served, OpenApiOperation contract)
     {
         served.Description = contract.Description;
+        DescribeParameters(served.Parameters, contract.Parameters);
 
         if (served.RequestBody is OpenApiRequestBody body && contract.RequestBody is { } contractBody)
         {
@@ -77,6 +78,22 @@ internal sealed class ContractDocumentFilter : IDocumentFilter
             declared.Description = described.Description;
             declared.Headers = described.Headers;
             TakeMediaTypes(declared.Content, described.Content);
+        }
+    }
+
+    /// <summary>Words, schema and serialization of each parameter the code declares and the contract describes.</summary>
+    private static void DescribeParameters(IList<IOpenApiParameter>? served, IList<IOpenApiParameter>? contract)
+    {
+        if (served is null || contract is null) return;
+        foreach (var parameter in served.OfType<OpenApiParameter>())
+        {
+            if (contract.FirstOrDefault(described => described.Name == parameter.Name && described.In == parameter.In) is not { } described) continue;
+            parameter.Description = described.Description;
+            parameter.Schema = described.Schema;
+            parameter.Style = described.Style;
+            parameter.Explode = described.Explode;
+            parameter.Example = described.Example;
+            parameter.Examples = described.Examples;
         }
     }
 

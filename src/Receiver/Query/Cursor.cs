@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
+using Receiver.Storage;
 
 namespace Receiver.Query;
 
@@ -28,7 +29,7 @@ internal sealed partial class CursorJsonContext : JsonSerializerContext;
 /// Cursors are opaque, URL-safe and signed (HMAC-SHA256 with a key kept in the database, so every instance
 /// reads the cursors of every other): a forged or altered cursor is refused rather than walked.
 /// </summary>
-internal sealed class CursorCodec(NpgsqlDataSource dataSource)
+internal sealed class CursorCodec(NpgsqlDataSource dataSource, ResilientDatabase database)
 {
     private const int SignatureBytes = 16;
     private readonly SemaphoreSlim _loading = new(1, 1);
@@ -72,13 +73,17 @@ internal sealed class CursorCodec(NpgsqlDataSource dataSource)
         try
         {
             // The first instance to need a key makes it; every other instance reads that one.
-            await using var command = dataSource.CreateCommand(
-                """
-                WITH made AS (INSERT INTO receiver_keys (name, key) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING RETURNING key)
-                SELECT key FROM made UNION ALL SELECT key FROM receiver_keys WHERE name = 'cursor' LIMIT 1
-                """);
-            command.Parameters.Add(new NpgsqlParameter { Value = RandomNumberGenerator.GetBytes(32) });
-            return _key ??= (byte[])(await command.ExecuteScalarAsync(cancellationToken))!;
+            var candidate = RandomNumberGenerator.GetBytes(32);
+            return _key ??= await database.RunAsync(async ct =>
+            {
+                await using var command = dataSource.CreateCommand(
+                    """
+                    WITH made AS (INSERT INTO receiver_keys (name, key) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING RETURNING key)
+                    SELECT key FROM made UNION ALL SELECT key FROM receiver_keys WHERE name = 'cursor' LIMIT 1
+                    """);
+                command.Parameters.Add(new NpgsqlParameter { Value = candidate });
+                return (byte[])(await command.ExecuteScalarAsync(ct))!;
+            }, cancellationToken);
         }
         finally
         {

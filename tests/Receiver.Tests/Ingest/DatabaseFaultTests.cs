@@ -11,7 +11,7 @@ namespace Receiver.Tests.Ingest;
 public sealed class DatabaseFaultTests
 {
     [Fact]
-    public async Task Database_stopped_gives_503_and_the_next_post_after_it_returns_is_200_without_restarting_the_app()
+    public async Task Database_stopped_gives_503_on_events_and_queries_and_the_next_post_after_it_returns_is_200_without_restarting_the_app()
     {
         await using var cluster = await PrivateCluster.CreateAsync();
         await using var app = ReceiverApp.With(new Dictionary<string, string?>
@@ -36,6 +36,13 @@ public sealed class DatabaseFaultTests
         Assert.Equal(503, (await unavailable.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetInt32());
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2 + 5), $"503 took {clock.Elapsed}");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+        var query = app.CreateQueryClient();
+        foreach (var url in new[] { "/transactions", $"/customers/{before["payload"]!["customer"]!["id"]}" })
+        {
+            var refused = await query.GetAsync(url);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(7), refused.Headers.RetryAfter?.Delta);
+        }
 
         await cluster.StartAsync();
         Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(after)).StatusCode);
@@ -44,6 +51,7 @@ public sealed class DatabaseFaultTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
         foreach (var body in new[] { before, during, after })
             Assert.Equal(1, await app.CountAsync("events", "id = $1", (string)body["id"]!));
+        Assert.Equal(HttpStatusCode.OK, (await query.GetAsync("/transactions")).StatusCode);
     }
 
     [Fact]

@@ -47,6 +47,25 @@ public sealed class SwaggerUiTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     }
 
     [Fact]
+    public async Task Queries_take_the_query_credentials_and_describe_their_parameters_for_try_it_out()
+    {
+        var served = await OpenApiDocuments.ReadServedAsync(app.CreateClient());
+
+        var list = served.Paths["/transactions"].Operations![HttpMethod.Get];
+        Assert.Equal(["queryApiKey", "queryJwt"], list.Security!.Select(requirement => requirement.Keys.Single().Reference.Id));
+        var status = list.Parameters!.Single(p => p.Name == "status");
+        Assert.Equal(JsonSchemaType.Array, status.Schema!.Type);
+        Assert.True(status.Explode);
+        Assert.Contains("repeat the parameter", status.Description);
+        Assert.Equal(JsonSchemaType.Integer, list.Parameters!.Single(p => p.Name == "limit").Schema!.Type);
+
+        var schemes = served.Components!.SecuritySchemes!;
+        Assert.Equal((SecuritySchemeType.ApiKey, ParameterLocation.Header, "X-Api-Key"),
+            (schemes["queryApiKey"].Type, schemes["queryApiKey"].In, schemes["queryApiKey"].Name));
+        Assert.Equal((SecuritySchemeType.Http, "bearer"), (schemes["queryJwt"].Type, schemes["queryJwt"].Scheme));
+    }
+
+    [Fact]
     public async Task Auth_schemes_name_the_configured_headers()
     {
         using var customHeaders = app.WithWebHostBuilder(host => host.ConfigureAppConfiguration(configuration =>
@@ -54,6 +73,7 @@ public sealed class SwaggerUiTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             {
                 ["CallbackApi:Auth:Jwt:HttpHeader"] = "X-Callback-Token",
                 ["CallbackApi:Auth:ApiKey:HttpHeader"] = "X-Callback-Key",
+                ["QueryApi:Auth:ApiKey:HttpHeader"] = "X-Query-Key",
             })));
 
         var schemes = (await OpenApiDocuments.ReadServedAsync(customHeaders.CreateClient())).Components!.SecuritySchemes!;
@@ -62,6 +82,7 @@ public sealed class SwaggerUiTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         Assert.Equal((SecuritySchemeType.ApiKey, ParameterLocation.Header, "X-Callback-Token"),
             (schemes["callbackJwt"].Type, schemes["callbackJwt"].In, schemes["callbackJwt"].Name));
         Assert.Equal("X-Callback-Key", schemes["callbackApiKey"].Name);
+        Assert.Equal("X-Query-Key", schemes["queryApiKey"].Name);
     }
 
     private static Dictionary<string, string> AsJson(IReadOnlyDictionary<string, JsonNode> examples) =>

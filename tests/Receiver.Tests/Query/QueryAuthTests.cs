@@ -110,6 +110,25 @@ public sealed class QueryAuthTests
     }
 
     [Fact]
+    public async Task Tokens_of_an_OIDC_authority_open_the_query_API_for_its_audience_only()
+    {
+        await using var provider = await OidcProvider.StartAsync();
+        await using var app = ReceiverApp.With(new Dictionary<string, string?>
+        {
+            ["QueryApi:Auth:Type"] = "jwt",
+            ["QueryApi:Auth:Jwt:Authority"] = provider.Authority,
+            ["QueryApi:Auth:Jwt:Audience"] = "receiver",
+            ["QueryApi:Auth:Jwt:RequireHttpsMetadata"] = "false",
+        });
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(app, HttpMethod.Get, "/transactions", "Authorization", "Bearer " + provider.Token("receiver")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(app, HttpMethod.Get, "/transactions", "Authorization", "Bearer " + provider.Token("another-api")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(app, HttpMethod.Get, "/transactions", "Authorization", "Bearer " + provider.Token("receiver", issuer: "https://impostor.example")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(app, HttpMethod.Get, "/transactions", "Authorization", "Bearer " + provider.Token("receiver", lifetime: TimeSpan.FromMinutes(-2))));
+        Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(app, HttpMethod.Get, "/transactions", "Authorization", "Bearer " + ApToken.Mint(ReceiverApp.JwtSecret)));
+    }
+
+    [Fact]
     public async Task None_opens_the_query_API_only_when_chosen()
     {
         await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["QueryApi:Auth:Type"] = "none" });

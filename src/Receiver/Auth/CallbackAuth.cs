@@ -20,40 +20,19 @@ namespace Receiver.Auth;
 public static class CallbackAuth
 {
     public const string Policy = "CallbackApi";
-    private const string Scheme = "CallbackApi";
-    private const string JwtScheme = "CallbackApi.Jwt";
-    private const string ApiKeyScheme = "CallbackApi.ApiKey";
 
     public static IServiceCollection AddCallbackAuth(this IServiceCollection services)
     {
         services.AddOptions<CallbackAuthOptions>().BindConfiguration(CallbackAuthOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CallbackAuthOptions>, CallbackAuthOptionsValidator>();
         services.AddHostedService<CallbackAuthStartupWarning>();
-
-        services.AddAuthentication()
-            // The configured type picks the handler per request, so settings bound late (tests, reloads) apply.
-            .AddPolicyScheme(Scheme, "Anchor Platform callback", o => o.ForwardDefaultSelector = context =>
-                context.RequestServices.GetRequiredService<IOptions<CallbackAuthOptions>>().Value.ParsedType switch
-                {
-                    CallbackAuthType.Jwt => JwtScheme,
-                    CallbackAuthType.ApiKey => ApiKeyScheme,
-                    _ => NoAuthenticationHandler.SchemeName,
-                })
-            .AddJwtBearer(JwtScheme)
-            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null)
-            .TryAddNoAuthentication();
-        services.AddOptions<JwtBearerOptions>(JwtScheme)
-            .Configure<IOptions<CallbackAuthOptions>>((jwt, callback) => ConfigureJwt(jwt, callback.Value));
-        services.AddOptions<ApiKeyAuthenticationOptions>(ApiKeyScheme)
-            .Configure<IOptions<CallbackAuthOptions>>((apiKey, callback) =>
+        services.AddSwitchableAuth<CallbackAuthOptions>(Policy, "Anchor Platform callback", callback => callback.ParsedType, ConfigureJwt,
+            (apiKey, callback) =>
             {
-                apiKey.HttpHeader = callback.Value.ApiKey.HttpHeader;
-                apiKey.Keys = new KeySet([callback.Value.Secret]);
+                apiKey.HttpHeader = callback.ApiKey.HttpHeader;
+                apiKey.Keys = new KeySet([callback.Secret]);
                 apiKey.WrongKeyDetail = "The API key is not the configured secret.";
             });
-
-        services.AddAuthorizationBuilder()
-            .AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
         return services;
     }
 
@@ -94,15 +73,7 @@ public static class CallbackAuth
                     context.Fail(reason);
                 return Task.CompletedTask;
             },
-            OnChallenge = context =>
-            {
-                context.HandleResponse();
-                var detail = context.AuthenticateFailure is { } failure
-                    ? Describe(failure)
-                    : $"Missing token: send 'Bearer <JWT>' in the {header} header.";
-                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-                return AuthProblem.WriteAsync(context.HttpContext, "invalid_token", detail);
-            },
+            OnChallenge = context => SwitchableAuth.ChallengeAsync(context, header),
         };
     }
 
@@ -120,29 +91,6 @@ public static class CallbackAuth
             return "The token's iat is in the future beyond the allowed clock skew.";
         return null;
     }
-
-    /// <summary>The <c>none</c> scheme, shared by the callback and query APIs, registered once.</summary>
-    internal static AuthenticationBuilder TryAddNoAuthentication(this AuthenticationBuilder builder)
-    {
-        builder.Services.Configure<AuthenticationOptions>(options =>
-        {
-            if (options.Schemes.All(scheme => scheme.Name != NoAuthenticationHandler.SchemeName))
-                options.AddScheme<NoAuthenticationHandler>(NoAuthenticationHandler.SchemeName, null);
-        });
-        return builder;
-    }
-
-    internal static string Describe(Exception failure) => failure switch
-    {
-        SecurityTokenExpiredException => "The token has expired.",
-        SecurityTokenNoExpirationException => "The token has no exp claim.",
-        SecurityTokenInvalidAlgorithmException => "The token must be signed with HS256.",
-        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "The token signature is invalid.",
-        SecurityTokenNotYetValidException => "The token is not valid yet (nbf).",
-        SecurityTokenMalformedException or ArgumentException => "The token is malformed.",
-        AuthenticationFailureException => failure.Message,
-        _ => "The token is invalid.",
-    };
 }
 
 internal sealed partial class CallbackAuthStartupWarning(IOptions<CallbackAuthOptions> options, ILogger<CallbackAuthStartupWarning> logger)
@@ -150,7 +98,7 @@ internal sealed partial class CallbackAuthStartupWarning(IOptions<CallbackAuthOp
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.ParsedType == CallbackAuthType.None) LogNoAuth(logger);
+        if (options.Value.ParsedType == AuthType.None) LogNoAuth(logger);
         return Task.CompletedTask;
     }
 

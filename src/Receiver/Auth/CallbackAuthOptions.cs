@@ -3,14 +3,6 @@ using Microsoft.Extensions.Options;
 
 namespace Receiver.Auth;
 
-/// <summary>How AP authenticates its calls to <c>POST /event</c> (AP's <c>callback_api.auth</c>).</summary>
-public enum CallbackAuthType
-{
-    Jwt,
-    ApiKey,
-    None,
-}
-
 /// <summary>
 /// <c>CallbackApi:Auth:*</c> settings. The AP-style environment variables (<c>CALLBACK_API_AUTH_TYPE</c>,
 /// <c>SECRET_CALLBACK_API_AUTH_SECRET</c>, ...) land here too, so one env file configures AP and us.
@@ -26,15 +18,7 @@ public sealed class CallbackAuthOptions
     public JwtSettings Jwt { get; set; } = new();
     public ApiKeySettings ApiKey { get; set; } = new();
 
-    public CallbackAuthType ParsedType => Parse(Type) ?? throw new InvalidOperationException($"Unknown auth type '{Type}'.");
-
-    internal static CallbackAuthType? Parse(string? value) => value?.Trim().ToLowerInvariant() switch
-    {
-        "jwt" => CallbackAuthType.Jwt,
-        "api_key" or "apikey" => CallbackAuthType.ApiKey,
-        "none" => CallbackAuthType.None,
-        _ => null,
-    };
+    public AuthType ParsedType => AuthTypes.Parse(Type) ?? throw new InvalidOperationException($"Unknown auth type '{Type}'.");
 
     public sealed class JwtSettings
     {
@@ -61,20 +45,20 @@ internal sealed class CallbackAuthOptionsValidator : IValidateOptions<CallbackAu
             return ValidateOptionsResult.Fail(
                 "CallbackApi:Auth:Type (env CALLBACK_API_AUTH_TYPE) is not set: choose jwt, api_key or none, as in AP's callback_api.auth.type.");
 
-        var type = CallbackAuthOptions.Parse(options.Type);
+        var type = AuthTypes.Parse(options.Type);
         if (type is null)
             return ValidateOptionsResult.Fail(
                 $"CallbackApi:Auth:Type (env CALLBACK_API_AUTH_TYPE) is '{options.Type}': it must be jwt, api_key or none.");
 
         var failures = new List<string>();
-        if (type is CallbackAuthType.Jwt or CallbackAuthType.ApiKey && string.IsNullOrEmpty(options.Secret))
+        if (type is AuthType.Jwt or AuthType.ApiKey && string.IsNullOrEmpty(options.Secret))
             failures.Add($"CallbackApi:Auth:Secret (env SECRET_CALLBACK_API_AUTH_SECRET) is not set: auth type {options.Type} needs the secret AP uses.");
-        if (type is CallbackAuthType.Jwt && !string.IsNullOrEmpty(options.Secret)
+        if (type is AuthType.Jwt && !string.IsNullOrEmpty(options.Secret)
             && Encoding.UTF8.GetByteCount(options.Secret) < MinimumJwtSecretBytes)
             failures.Add($"CallbackApi:Auth:Secret (env SECRET_CALLBACK_API_AUTH_SECRET) is too weak for jwt: it must be at least {MinimumJwtSecretBytes} bytes, as AP requires.");
-        if (type is CallbackAuthType.Jwt && string.IsNullOrWhiteSpace(options.Jwt.HttpHeader))
+        if (type is AuthType.Jwt && string.IsNullOrWhiteSpace(options.Jwt.HttpHeader))
             failures.Add("CallbackApi:Auth:Jwt:HttpHeader (env CALLBACK_API_AUTH_JWT_HTTP_HEADER) must not be empty.");
-        if (type is CallbackAuthType.ApiKey && string.IsNullOrWhiteSpace(options.ApiKey.HttpHeader))
+        if (type is AuthType.ApiKey && string.IsNullOrWhiteSpace(options.ApiKey.HttpHeader))
             failures.Add("CallbackApi:Auth:ApiKey:HttpHeader (env CALLBACK_API_AUTH_API_KEY_HTTP_HEADER) must not be empty.");
         if (options.Jwt.ClockSkewSeconds is < 0 or > 300)
             failures.Add($"CallbackApi:Auth:Jwt:ClockSkewSeconds must be between 0 and 300; it is {options.Jwt.ClockSkewSeconds}.");

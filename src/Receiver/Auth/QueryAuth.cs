@@ -14,39 +14,20 @@ namespace Receiver.Auth;
 public static class QueryAuth
 {
     public const string Policy = "QueryApi";
-    private const string Scheme = "QueryApi";
-    private const string JwtScheme = "QueryApi.Jwt";
-    private const string ApiKeyScheme = "QueryApi.ApiKey";
 
     public static IServiceCollection AddQueryAuth(this IServiceCollection services)
     {
         services.AddOptions<QueryAuthOptions>().BindConfiguration(QueryAuthOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<QueryAuthOptions>, QueryAuthOptionsValidator>();
         services.AddHostedService<QueryAuthStartupWarning>();
-
-        services.AddAuthentication()
-            .AddPolicyScheme(Scheme, "Query API", o => o.ForwardDefaultSelector = context =>
-                context.RequestServices.GetRequiredService<IOptions<QueryAuthOptions>>().Value.ParsedType switch
-                {
-                    QueryAuthType.Jwt => JwtScheme,
-                    QueryAuthType.ApiKey => ApiKeyScheme,
-                    _ => NoAuthenticationHandler.SchemeName,
-                })
-            .AddJwtBearer(JwtScheme)
-            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null)
-            .TryAddNoAuthentication();
-        services.AddOptions<JwtBearerOptions>(JwtScheme)
-            .Configure<IOptions<QueryAuthOptions>>((jwt, query) => ConfigureJwt(jwt, query.Value.Jwt));
-        services.AddOptions<ApiKeyAuthenticationOptions>(ApiKeyScheme)
-            .Configure<IOptions<QueryAuthOptions>>((apiKey, query) =>
+        services.AddSwitchableAuth<QueryAuthOptions>(Policy, "Query API", query => query.ParsedType,
+            (jwt, query) => ConfigureJwt(jwt, query.Jwt),
+            (apiKey, query) =>
             {
-                apiKey.HttpHeader = query.Value.ApiKey.HttpHeader;
-                apiKey.Keys = new KeySet(query.Value.ApiKey.Keys);
+                apiKey.HttpHeader = query.ApiKey.HttpHeader;
+                apiKey.Keys = new KeySet(query.ApiKey.Keys);
                 apiKey.WrongKeyDetail = "The API key is not one of QueryApi:Auth:ApiKey:Keys.";
             });
-
-        services.AddAuthorizationBuilder()
-            .AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
         return services;
     }
 
@@ -74,18 +55,7 @@ public static class QueryAuth
         };
         if (!string.IsNullOrEmpty(settings.SigningKey))
             jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.HmacSha384, SecurityAlgorithms.HmacSha512];
-        jwt.Events = new JwtBearerEvents
-        {
-            OnChallenge = context =>
-            {
-                context.HandleResponse();
-                var detail = context.AuthenticateFailure is { } failure
-                    ? CallbackAuth.Describe(failure)
-                    : "Missing token: send 'Bearer <JWT>' in the Authorization header.";
-                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-                return AuthProblem.WriteAsync(context.HttpContext, "invalid_token", detail);
-            },
-        };
+        jwt.Events = new JwtBearerEvents { OnChallenge = context => SwitchableAuth.ChallengeAsync(context, "Authorization") };
     }
 }
 
@@ -95,8 +65,8 @@ internal sealed partial class QueryAuthStartupWarning(IOptions<QueryAuthOptions>
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var query = options.Value;
-        if (query.ParsedType == QueryAuthType.None) LogNoAuth(logger);
-        else if (query.ParsedType == QueryAuthType.ApiKey && query.ApiKey.Keys.Count == 0) LogNoKeys(logger);
+        if (query.ParsedType == AuthType.None) LogNoAuth(logger);
+        else if (query.ParsedType == AuthType.ApiKey && query.ApiKey.Keys.Count == 0) LogNoKeys(logger);
         return Task.CompletedTask;
     }
 

@@ -3,14 +3,6 @@ using Microsoft.Extensions.Options;
 
 namespace Receiver.Auth;
 
-/// <summary>How callers of the query API (transactions, quotes, customers, rejected events, the feed) authenticate.</summary>
-public enum QueryAuthType
-{
-    ApiKey,
-    Jwt,
-    None,
-}
-
 /// <summary><c>QueryApi:Auth:*</c> settings: separate from AP's callback credentials, which never open the query API.</summary>
 public sealed class QueryAuthOptions
 {
@@ -22,15 +14,7 @@ public sealed class QueryAuthOptions
     public ApiKeySettings ApiKey { get; set; } = new();
     public JwtSettings Jwt { get; set; } = new();
 
-    public QueryAuthType ParsedType => Parse(Type) ?? throw new InvalidOperationException($"Unknown query auth type '{Type}'.");
-
-    internal static QueryAuthType? Parse(string? value) => value?.Trim().ToLowerInvariant() switch
-    {
-        "api_key" or "apikey" => QueryAuthType.ApiKey,
-        "jwt" => QueryAuthType.Jwt,
-        "none" => QueryAuthType.None,
-        _ => null,
-    };
+    public AuthType ParsedType => AuthTypes.Parse(Type) ?? throw new InvalidOperationException($"Unknown query auth type '{Type}'.");
 
     public sealed class ApiKeySettings
     {
@@ -60,14 +44,14 @@ internal sealed class QueryAuthOptionsValidator(IHostEnvironment environment, IO
 
     public ValidateOptionsResult Validate(string? name, QueryAuthOptions options)
     {
-        var type = QueryAuthOptions.Parse(options.Type);
+        var type = AuthTypes.Parse(options.Type);
         if (type is null)
             return ValidateOptionsResult.Fail($"QueryApi:Auth:Type is '{options.Type}': it must be api_key, jwt or none.");
 
         var failures = type switch
         {
-            QueryAuthType.ApiKey => ApiKeyFailures(options.ApiKey),
-            QueryAuthType.Jwt => JwtFailures(options.Jwt),
+            AuthType.ApiKey => ApiKeyFailures(options.ApiKey),
+            AuthType.Jwt => JwtFailures(options.Jwt),
             _ => [],
         };
         if (options.Jwt.ClockSkewSeconds is < 0 or > 300)

@@ -65,52 +65,44 @@ public class StartupTests
     }
 
     [Fact]
-    public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event()
-    {
-        var database = TestPostgres.NewDatabaseConnectionString();
-        var port = ReceiverProcess.FreePort();
-        try
+    public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event() =>
+        await WithRunningAppAsync(new Dictionary<string, string>
         {
-            await using var app = ReceiverProcess.Start(new Dictionary<string, string>
-            {
-                ["ConnectionStrings__Receiver"] = database,
-                ["QueryApi__Auth__ApiKey__Keys__0"] = QueryKey,
-                ["CALLBACK_API_AUTH_TYPE"] = "api_key",
-                ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
-                ["CALLBACK_API_AUTH_API_KEY_HTTP_HEADER"] = "X-Anchor-Key",
-            }, arguments: ["--urls", $"http://127.0.0.1:{port}"]);
-            await app.WaitUntilListeningAsync();
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-
+            ["CALLBACK_API_AUTH_TYPE"] = "api_key",
+            ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
+            ["CALLBACK_API_AUTH_API_KEY_HTTP_HEADER"] = "X-Anchor-Key",
+        }, async http =>
+        {
             Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Anchor-Key", Secret)).StatusCode);
             Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "X-Api-Key", Secret)).StatusCode);
-        }
-        finally
-        {
-            await TestPostgres.DropDatabaseAsync(database);
-        }
-    }
+        });
 
     [Fact]
-    public async Task Jwt_auth_configured_with_dotnet_names_reads_the_bearer_token_from_a_custom_header()
+    public async Task Jwt_auth_configured_with_dotnet_names_reads_the_bearer_token_from_a_custom_header() =>
+        await WithRunningAppAsync(new Dictionary<string, string>
+        {
+            ["CallbackApi__Auth__Type"] = "jwt",
+            ["CallbackApi__Auth__Secret"] = Secret,
+            ["CallbackApi__Auth__Jwt__HttpHeader"] = "X-Anchor-Token",
+        }, async http =>
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Anchor-Token", "Bearer " + ApToken.Mint(Secret))).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "Authorization", "Bearer " + ApToken.Mint(Secret))).StatusCode);
+        });
+
+    /// <summary>Runs the app as a process with these settings (plus a database and a query key of its own), then <paramref name="act"/>.</summary>
+    private static async Task WithRunningAppAsync(Dictionary<string, string> settings, Func<HttpClient, Task> act)
     {
         var database = TestPostgres.NewDatabaseConnectionString();
         var port = ReceiverProcess.FreePort();
+        settings["ConnectionStrings__Receiver"] = database;
+        settings["QueryApi__Auth__ApiKey__Keys__0"] = QueryKey;
         try
         {
-            await using var app = ReceiverProcess.Start(new Dictionary<string, string>
-            {
-                ["ConnectionStrings__Receiver"] = database,
-                ["QueryApi__Auth__ApiKey__Keys__0"] = QueryKey,
-                ["CallbackApi__Auth__Type"] = "jwt",
-                ["CallbackApi__Auth__Secret"] = Secret,
-                ["CallbackApi__Auth__Jwt__HttpHeader"] = "X-Anchor-Token",
-            }, arguments: ["--urls", $"http://127.0.0.1:{port}"]);
+            await using var app = ReceiverProcess.Start(settings, arguments: ["--urls", $"http://127.0.0.1:{port}"]);
             await app.WaitUntilListeningAsync();
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-
-            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Anchor-Token", "Bearer " + ApToken.Mint(Secret))).StatusCode);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "Authorization", "Bearer " + ApToken.Mint(Secret))).StatusCode);
+            await act(http);
         }
         finally
         {

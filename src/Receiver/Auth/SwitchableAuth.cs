@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Receiver.Auth;
+
+/// <summary>How callers of one API authenticate, spelled as in AP's configuration.</summary>
+public enum AuthType
+{
+    Jwt,
+    ApiKey,
+    None,
+}
+
+internal static class AuthTypes
+{
+    public static AuthType? Parse(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "jwt" => AuthType.Jwt,
+        "api_key" or "apikey" => AuthType.ApiKey,
+        "none" => AuthType.None,
+        _ => null,
+    };
+}
+
+/// <summary>
+/// One API's authentication, switchable between JWT, API key and none by its settings: a policy scheme that forwards
+/// each request to the handler the configured type picks (so settings bound late, as in tests, apply), and an
+/// authorization policy of the same name. Each API gets schemes of its own, so one API's credential never opens another.
+/// </summary>
+internal static class SwitchableAuth
+{
+    public static void AddSwitchableAuth<TOptions>(
+        this IServiceCollection services, string name, string displayName, Func<TOptions, AuthType> typeOf,
+        Action<JwtBearerOptions, TOptions> configureJwt, Action<ApiKeyAuthenticationOptions, TOptions> configureApiKey)
+        where TOptions : class
+    {
+        var jwtScheme = name + ".Jwt";
+        var apiKeyScheme = name + ".ApiKey";
+        services.AddAuthentication()
+            .AddPolicyScheme(name, displayName, o => o.ForwardDefaultSelector = context =>
+                typeOf(context.RequestServices.GetRequiredService<IOptions<TOptions>>().Value) switch
+                {
+                    AuthType.Jwt => jwtScheme,
+                    AuthType.ApiKey => apiKeyScheme,
+                    _ => NoAuthenticationHandler.SchemeName,
+                })
+            .AddJwtBearer(jwtScheme)
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(apiKeyScheme, null);
+        services.Configure<AuthenticationOptions>(options =>
+        {
+            // The none scheme is shared by every API.
+            if (options.Schemes.All(scheme => scheme.Name != NoAuthenticationHandler.SchemeName))
+                options.AddScheme<NoAuthenticationHandler>(NoAuthenticationHandler.SchemeName, null);
+        });
+        services.AddOptions<JwtBearerOptions>(jwtScheme).Configure<IOptions<TOptions>>((jwt, options) => configureJwt(jwt, options.Value));
+        services.AddOptions<ApiKeyAuthenticationOptions>(apiKeyScheme).Configure<IOptions<TOptions>>((apiKey, options) => configureApiKey(apiKey, options.Value));
+        services.AddAuthorizationBuilder().AddPolicy(name, policy => policy.AddAuthenticationSchemes(name).RequireAuthenticatedUser());
+    }
+
+    /// <summary>A 401 with a short problem body saying what was wrong with the token, or where it was expected.</summary>
+    public static Task ChallengeAsync(JwtBearerChallengeContext context, string header)
+    {
+        context.HandleResponse();
+        var detail = context.AuthenticateFailure is { } failure
+            ? Describe(failure)
+            : $"Missing token: send 'Bearer <JWT>' in the {header} header.";
+        context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+        return AuthProblem.WriteAsync(context.HttpContext, "invalid_token", detail);
+    }
+
+    private static string Describe(Exception failure) => failure switch
+    {
+        SecurityTokenExpiredException => "The token has expired.",
+        SecurityTokenNoExpirationException => "The token has no exp claim.",
+        SecurityTokenInvalidAlgorithmException => "The token is not signed with an accepted algorithm (HS256 for AP's tokens).",
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "The token signature is invalid.",
+        SecurityTokenNotYetValidException => "The token is not valid yet (nbf).",
+        SecurityTokenInvalidIssuerException => "The token's issuer is not accepted.",
+        SecurityTokenInvalidAudienceException => "The token is not meant for this API (audience).",
+        SecurityTokenMalformedException or ArgumentException => "The token is malformed.",
+        AuthenticationFailureException => failure.Message,
+        _ => "The token is invalid.",
+    };
+}

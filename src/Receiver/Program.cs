@@ -1,6 +1,7 @@
 using Receiver;
 using Receiver.Auth;
 using Receiver.Configuration;
+using Receiver.Feed;
 using Receiver.Health;
 using Receiver.Ingest;
 using Receiver.OpenApi;
@@ -19,6 +20,7 @@ builder.Services.AddCallbackAuth();
 builder.Services.AddQueryAuth();
 builder.Services.AddIngest();
 builder.Services.AddQuery();
+builder.Services.AddFeed();
 builder.Services.AddHealth();
 builder.Services.AddReceiverOpenApi();
 
@@ -34,6 +36,7 @@ app.UseReceiverOpenApi();
 // Endpoints
 app.MapIngest();
 app.MapQuery();
+app.MapFeed();
 app.MapHealth();
 
 return await app.RunReceiverAsync();

@@ -26,7 +26,7 @@ internal sealed record IngestOutcome(IngestResult Result, string? EventId, IRead
 
 /// <summary>From body to stored row: parse once, validate that parse, store exactly once, keep whatever is refused.</summary>
 internal sealed partial class EventIngestor(
-    EventValidator validator, EventStore store, IOptions<IngestOptions> options, TimeProvider clock, ILogger<EventIngestor> logger)
+    EventValidator validator, EventStore store, EventWriter writer, IOptions<IngestOptions> options, TimeProvider clock, ILogger<EventIngestor> logger)
 {
     private static readonly IReadOnlyDictionary<string, string[]> ConflictErrors = new Dictionary<string, string[]>
     {
@@ -67,7 +67,7 @@ internal sealed partial class EventIngestor(
 
     private async Task<IngestOutcome> StoreAsync(IncomingEvent incoming, EventRow row, bool keepRejected, CancellationToken cancellationToken)
     {
-        if (await store.TryInsertAsync(row, cancellationToken))
+        if (await writer.InsertAsync(row, cancellationToken))
             return new IngestOutcome(IngestResult.Stored, row.Id, IncomingEvent.NoErrors);
 
         var stored = await store.FindBodyAsync(row.Id, cancellationToken);

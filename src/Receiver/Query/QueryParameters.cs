@@ -43,6 +43,15 @@ internal sealed class QueryParameters(HttpRequest request, CursorCodec cursors)
         return DefaultLimit;
     }
 
+    /// <summary>A whole number within bounds, or null when absent (and when bad, noted as an error).</summary>
+    public long? Whole(string name, string? text, long min, long max)
+    {
+        if (text is null) return null;
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, null, out var value) && value >= min && value <= max) return value;
+        Fail(name, max == long.MaxValue ? $"must be a whole number of at least {min}" : $"must be a whole number from {min} to {max}");
+        return null;
+    }
+
     public DateTimeOffset? Instant(string name, string? text)
     {
         if (text is null) return null;

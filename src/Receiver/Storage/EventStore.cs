@@ -8,22 +8,34 @@ namespace Receiver.Storage;
 internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase database)
 {
     /// <summary>
-    /// Inserts the event unless its id is already stored, and in the same transaction applies what it says to the
-    /// state of its subject, so a 200 means the state is visible. True when this call stored the event.
+    /// Stores a batch of events in one transaction: each unless its id is already stored, each applying what it says
+    /// to the state of its subject, so a 200 means the state is visible. The sequence lock and the feed's wake-up
+    /// (NOTIFY) are paid once for the whole batch. Answers, per event, its sequence number when this call stored it.
     /// </summary>
-    public Task<bool> TryInsertAsync(EventRow row, CancellationToken cancellationToken) =>
+    public Task<long?[]> InsertBatchAsync(IReadOnlyList<EventRow> rows, CancellationToken cancellationToken) =>
         database.RunAsync(async ct =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             // One round trip, one implicit transaction: the lock orders sequence numbers by commit (see SequenceLock).
             await using var batch = new NpgsqlBatch(connection);
             batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
-            batch.BatchCommands.Add(InsertCommand(row));
+            foreach (var row in rows) batch.BatchCommands.Add(InsertCommand(row));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(NotifyFeed));
             await using var reader = await batch.ExecuteReaderAsync(ct);
-            await reader.NextResultAsync(ct);
-            await reader.ReadAsync(ct);
-            return reader.GetInt64(0) == 1;
+            var stored = new long?[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                await reader.NextResultAsync(ct);
+                if (await reader.ReadAsync(ct)) stored[i] = reader.GetInt64(0);
+            }
+            return stored;
         }, cancellationToken);
+
+    /// <summary>The channel on which every commit of events announces the newest sequence number (see FeedNotifier).</summary>
+    public const string FeedChannel = "receiver_events";
+
+    // Sent on commit; listeners on every instance wake their long-polls and streams.
+    private const string NotifyFeed = $"SELECT pg_notify('{FeedChannel}', coalesce(max(seq), 0)::text) FROM events";
 
     /// <summary>
     /// Taken by every transaction that stores events, before it draws sequence numbers, and held to its commit:
@@ -88,7 +100,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             SELECT customer, $14 FROM inserted, unnest($11::text[]) AS customer
             ON CONFLICT (id) DO NOTHING
         )
-        SELECT count(*) FROM inserted
+        SELECT seq FROM inserted
         """;
 
     private const string InsertQuoteEvent =
@@ -103,7 +115,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             SELECT $3, $7, $8, $9, $10, coalesce($9, $6), $11, $1, seq, $6 FROM inserted
             ON CONFLICT (id) DO NOTHING
         )
-        SELECT count(*) FROM inserted
+        SELECT seq FROM inserted
         """;
 
     private const string InsertCustomerEvent =
@@ -120,7 +132,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 last_updated_at = greatest(c.last_updated_at, excluded.last_updated_at),
                 update_count = c.update_count + 1
         )
-        SELECT count(*) FROM inserted
+        SELECT seq FROM inserted
         """;
 
     public Task<byte[]?> FindBodyAsync(string eventId, CancellationToken cancellationToken) =>

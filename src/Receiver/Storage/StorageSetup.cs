@@ -23,6 +23,8 @@ public static class StorageSetup
         services.AddDbContext<ReceiverDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ResilientDatabase>();
         services.AddSingleton<EventStore>();
+        services.AddSingleton<EventWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<EventWriter>());
         services.AddSingleton(TimeProvider.System);
         return services;
     }

@@ -1,0 +1,120 @@
+using System.Collections.Frozen;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Receiver.Auth;
+using Receiver.Ingest.Validation;
+using Receiver.Query;
+
+namespace Receiver.Feed;
+
+/// <summary>One page of the feed: the events after <c>last_sequence_number</c>, in increasing order.</summary>
+public sealed record FeedPage(IReadOnlyList<FeedEvent> Data, long LastSequenceNumber, int Limit);
+
+/// <summary>
+/// Every stored event re-published as one ordered feed (after Figure Pay's events API): long-poll
+/// <c>GET /events</c>, Server-Sent Events <c>GET /events/stream</c>, and single events by id or sequence number.
+/// </summary>
+public static class FeedEndpoints
+{
+    public const int DefaultWaitSeconds = 30;
+    public const int MaxWaitSeconds = 60;
+
+    private static readonly FrozenSet<string> Types = EventTypes.All;
+
+    public static IServiceCollection AddFeed(this IServiceCollection services)
+    {
+        services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
+        services.AddSingleton<FeedStore>();
+        services.AddSingleton<FeedNotifier>();
+        services.AddSingleton<Storage.IFeedSignal>(provider => provider.GetRequiredService<FeedNotifier>());
+        services.AddHostedService(provider => provider.GetRequiredService<FeedNotifier>());
+        services.AddSingleton<FeedStreams>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapFeed(this IEndpointRouteBuilder routes)
+    {
+        var feed = routes.MapGroup("")
+            .RequireQueryAuth()
+            .WithTags("Feed")
+            .AddEndpointFilter<DatabaseUnavailableFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        feed.MapGet("/events", PollAsync)
+            .WithName("PollEvents").WithSummary("Events after a sequence number; waits for the next one when there are none");
+        feed.MapGet("/events/stream", StreamAsync)
+            .WithName("StreamEvents").WithSummary("The feed as Server-Sent Events, resumable with Last-Event-ID")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesValidationProblem();
+        feed.MapGet("/event/{id}", ByIdAsync)
+            .WithName("GetEvent").WithSummary("One stored event by its id")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        feed.MapGet("/event/sequence/{sequence_number:long}", BySequenceAsync)
+            .WithName("GetEventBySequence").WithSummary("One stored event by its sequence number")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return routes;
+    }
+
+    internal sealed class FeedRequest
+    {
+        [FromQuery(Name = "last_sequence_number")] public string? LastSequenceNumber { get; init; }
+        [FromQuery(Name = "limit")] public string? Limit { get; init; }
+        [FromQuery(Name = "type")] public string[]? Type { get; init; }
+        [FromQuery(Name = "transaction_id")] public string? TransactionId { get; init; }
+    }
+
+    private static async Task<Results<Ok<FeedPage>, ValidationProblem>> PollAsync(
+        [AsParameters] FeedRequest request, [FromQuery(Name = "wait")] string? wait, HttpContext context,
+        FeedStore store, FeedNotifier notifier, CursorCodec cursors, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(context.Request, cursors);
+        parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "wait");
+        var (after, filter, limit) = Read(parameters, request, request.LastSequenceNumber);
+        var waitFor = TimeSpan.FromSeconds(parameters.Whole("wait", wait, 0, MaxWaitSeconds) ?? DefaultWaitSeconds);
+        if (!parameters.IsValid) return parameters.Problem();
+
+        var deadline = DateTimeOffset.UtcNow + waitFor;
+        while (true)
+        {
+            var seen = notifier.Latest;
+            var events = await store.AfterAsync(after, filter, limit, cancellationToken);
+            var left = deadline - DateTimeOffset.UtcNow;
+            if (events.Count > 0 || left <= TimeSpan.Zero)
+                return TypedResults.Ok(new FeedPage(events, events.Count > 0 ? events[^1].SequenceNumber : after, limit));
+            await notifier.WaitBeyondAsync(seen, left, cancellationToken);
+        }
+    }
+
+    private static async Task<Results<EmptyHttpResult, ValidationProblem>> StreamAsync(
+        [AsParameters] FeedRequest request, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context,
+        FeedStreams streams, CursorCodec cursors, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(context.Request, cursors);
+        parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id");
+        // A reconnecting EventSource sends the id of the last frame it got; that wins over the URL it reuses.
+        var (after, filter, limit) = Read(parameters, request,
+            string.IsNullOrEmpty(lastEventId) ? request.LastSequenceNumber : lastEventId,
+            string.IsNullOrEmpty(lastEventId) ? "last_sequence_number" : "Last-Event-ID");
+        if (!parameters.IsValid) return parameters.Problem();
+
+        await streams.RunAsync(context, after, filter, limit, cancellationToken);
+        return TypedResults.Empty;
+    }
+
+    private static (long After, FeedFilter Filter, int Limit) Read(
+        QueryParameters parameters, FeedRequest request, string? after, string afterName = "last_sequence_number") =>
+        (parameters.Whole(afterName, after, 0, long.MaxValue) ?? 0,
+         new FeedFilter(parameters.AllOf("type", request.Type, Types), parameters.Text("transaction_id", request.TransactionId)),
+         parameters.Limit(request.Limit));
+
+    private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(string id, FeedStore store, CancellationToken cancellationToken) =>
+        await store.ByIdAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found) : QueryEndpoints.NotFound("event", id);
+
+    private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> BySequenceAsync(
+        [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, CancellationToken cancellationToken) =>
+        await store.BySequenceAsync(sequenceNumber, cancellationToken) is { } found
+            ? TypedResults.Ok(found)
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No event with sequence number {sequenceNumber} is stored.");
+}

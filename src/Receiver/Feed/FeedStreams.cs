@@ -1,0 +1,75 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace Receiver.Feed;
+
+/// <summary>
+/// Server-Sent Events: replays what the client missed, then follows the feed live. Each stream reads the database
+/// only when it is ready to write (pull, not push), so a slow or stalled client holds back nobody else and buffers
+/// nothing: it simply reads further behind.
+/// </summary>
+internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptions<FeedOptions> options, IOptions<JsonOptions> json)
+{
+    private int _open;
+
+    /// <summary>Streams open right now on this instance.</summary>
+    public int Open => Volatile.Read(ref _open);
+
+    public async Task RunAsync(HttpContext context, long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache, no-store";
+        // nginx buffers proxied responses unless told otherwise; a buffered stream is no stream.
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        Interlocked.Increment(ref _open);
+        try
+        {
+            var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
+            await WriteAsync(response, $"retry: {options.Value.RetryMilliseconds}\n\n", cancellationToken);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var seen = notifier.Latest;
+                var events = await store.AfterAsync(after, filter, limit, cancellationToken);
+                if (events.Count > 0)
+                {
+                    after = events[^1].SequenceNumber;
+                    await WriteAsync(response, Frame(events), cancellationToken);
+                    continue;
+                }
+
+                var quietSince = DateTimeOffset.UtcNow;
+                await notifier.WaitBeyondAsync(seen, heartbeat, cancellationToken);
+                if (DateTimeOffset.UtcNow - quietSince >= heartbeat) await WriteAsync(response, ": heartbeat\n\n", cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away: nothing to answer.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    /// <summary>
+    /// <c>id:</c> the sequence number of the frame's last event; <c>data:</c> a JSON array of its events. A payload AP
+    /// sent with line breaks (JSON whitespace) continues on further <c>data:</c> lines, which clients join with \n.
+    /// </summary>
+    private string Frame(List<FeedEvent> events)
+    {
+        var data = JsonSerializer.Serialize(events, json.Value.SerializerOptions).ReplaceLineEndings("\n").Replace("\n", "\ndata: ");
+        return $"id: {events[^1].SequenceNumber}\ndata: {data}\n\n";
+    }
+
+    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
+    {
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Receiver.Ingest;
+
+namespace Receiver.Storage;
+
+/// <summary>
+/// Group commit: one writer per instance gathers the events of concurrent requests into one transaction, so the
+/// commit, the sequence lock and the feed's NOTIFY are paid once per batch rather than once per event. Each request
+/// is answered only after the commit that holds its event. A sequential sender (AP sends one event at a time) gets
+/// batches of one, with no added wait.
+/// </summary>
+internal sealed partial class EventWriter(
+    EventStore store, IOptions<IngestOptions> options, IFeedSignal feed, ILogger<EventWriter> logger) : BackgroundService
+{
+    /// <summary>Enough to amortise a commit many times over; small enough to keep one statement batch modest.</summary>
+    internal const int MaxBatch = 128;
+
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
+        new BoundedChannelOptions(16 * MaxBatch) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private sealed record Pending(EventRow Row)
+    {
+        public TaskCompletionSource<bool> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>True when this call stored the event, false when its id was already stored.</summary>
+    public async Task<bool> InsertAsync(EventRow row, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(row);
+        var timeout = options.Value.DatabaseTimeout;
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            await _queue.Writer.WriteAsync(pending, deadline.Token);
+            return await pending.Stored.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or ChannelClosedException
+                                  || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // The event may still be committed later: AP's retry then finds it stored and gets 200.
+            throw new DatabaseUnavailableException(
+                e is ChannelClosedException ? "The receiver is shutting down." : "PostgreSQL did not answer in time.", e);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        // Runs until the queue is completed and drained (StopAsync), so accepted requests are still answered.
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending)) batch.Add(pending);
+            await WriteAsync(batch);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        try
+        {
+            var stored = await store.InsertBatchAsync([.. batch.Select(p => p.Row)], CancellationToken.None);
+            for (var i = 0; i < batch.Count; i++) batch[i].Stored.TrySetResult(stored[i] is not null);
+            if (stored.Max() is { } newest) feed.Committed(newest);
+        }
+        catch (Exception e) when (batch.Count > 1 && e is not DatabaseUnavailableException { InnerException: not PostgresException })
+        {
+            // One event the database refuses must not take its neighbours down with it: write them one by one.
+            LogBatchFailed(logger, batch.Count, e.Message);
+            foreach (var pending in batch) await WriteAsync([pending]);
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch) pending.Stored.TrySetException(e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} events failed ({ErrorMessage}); writing them one by one")]
+    private static partial void LogBatchFailed(ILogger logger, int count, string errorMessage);
+}
+
+/// <summary>Told of every commit of events on this instance, so its feed readers wake without waiting for NOTIFY.</summary>
+internal interface IFeedSignal
+{
+    void Committed(long sequenceNumber);
+}

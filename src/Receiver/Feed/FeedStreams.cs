@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
@@ -31,6 +32,7 @@ internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptio
         {
             var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
             await WriteAsync(response, $"retry: {options.Value.RetryMilliseconds}\n\n", cancellationToken);
+            var silence = Stopwatch.StartNew();
             while (!cancellationToken.IsCancellationRequested)
             {
                 var seen = notifier.Latest;
@@ -39,12 +41,19 @@ internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptio
                 {
                     after = events[^1].SequenceNumber;
                     await WriteAsync(response, Frame(events), cancellationToken);
+                    silence.Restart();
                     continue;
                 }
 
-                var quietSince = DateTimeOffset.UtcNow;
-                await notifier.WaitBeyondAsync(seen, heartbeat, cancellationToken);
-                if (DateTimeOffset.UtcNow - quietSince >= heartbeat) await WriteAsync(response, ": heartbeat\n\n", cancellationToken);
+                // Events of other filters wake us too; the heartbeat counts silence on this stream only.
+                var untilHeartbeat = heartbeat - silence.Elapsed;
+                if (untilHeartbeat <= TimeSpan.Zero)
+                {
+                    await WriteAsync(response, ": heartbeat\n\n", cancellationToken);
+                    silence.Restart();
+                    continue;
+                }
+                await notifier.WaitBeyondAsync(seen, untilHeartbeat, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

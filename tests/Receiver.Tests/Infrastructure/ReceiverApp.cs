@@ -22,6 +22,15 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
     public static ReceiverApp With(IReadOnlyDictionary<string, string?> settings, string? connectionString = null) =>
         new(settings, connectionString);
 
+    /// <summary>
+    /// Another instance on the same database as <paramref name="owner"/>, as when several receivers share one
+    /// PostgreSQL; the database stays for its owner to drop.
+    /// </summary>
+    public static ReceiverApp Beside(ReceiverApp owner, IReadOnlyDictionary<string, string?>? settings = null) =>
+        new(settings ?? new Dictionary<string, string?>(), owner.ConnectionString) { _ownsDatabase = false };
+
+    private bool _ownsDatabase = true;
+
     /// <summary>For fixtures of their own: <c>class StrictApp() : ReceiverApp(settings)</c>.</summary>
     protected ReceiverApp(IReadOnlyDictionary<string, string?> settings, string? connectionString = null)
     {
@@ -57,7 +66,7 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(ConnectionString);
+        if (_ownsDatabase) await TestPostgres.DropDatabaseAsync(ConnectionString);
     }
 
     /// <summary>A client that signs every request the way AP does for the configured auth type.</summary>

@@ -43,8 +43,7 @@ public sealed class RejectedEventsApiTests
         Assert.Equal(1, await before.CountAsync("rejected_events"));
         Assert.Equal(1, await before.ScalarAsync<int>("SELECT attempts FROM rejected_events"));
 
-        await using var after = ReceiverApp.With(
-            new Dictionary<string, string?> { ["Ingest:AdditionalStatuses:0"] = "pending_review" }, before.ConnectionString);
+        await using var after = ReceiverApp.Beside(before, new Dictionary<string, string?> { ["Ingest:AdditionalStatuses:0"] = "pending_review" });
         var replayed = await ReplayAsync(after, id);
         Assert.Equal("stored", (string?)replayed["outcome"]);
         Assert.Equal((string)body["id"]!, (string?)replayed["event_id"]);

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Receiver.Feed;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.Feed;
+
+/// <summary>The feed: every stored event once, in increasing order, across instances, by poll, stream and single reads.</summary>
+public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
+{
+    private static Task<long> LatestAsync(ReceiverApp on) => on.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events");
+
+    [Fact]
+    public async Task Six_hundred_events_posted_across_two_instances_are_polled_once_each_in_increasing_order()
+    {
+        await using var other = ReceiverApp.Beside(app);
+        var start = await LatestAsync(app);
+        var bodies = Enumerable.Range(0, 600).Select(i => i % 3 == 0 ? ApEvents.CustomerUpdated() : ApEvents.QuoteCreated()).ToList();
+
+        var consumer = Task.Run(async () =>
+        {
+            var seen = new List<(long Sequence, string Id)>();
+            var after = start;
+            var query = app.CreateQueryClient();
+            var deadline = Stopwatch.StartNew();
+            while (seen.Count < bodies.Count && deadline.Elapsed < TimeSpan.FromSeconds(90))
+            {
+                var page = await query.GetJsonAsync($"/events?last_sequence_number={after}&limit=37&wait=2");
+                foreach (var e in page["data"]!.AsArray()) seen.Add(((long)e!["sequence_number"]!, (string)e["id"]!));
+                after = (long)page["last_sequence_number"]!;
+            }
+            return seen;
+        });
+        // Both instances write at once, each with several concurrent requests: batches interleave on one database.
+        await Parallel.ForEachAsync(bodies.Select((body, i) => (body, i)), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (item, _) =>
+        {
+            var client = (item.i % 2 == 0 ? app : other).CreateApClient();
+            Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(item.body)).StatusCode);
+        });
+        var seen = await consumer;
+
+        Assert.Equal(bodies.Select(b => (string)b["id"]!).Order(), seen.Select(s => s.Id).Order());
+        Assert.Equal(seen.Count, seen.Select(s => s.Id).Distinct().Count());
+        for (var i = 1; i < seen.Count; i++) Assert.True(seen[i].Sequence > seen[i - 1].Sequence, $"sequence {seen[i].Sequence} after {seen[i - 1].Sequence}");
+    }
+
+    [Fact]
+    public async Task A_long_poll_on_one_instance_returns_within_a_second_of_a_write_on_another()
+    {
+        await using var other = ReceiverApp.Beside(app);
+        _ = other.Server;
+        var start = await LatestAsync(app);
+        var body = ApEvents.QuoteCreated();
+
+        var poll = app.CreateQueryClient().GetJsonAsync($"/events?last_sequence_number={start}&type=quote_created&wait=30");
+        await Task.Delay(500);
+        Assert.False(poll.IsCompleted, "the poll must wait for an event");
+        Assert.Equal(HttpStatusCode.OK, (await other.CreateApClient().PostEventAsync(body)).StatusCode);
+        var written = Stopwatch.StartNew();
+        var page = await poll;
+        written.Stop();
+
+        Assert.True(written.Elapsed < TimeSpan.FromSeconds(1), $"the poll answered {written.Elapsed} after the write");
+        Assert.Equal((string)body["id"]!, (string?)page["data"]![0]!["id"]);
+    }
+
+    [Fact]
+    public async Task A_poll_with_nothing_new_waits_then_answers_empty_with_the_same_sequence_number()
+    {
+        var after = await LatestAsync(app) + 1_000_000;
+        var clock = Stopwatch.StartNew();
+        var page = await app.CreateQueryClient().GetJsonAsync($"/events?last_sequence_number={after}&wait=1");
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"answered after {clock.Elapsed}");
+        Assert.Empty(page["data"]!.AsArray());
+        Assert.Equal(after, (long)page["last_sequence_number"]!);
+        Assert.Equal(100, (int)page["limit"]!);
+    }
+
+    [Fact]
+    public async Task A_feed_event_carries_the_envelope_and_the_payload_exactly_as_AP_sent_it()
+    {
+        // Spacing and member order as a sender might write them: the payload comes back byte for byte.
+        var id = Guid.NewGuid().ToString();
+        var payload = "{ \"quote\" : {\"id\":\"q-" + id + "\", \"sell_asset\":\"iso4217:USD\",\n  \"price\":\"1.02\"} }";
+        var text = $"{{\"type\":\"quote_created\",\"id\":\"{id}\",\"timestamp\":\"2024-09-25T18:59:32.123456789Z\",\"payload\":{payload}}}";
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(text)).StatusCode);
+        var query = app.CreateQueryClient();
+
+        var response = await query.GetAsync($"/event/{id}");
+        var raw = await response.Content.ReadAsStringAsync();
+        var byId = JsonNode.Parse(raw)!;
+        Assert.Contains("\"payload\":" + payload, raw);
+        Assert.Equal(id, (string?)byId["id"]);
+        Assert.Equal("quote_created", (string?)byId["type"]);
+        Assert.Equal("2024-09-25T18:59:32.123456789Z", (string?)byId["timestamp"]);
+        Assert.EndsWith("Z", (string?)byId["received_at"]);
+        var sequence = (long)byId["sequence_number"]!;
+        Assert.Equal(raw, await query.GetStringAsync($"/event/sequence/{sequence}"));
+
+        await query.GetJsonAsync("/event/no-such-event", HttpStatusCode.NotFound);
+        await query.GetJsonAsync("/event/sequence/999999999", HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=251", "limit")]
+    [InlineData("wait=61", "wait")]
+    [InlineData("wait=soon", "wait")]
+    [InlineData("last_sequence_number=-1", "last_sequence_number")]
+    [InlineData("type=transaction_deleted", "type")]
+    [InlineData("after=5", "after")]
+    public async Task A_bad_poll_parameter_is_a_400_naming_it(string query, string parameter)
+    {
+        var problem = await app.CreateQueryClient().GetJsonAsync($"/events?{query}", HttpStatusCode.BadRequest);
+        Assert.Equal([parameter], problem["errors"]!.AsObject().Select(e => e.Key));
+    }
+
+    [Fact]
+    public async Task The_feed_needs_query_credentials()
+    {
+        var anonymous = app.CreateClient();
+        foreach (var url in new[] { "/events?wait=0", "/events/stream", "/event/some-id", "/event/sequence/1" })
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(url)).StatusCode);
+        var withEventSecret = app.CreateApClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await withEventSecret.GetAsync("/events?wait=0")).StatusCode);
+    }
+
+    private static async Task<(HttpResponseMessage Response, SseReader Reader)> OpenStreamAsync(HttpClient client, string url, string? lastEventId = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (lastEventId is not null) request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (response, new SseReader(await response.Content.ReadAsStreamAsync()));
+    }
+
+    /// <summary>Events from frames until <paramref name="count"/> have come, skipping heartbeats.</summary>
+    private static async Task<List<(string FrameId, JsonNode Event)>> EventsAsync(SseReader reader, int count)
+    {
+        var events = new List<(string, JsonNode)>();
+        while (events.Count < count)
+        {
+            var message = await reader.NextAsync() ?? throw new InvalidOperationException("the stream ended");
+            if (message.Data is null) continue;
+            foreach (var e in JsonNode.Parse(message.Data)!.AsArray()) events.Add((message.Id!, e!));
+        }
+        return events;
+    }
+
+    [Fact]
+    public async Task A_stream_resumes_after_Last_Event_ID_then_delivers_live()
+    {
+        var transaction = ApEvents.Sep24DepositCreated();
+        var ap = app.CreateApClient();
+        var first = ApEvents.TransactionEvent("transaction_created", transaction);
+        Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(first)).StatusCode);
+        var firstSequence = (long)(await app.CreateQueryClient().GetJsonAsync($"/event/{first["id"]}"))["sequence_number"]!;
+        var missed = ApEvents.TransactionEvent("transaction_status_changed", transaction.DeepClone().AsObject().Set("status", "\"pending_anchor\""));
+        Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(missed)).StatusCode);
+
+        var (response, reader) = await OpenStreamAsync(app.CreateQueryClient(),
+            $"/events/stream?transaction_id={transaction["id"]}&last_sequence_number=0", lastEventId: firstSequence.ToString());
+        using (response)
+        using (reader)
+        {
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
+            Assert.Equal("2000", (await reader.NextAsync())!.Retry);
+
+            var replayed = await EventsAsync(reader, 1);
+            Assert.Equal((string)missed["id"]!, (string?)replayed[0].Event["id"]);
+            Assert.Equal(replayed[0].Event["sequence_number"]!.ToString(), replayed[0].FrameId);
+
+            var live = ApEvents.TransactionEvent("transaction_status_changed", transaction.DeepClone().AsObject().Set("status", "\"completed\""));
+            Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(live)).StatusCode);
+            var delivered = await EventsAsync(reader, 1);
+            Assert.Equal((string)live["id"]!, (string?)delivered[0].Event["id"]);
+            Assert.True(long.Parse(delivered[0].FrameId) > long.Parse(replayed[0].FrameId));
+        }
+    }
+
+    [Fact]
+    public async Task A_stream_follows_its_filters()
+    {
+        var start = await LatestAsync(app);
+        var (response, reader) = await OpenStreamAsync(app.CreateQueryClient(), $"/events/stream?last_sequence_number={start}&type=quote_created");
+        using (response)
+        using (reader)
+        {
+            var ap = app.CreateApClient();
+            Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(ApEvents.CustomerUpdated())).StatusCode);
+            var quote = ApEvents.QuoteCreated();
+            Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(quote)).StatusCode);
+
+            var delivered = await EventsAsync(reader, 1);
+            Assert.Equal((string)quote["id"]!, (string?)delivered.Single().Event["id"]);
+        }
+    }
+
+    [Fact]
+    public async Task An_idle_stream_sends_heartbeats_and_a_client_that_leaves_frees_its_stream()
+    {
+        await using var quick = ReceiverApp.Beside(app, new Dictionary<string, string?> { ["Feed:HeartbeatSeconds"] = "1" });
+        var streams = quick.Services.GetRequiredService<FeedStreams>();
+        var (response, reader) = await OpenStreamAsync(quick.CreateQueryClient(), $"/events/stream?last_sequence_number={long.MaxValue / 2}");
+        using (reader)
+        {
+            Assert.NotNull((await reader.NextAsync())!.Retry);
+            var clock = Stopwatch.StartNew();
+            Assert.Equal("heartbeat", (await reader.NextAsync(TimeSpan.FromSeconds(5)))!.Comment);
+            Assert.Equal("heartbeat", (await reader.NextAsync(TimeSpan.FromSeconds(5)))!.Comment);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"two heartbeats took {clock.Elapsed}");
+            Assert.Equal(1, streams.Open);
+            response.Dispose();
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (streams.Open != 0 && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+        Assert.Equal(0, streams.Open);
+    }
+
+    [Fact]
+    public async Task A_bad_stream_parameter_is_a_400_before_any_stream()
+    {
+        var response = await app.CreateQueryClient().GetAsync("/events/stream?type=nothing");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/events/stream");
+        request.Headers.TryAddWithoutValidation("Last-Event-ID", "yesterday");
+        Assert.Equal(HttpStatusCode.BadRequest, (await app.CreateQueryClient().SendAsync(request)).StatusCode);
+    }
+}

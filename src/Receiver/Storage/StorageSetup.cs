@@ -1,3 +1,4 @@
+using System.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -29,11 +30,89 @@ public static class StorageSetup
         return services;
     }
 
-    /// <summary>Applies pending migrations when <c>Database:MigrateOnStartup</c> is on (the default).</summary>
+    /// <summary>
+    /// Any fixed number, the same in every instance: "Receiver" in ASCII. Advisory locks are per database,
+    /// so instances migrating other databases on the same server do not wait for each other.
+    /// </summary>
+    private const long MigrationLockKey = 0x5265636569766572;
+
+    /// <summary>
+    /// Applies pending migrations when <c>Database:MigrateOnStartup</c> is on (the default), creating the database
+    /// first when it does not exist. Safe when several instances start at once on one database.
+    /// </summary>
+    /// <remarks>
+    /// EF Core's own migration lock is not enough on PostgreSQL: Npgsql takes it as a LOCK TABLE on
+    /// __EFMigrationsHistory inside each migration's transaction, so it is released between migrations while
+    /// each instance works from the list of applied migrations it read at the start, and two instances can
+    /// apply the same migration. Creating the database and the history table also happen before that lock.
+    /// </remarks>
     public static async Task MigrateDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (!services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup) return;
-        await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database.MigrateAsync(cancellationToken);
+        var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        if (!options.MigrateOnStartup) return;
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+
+        NpgsqlConnection lockConnection;
+        try
+        {
+            lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            await CreateDatabaseAsync(options.ConnectionString!, cancellationToken);
+            lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        }
+
+        // The whole migration runs under a session lock held on a connection of its own: an instance that
+        // starts while another migrates waits here, then reads the history afresh and finds nothing to do.
+        // If this process dies, PostgreSQL ends its session and so releases the lock.
+        await using (lockConnection)
+        {
+            // No timeout: the wait lasts as long as another instance's migration, however long that is.
+            await AdvisoryLockAsync(lockConnection, "pg_advisory_lock", commandTimeout: 0, cancellationToken);
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database.MigrateAsync(cancellationToken);
+            }
+            finally
+            {
+                // Not the caller's token: the lock must go back even when startup is being cancelled. A connection
+                // that broke took its session, and the lock, with it; unlocking it would only hide the first error.
+                if (lockConnection.State == ConnectionState.Open)
+                    await AdvisoryLockAsync(lockConnection, "pg_advisory_unlock", commandTimeout: 30, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Creates the configured database from the server's <c>postgres</c> maintenance database.</summary>
+    private static async Task CreateDatabaseAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        // Without Database, PostgreSQL uses the database named after the user.
+        var database = builder.Database ?? builder.Username;
+        builder.Database = "postgres";
+        builder.Pooling = false; // used once: leave no idle connection to the maintenance database behind
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{database!.Replace("\"", "\"\"")}\"", connection);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // Another instance created it first: 42P04 once its CREATE has committed, 23505 while both were running.
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+        {
+        }
+    }
+
+    private static async Task AdvisoryLockAsync(NpgsqlConnection connection, string function, int commandTimeout, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {function}($1)", connection)
+        {
+            CommandTimeout = commandTimeout,
+            Parameters = { new() { Value = MigrationLockKey } },
+        };
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -14,7 +14,7 @@ internal sealed record FeedFilter(string[] Types, string? TransactionId);
 /// Reads the feed. Sequence numbers become visible in increasing order (see EventStore.SequenceLock), so "after n"
 /// never skips an event that commits later.
 /// </summary>
-internal sealed class FeedStore(NpgsqlDataSource dataSource, ResilientDatabase database)
+internal sealed class FeedStore(ResilientDatabase database)
 {
     // The body is kept as AP sent it; as json (not jsonb) its payload comes back byte for byte.
     private const string Columns =
@@ -45,16 +45,7 @@ internal sealed class FeedStore(NpgsqlDataSource dataSource, ResilientDatabase d
         (await ReadAsync($"SELECT {Columns} WHERE e.seq = $1", [new() { Value = sequenceNumber }], cancellationToken)).SingleOrDefault();
 
     private Task<List<FeedEvent>> ReadAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
-        database.RunAsync(async ct =>
-        {
-            await using var command = dataSource.CreateCommand(sql);
-            foreach (var parameter in parameters) command.Parameters.Add(parameter.Clone());
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            var events = new List<FeedEvent>();
-            while (await reader.ReadAsync(ct))
-                events.Add(new FeedEvent(
-                    reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetFieldValue<DateTimeOffset>(4), new RawJson(reader.GetString(5))));
-            return events;
-        }, cancellationToken);
+        database.ListAsync(sql, parameters, reader => new FeedEvent(
+            reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            reader.GetFieldValue<DateTimeOffset>(4), new RawJson(reader.GetString(5))), cancellationToken);
 }

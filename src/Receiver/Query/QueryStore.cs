@@ -185,16 +185,8 @@ internal sealed class QueryStore(NpgsqlDataSource dataSource, ResilientDatabase 
             return await command.ExecuteScalarAsync(ct) is T value ? value : default;
         }, cancellationToken);
 
-    private Task<List<T>> ListAsync<T>(string sql, IEnumerable<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
-        database.RunAsync(async ct =>
-        {
-            await using var command = dataSource.CreateCommand(sql);
-            foreach (var parameter in parameters) command.Parameters.Add(parameter.Clone());
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            var rows = new List<T>();
-            while (await reader.ReadAsync(ct)) rows.Add(read(reader));
-            return rows;
-        }, cancellationToken);
+    private Task<List<T>> ListAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+        database.ListAsync(sql, parameters, read, cancellationToken);
 
     private static NpgsqlParameter Value(object value) => new() { Value = value };
 

@@ -9,7 +9,7 @@ namespace Receiver.Storage;
 /// (a restarted server leaves dead connections in the pool), and turns every database failure into
 /// <see cref="DatabaseUnavailableException"/> so callers answer 503 rather than 500.
 /// </summary>
-internal sealed partial class ResilientDatabase(IOptions<IngestOptions> options, ILogger<ResilientDatabase> logger)
+internal sealed partial class ResilientDatabase(NpgsqlDataSource dataSource, IOptions<IngestOptions> options, ILogger<ResilientDatabase> logger)
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(1);
@@ -47,6 +47,19 @@ internal sealed partial class ResilientDatabase(IOptions<IngestOptions> options,
             }
         }
     }
+
+    /// <summary>Reads the rows of one query (each retry on a command of its own, since a parameter belongs to one command).</summary>
+    public Task<List<T>> ListAsync<T>(
+        string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
+        {
+            await using var command = dataSource.CreateCommand(sql);
+            foreach (var parameter in parameters) command.Parameters.Add(parameter.Clone());
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var rows = new List<T>();
+            while (await reader.ReadAsync(ct)) rows.Add(read(reader));
+            return rows;
+        }, cancellationToken);
 
     private static bool IsDatabaseFailure(Exception e, CancellationToken deadline) =>
         e is NpgsqlException or TimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested);

@@ -1,0 +1,20 @@
+namespace Receiver.Bench;
+
+internal sealed class Arguments(Dictionary<string, string> values)
+{
+    public static Arguments Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"expected --name value, got '{args[i]}'");
+            values[args[i][2..]] = args[i + 1];
+        }
+        return new Arguments(values);
+    }
+
+    public string Text(string name) =>
+        values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required");
+
+    public int Number(string name, int fallback) => values.TryGetValue(name, out var value) ? int.Parse(value) : fallback;
+}

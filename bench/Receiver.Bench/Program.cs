@@ -1,0 +1,22 @@
+using Receiver.Bench;
+
+// bench/Receiver.Bench: the load generators bench/run needs that wrk cannot be (SSE consumers, latency across instances).
+return args.FirstOrDefault() switch
+{
+    "feed-latency" => await FeedLatency.RunAsync(Arguments.Parse(args[1..])),
+    "idle-streams" => await IdleStreams.RunAsync(Arguments.Parse(args[1..])),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage:
+          Receiver.Bench feed-latency --post URL --stream URL --secret S --query-key K [--rate 500] [--seconds 20]
+              POSTs AP events to one instance at a steady rate while an SSE consumer follows another; prints the
+              delay from each 200 to the event's arrival on the stream.
+          Receiver.Bench idle-streams --stream URL --query-key K --pid PID [--clients 1000] [--hold 10]
+              Opens idle SSE streams and prints the receiver's resident memory before and after.
+        """);
+    return 2;
+}

@@ -226,6 +226,28 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     }
 
     [Fact]
+    public async Task A_stalled_stream_holds_back_no_other_stream()
+    {
+        var start = await LatestAsync(app);
+        var query = app.CreateQueryClient();
+        // This client never reads: once its buffers are full its stream waits, alone.
+        var (stalledResponse, stalledReader) = await OpenStreamAsync(query, $"/events/stream?last_sequence_number={start}");
+        var (response, reader) = await OpenStreamAsync(query, $"/events/stream?last_sequence_number={start}");
+        using (stalledResponse)
+        using (stalledReader)
+        using (response)
+        using (reader)
+        {
+            var bodies = Enumerable.Range(0, 300).Select(_ => ApEvents.TransactionEvent("transaction_created", ApEvents.Sep24DepositCompleted())).ToList();
+            await Parallel.ForEachAsync(bodies, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (body, _) =>
+                Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(body)).StatusCode));
+
+            var delivered = await EventsAsync(reader, bodies.Count);
+            Assert.Equal(bodies.Select(b => (string)b["id"]!).Order(), delivered.Select(d => (string)d.Event["id"]!).Order());
+        }
+    }
+
+    [Fact]
     public async Task A_bad_stream_parameter_is_a_400_before_any_stream()
     {
         var response = await app.CreateQueryClient().GetAsync("/events/stream?type=nothing");

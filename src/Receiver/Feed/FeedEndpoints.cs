@@ -46,7 +46,7 @@ public static class FeedEndpoints
             .WithName("PollEvents").WithSummary("Events after a sequence number; waits for the next one when there are none");
         feed.MapGet("/events/stream", StreamAsync)
             .WithName("StreamEvents").WithSummary("The feed as Server-Sent Events, resumable with Last-Event-ID")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces<string>(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesValidationProblem();
         feed.MapGet("/event/{id}", ByIdAsync)
             .WithName("GetEvent").WithSummary("One stored event by its id")

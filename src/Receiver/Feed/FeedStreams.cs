@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Receiver.Storage;
 
 namespace Receiver.Feed;
 
@@ -20,6 +21,10 @@ internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptio
 
     public async Task RunAsync(HttpContext context, long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
     {
+        // The first read comes before the first byte: a database outage is then still a plain 503 the client can see.
+        var seen = notifier.Latest;
+        var events = await store.AfterAsync(after, filter, limit, cancellationToken);
+
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache, no-store";
@@ -33,32 +38,37 @@ internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptio
             var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
             await WriteAsync(response, $"retry: {options.Value.RetryMilliseconds}\n\n", cancellationToken);
             var silence = Stopwatch.StartNew();
-            while (!cancellationToken.IsCancellationRequested)
+            while (true)
             {
-                var seen = notifier.Latest;
-                var events = await store.AfterAsync(after, filter, limit, cancellationToken);
                 if (events.Count > 0)
                 {
                     after = events[^1].SequenceNumber;
                     await WriteAsync(response, Frame(events), cancellationToken);
                     silence.Restart();
-                    continue;
                 }
-
-                // Events of other filters wake us too; the heartbeat counts silence on this stream only.
-                var untilHeartbeat = heartbeat - silence.Elapsed;
-                if (untilHeartbeat <= TimeSpan.Zero)
+                else
                 {
-                    await WriteAsync(response, ": heartbeat\n\n", cancellationToken);
-                    silence.Restart();
-                    continue;
+                    // Events of other filters wake us too; the heartbeat counts silence on this stream only.
+                    var untilHeartbeat = heartbeat - silence.Elapsed;
+                    if (untilHeartbeat <= TimeSpan.Zero)
+                    {
+                        await WriteAsync(response, ": heartbeat\n\n", cancellationToken);
+                        silence.Restart();
+                        continue;
+                    }
+                    await notifier.WaitBeyondAsync(seen, untilHeartbeat, cancellationToken);
                 }
-                await notifier.WaitBeyondAsync(seen, untilHeartbeat, cancellationToken);
+                seen = notifier.Latest;
+                events = await store.AfterAsync(after, filter, limit, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away: nothing to answer.
+        }
+        catch (DatabaseUnavailableException)
+        {
+            // Mid-stream there is no status to send: end the stream, and the client reconnects after its last id.
         }
         finally
         {
@@ -72,7 +82,8 @@ internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptio
     /// </summary>
     private string Frame(List<FeedEvent> events)
     {
-        var data = JsonSerializer.Serialize(events, json.Value.SerializerOptions).ReplaceLineEndings("\n").Replace("\n", "\ndata: ");
+        // Only CR and LF end an SSE line; U+2028 and friends may stand unescaped inside JSON strings.
+        var data = JsonSerializer.Serialize(events, json.Value.SerializerOptions).Replace("\r\n", "\n").Replace('\r', '\n').Replace("\n", "\ndata: ");
         return $"id: {events[^1].SequenceNumber}\ndata: {data}\n\n";
     }
 

@@ -37,7 +37,7 @@ public sealed class DatabaseFaultTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2 + 5), $"503 took {clock.Elapsed}");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
         var query = app.CreateQueryClient();
-        foreach (var url in new[] { "/transactions", $"/customers/{before["payload"]!["customer"]!["id"]}" })
+        foreach (var url in new[] { "/transactions", $"/customers/{before["payload"]!["customer"]!["id"]}", "/events?wait=0", "/events/stream" })
         {
             var refused = await query.GetAsync(url);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);

@@ -18,6 +18,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddStorage();
 builder.Services.AddCallbackAuth();
 builder.Services.AddQueryAuth();
+builder.Services.AddFailedAuthLimit();
 builder.Services.AddIngest();
 builder.Services.AddQuery();
 builder.Services.AddFeed();
@@ -29,6 +30,7 @@ var app = builder.Build();
 // Pipeline
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseFailedAuthLimit();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseReceiverOpenApi();

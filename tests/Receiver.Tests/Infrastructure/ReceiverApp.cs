@@ -42,6 +42,8 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["CallbackApi:Auth:Secret"] = JwtSecret,
             ["QueryApi:Auth:ApiKey:Keys:0"] = QueryKey,
             ["Logging:LogLevel:Default"] = "Warning",
+            // Many tests fail auth on purpose, all from the same in-process "address"; FailedAuthLimitTests turn it on.
+            ["Security:FailedAuth:PermitLimit"] = "0",
         };
         foreach (var (key, value) in settings) _settings[key] = value;
     }

@@ -19,6 +19,12 @@ builder.Services.AddStorage();
 builder.Services.AddCallbackAuth();
 builder.Services.AddQueryAuth();
 builder.Services.AddFailedAuthLimit();
+// HTTPS is Kestrel's (README, HTTPS); responses over it tell browsers to stay on it. /event is never redirected.
+builder.Services.AddHsts(hsts =>
+{
+    hsts.MaxAge = TimeSpan.FromDays(365);
+    hsts.ExcludedHosts.Clear();
+});
 builder.Services.AddIngest();
 builder.Services.AddQuery();
 builder.Services.AddFeed();
@@ -29,6 +35,7 @@ var app = builder.Build();
 
 // Pipeline
 app.UseExceptionHandler();
+app.UseHsts();
 app.UseStatusCodePages();
 app.UseFailedAuthLimit();
 app.UseAuthentication();

@@ -71,6 +71,9 @@ public sealed class ReceiverProcess : IAsyncDisposable
             throw new InvalidOperationException($"The receiver is not listening ({(done == exited ? $"exit code {ExitCode}" : "timed out")}):\n{Output}");
     }
 
+    /// <summary>SIGKILL: the process dies at once, mid-request, as in a crash.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -32,6 +32,11 @@ internal sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
     public string HttpHeader { get; set; } = "X-Api-Key";
     public KeySet Keys { get; set; } = KeySet.Empty;
 
+    /// <summary>Keys being rotated out: accepted as well as <see cref="Keys"/>, but only before <see cref="PreviousKeysUntil"/>.</summary>
+    public KeySet PreviousKeys { get; set; } = KeySet.Empty;
+
+    public DateTimeOffset PreviousKeysUntil { get; set; } = DateTimeOffset.MinValue;
+
     /// <summary>The 401 detail for a key that is present but not accepted.</summary>
     public string WrongKeyDetail { get; set; } = "The API key is not accepted.";
 }
@@ -45,7 +50,12 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         string? presented = Request.Headers[Options.HttpHeader];
         if (string.IsNullOrEmpty(presented)) return Task.FromResult(AuthenticateResult.NoResult());
-        return Task.FromResult(Options.Keys.Contains(presented)
+        // Both sets are compared whatever the clock says, so the time taken tells nothing about which key matched;
+        // the deadline is checked per request, so the grace period ends on time without a restart.
+        var current = Options.Keys.Contains(presented);
+        var previous = Options.PreviousKeys.Contains(presented);
+        var accepted = current || (previous && TimeProvider.GetUtcNow() < Options.PreviousKeysUntil);
+        return Task.FromResult(accepted
             ? AuthenticateResult.Success(new AuthenticationTicket(
                 new ClaimsPrincipal(new ClaimsIdentity(authenticationType: "api_key")), Scheme.Name))
             : AuthenticateResult.Fail(Options.WrongKeyDetail));

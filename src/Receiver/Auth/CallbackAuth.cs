@@ -31,6 +31,8 @@ public static class CallbackAuth
             {
                 apiKey.HttpHeader = callback.ApiKey.HttpHeader;
                 apiKey.Keys = new KeySet([callback.Secret]);
+                apiKey.PreviousKeys = new KeySet(callback.PreviousSecrets);
+                apiKey.PreviousKeysUntil = callback.PreviousSecretsDeadline;
                 apiKey.WrongKeyDetail = "The API key is not the configured secret.";
             });
         return services;
@@ -42,6 +44,9 @@ public static class CallbackAuth
     private static void ConfigureJwt(JwtBearerOptions jwt, CallbackAuthOptions callback)
     {
         var header = callback.Jwt.HttpHeader;
+        SecurityKey[] current = string.IsNullOrEmpty(callback.Secret) ? [] : [SigningKey(callback.Secret)];
+        SecurityKey[] currentAndPrevious = [.. current, .. callback.PreviousSecrets.Select(SigningKey)];
+        var previousUntil = callback.PreviousSecretsDeadline;
         jwt.MapInboundClaims = false;
         jwt.TokenValidationParameters = new TokenValidationParameters
         {
@@ -53,7 +58,10 @@ public static class CallbackAuth
             ClockSkew = TimeSpan.FromSeconds(callback.Jwt.ClockSkewSeconds),
             RequireSignedTokens = true,
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            IssuerSigningKey = string.IsNullOrEmpty(callback.Secret) ? null : new SymmetricSecurityKey(Encoding.UTF8.GetBytes(callback.Secret)),
+            // Chosen per token, so the grace period of the previous secrets ends on time without a restart. AP's
+            // tokens carry no kid: every key returned is tried. jwt.TimeProvider is the app's clock (set from DI).
+            IssuerSigningKeyResolver = (_, _, _, _) =>
+                (jwt.TimeProvider ?? TimeProvider.System).GetUtcNow() < previousUntil ? currentAndPrevious : current,
         };
         jwt.Events = new JwtBearerEvents
         {
@@ -77,6 +85,8 @@ public static class CallbackAuth
         };
     }
 
+    private static SymmetricSecurityKey SigningKey(string secret) => new(Encoding.UTF8.GetBytes(secret));
+
     /// <summary>Checks the signature alone cannot: AP's two claims, and no header that points at other keys.</summary>
     private static string? UnacceptableClaims(JsonWebToken token, TimeSpan clockSkew)
     {
@@ -93,12 +103,20 @@ public static class CallbackAuth
     }
 }
 
-internal sealed partial class CallbackAuthStartupWarning(IOptions<CallbackAuthOptions> options, ILogger<CallbackAuthStartupWarning> logger)
+internal sealed partial class CallbackAuthStartupWarning(
+    IOptions<CallbackAuthOptions> options, TimeProvider clock, ILogger<CallbackAuthStartupWarning> logger)
     : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.ParsedType == AuthType.None) LogNoAuth(logger);
+        var callback = options.Value;
+        if (callback.ParsedType == AuthType.None) LogNoAuth(logger);
+        else if (callback.PreviousSecrets.Count > 0)
+        {
+            var until = callback.PreviousSecretsDeadline;
+            if (clock.GetUtcNow() < until) LogPreviousSecretsAccepted(logger, callback.PreviousSecrets.Count, until);
+            else LogPreviousSecretsExpired(logger, until);
+        }
         return Task.CompletedTask;
     }
 
@@ -107,4 +125,12 @@ internal sealed partial class CallbackAuthStartupWarning(IOptions<CallbackAuthOp
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "CallbackApi:Auth:Type is none: POST /event accepts events from anyone who can reach it. Use jwt or api_key outside a closed network.")]
     private static partial void LogNoAuth(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "CallbackApi:Auth:PreviousSecrets: {Count} previous secret(s) accepted until {Until:O}, besides CallbackApi:Auth:Secret.")]
+    private static partial void LogPreviousSecretsAccepted(ILogger logger, int count, DateTimeOffset until);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "CallbackApi:Auth:PreviousSecretsUntil ({Until:O}) has passed: the previous secrets are refused. Remove CallbackApi:Auth:PreviousSecrets.")]
+    private static partial void LogPreviousSecretsExpired(ILogger logger, DateTimeOffset until);
 }

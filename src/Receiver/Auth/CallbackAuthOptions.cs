@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Options;
+using Receiver.Ingest.Validation;
 
 namespace Receiver.Auth;
 
@@ -15,6 +16,26 @@ public sealed class CallbackAuthOptions
     public string? Type { get; set; }
 
     public string? Secret { get; set; }
+
+    /// <summary>
+    /// Secrets AP used before <see cref="Secret"/>, still accepted until <see cref="PreviousSecretsUntil"/>: AP and
+    /// Receiver cannot switch secrets at the same instant, and a refused event stalls AP's whole pipeline.
+    /// </summary>
+    public List<string> PreviousSecrets { get; set; } = [];
+
+    /// <summary>
+    /// RFC 3339 instant after which <see cref="PreviousSecrets"/> are refused. Required with them, so a retired
+    /// secret cannot stay valid forever because someone forgot to remove it.
+    /// </summary>
+    public string? PreviousSecretsUntil { get; set; }
+
+    /// <summary>The end of the grace period; <see cref="DateTimeOffset.MinValue"/> (none) when not set or not valid.</summary>
+    internal DateTimeOffset PreviousSecretsDeadline =>
+        PreviousSecrets.Count > 0 && Rfc3339.TryParse(PreviousSecretsUntil, out var until) ? until : DateTimeOffset.MinValue;
+
+    /// <summary>Whether <paramref name="value"/> is one of AP's callback secrets, current or previous.</summary>
+    internal bool IsCallbackSecret(string? value) => value is not null && (value == Secret || PreviousSecrets.Contains(value));
+
     public JwtSettings Jwt { get; set; } = new();
     public ApiKeySettings ApiKey { get; set; } = new();
 
@@ -56,6 +77,7 @@ internal sealed class CallbackAuthOptionsValidator : IValidateOptions<CallbackAu
         if (type is AuthType.Jwt && !string.IsNullOrEmpty(options.Secret)
             && Encoding.UTF8.GetByteCount(options.Secret) < MinimumJwtSecretBytes)
             failures.Add($"CallbackApi:Auth:Secret (env SECRET_CALLBACK_API_AUTH_SECRET) is too weak for jwt: it must be at least {MinimumJwtSecretBytes} bytes, as AP requires.");
+        if (type is AuthType.Jwt or AuthType.ApiKey) failures.AddRange(PreviousSecretFailures(options, type.Value));
         if (type is AuthType.Jwt && string.IsNullOrWhiteSpace(options.Jwt.HttpHeader))
             failures.Add("CallbackApi:Auth:Jwt:HttpHeader (env CALLBACK_API_AUTH_JWT_HTTP_HEADER) must not be empty.");
         if (type is AuthType.ApiKey && string.IsNullOrWhiteSpace(options.ApiKey.HttpHeader))
@@ -63,5 +85,22 @@ internal sealed class CallbackAuthOptionsValidator : IValidateOptions<CallbackAu
         if (options.Jwt.ClockSkewSeconds is < 0 or > 300)
             failures.Add($"CallbackApi:Auth:Jwt:ClockSkewSeconds must be between 0 and 300; it is {options.Jwt.ClockSkewSeconds}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static IEnumerable<string> PreviousSecretFailures(CallbackAuthOptions options, AuthType type)
+    {
+        for (var i = 0; i < options.PreviousSecrets.Count; i++)
+        {
+            var secret = options.PreviousSecrets[i];
+            if (string.IsNullOrEmpty(secret))
+                yield return $"CallbackApi:Auth:PreviousSecrets:{i} is empty.";
+            else if (type is AuthType.Jwt && Encoding.UTF8.GetByteCount(secret) < MinimumJwtSecretBytes)
+                yield return $"CallbackApi:Auth:PreviousSecrets:{i} is too weak for jwt: it must be at least {MinimumJwtSecretBytes} bytes, as AP requires.";
+        }
+        if (options.PreviousSecrets.Count > 0 && string.IsNullOrWhiteSpace(options.PreviousSecretsUntil))
+            yield return "CallbackApi:Auth:PreviousSecretsUntil is not set: give the instant after which CallbackApi:Auth:PreviousSecrets are refused, " +
+                         "e.g. 2025-07-01T12:00:00Z.";
+        else if (!string.IsNullOrWhiteSpace(options.PreviousSecretsUntil) && !Rfc3339.TryParse(options.PreviousSecretsUntil, out _))
+            yield return $"CallbackApi:Auth:PreviousSecretsUntil is '{options.PreviousSecretsUntil}': it must be an RFC 3339 instant with an offset, e.g. 2025-07-01T12:00:00Z.";
     }
 }

@@ -71,8 +71,8 @@ internal sealed class QueryAuthOptionsValidator(IHostEnvironment environment, IO
         {
             if (apiKey.Keys[i] is not { Length: >= MinimumKeyLength } key || key.Any(char.IsWhiteSpace))
                 failures.Add($"QueryApi:Auth:ApiKey:Keys:{i} must be at least {MinimumKeyLength} characters without spaces.");
-            else if (key == callback.Value.Secret)
-                failures.Add($"QueryApi:Auth:ApiKey:Keys:{i} is AP's callback secret: the query API needs credentials of its own.");
+            else if (callback.Value.IsCallbackSecret(key))
+                failures.Add($"QueryApi:Auth:ApiKey:Keys:{i} is AP's callback secret (CallbackApi:Auth:Secret or PreviousSecrets): the query API needs credentials of its own.");
         }
         return failures;
     }
@@ -96,8 +96,8 @@ internal sealed class QueryAuthOptionsValidator(IHostEnvironment environment, IO
             failures.Add("QueryApi:Auth:Jwt:Issuer is not set: with a SigningKey, tokens are accepted only from this issuer.");
         if (hasKey && Encoding.UTF8.GetByteCount(jwt.SigningKey!) < MinimumSigningKeyBytes)
             failures.Add($"QueryApi:Auth:Jwt:SigningKey must be at least {MinimumSigningKeyBytes} bytes.");
-        if (hasKey && jwt.SigningKey == callback.Value.Secret)
-            failures.Add("QueryApi:Auth:Jwt:SigningKey is AP's callback secret: the query API needs credentials of its own.");
+        if (hasKey && callback.Value.IsCallbackSecret(jwt.SigningKey))
+            failures.Add("QueryApi:Auth:Jwt:SigningKey is AP's callback secret (CallbackApi:Auth:Secret or PreviousSecrets): the query API needs credentials of its own.");
         return failures;
     }
 }

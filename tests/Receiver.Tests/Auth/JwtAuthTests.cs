@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.IdentityModel.Tokens;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Auth;
@@ -50,6 +52,13 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         withKid["kid"] = "other-key";
         var withJku = ApToken.Header();
         withJku["jku"] = "https://attacker.example/keys.json";
+        // An embedded public key: validators that trust it let anyone sign (CVE-2018-0114).
+        var withJwk = ApToken.Header("RS256");
+        var parameters = rsa.ExportParameters(false);
+        withJwk["jwk"] = new JsonObject
+        {
+            ["kty"] = "RSA", ["n"] = Base64UrlEncoder.Encode(parameters.Modulus), ["e"] = Base64UrlEncoder.Encode(parameters.Exponent),
+        };
         var noExp = new JsonObject { ["iat"] = now.ToUnixTimeSeconds() };
         var noIat = new JsonObject { ["exp"] = now.AddSeconds(30).ToUnixTimeSeconds() };
         return new TheoryData<string, string>
@@ -63,6 +72,7 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             { "RS256", "Bearer " + ApToken.SignRs256(valid, rsa) },
             { "kid header", "Bearer " + ApToken.Build(withKid, valid, Secret) },
             { "jku header", "Bearer " + ApToken.Build(withJku, valid, Secret) },
+            { "RS256 with its key embedded (jwk)", "Bearer " + ApToken.SignRs256(valid, rsa, withJwk) },
             { "exp missing", "Bearer " + ApToken.Build(ApToken.Header(), noExp, Secret) },
             { "iat missing", "Bearer " + ApToken.Build(ApToken.Header(), noIat, Secret) },
             { "iat in the future beyond the skew", "Bearer " + ApToken.Mint(Secret, now.AddMinutes(5), TimeSpan.FromSeconds(30)) },
@@ -132,7 +142,7 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     private Task<HttpResponseMessage> PostWithHeaderAsync(string header, string value, JsonObject? body = null) =>
         PostWithHeaderAsync(app, header, value, body);
 
-    internal static Task<HttpResponseMessage> PostWithHeaderAsync(ReceiverApp target, string header, string value, JsonObject? body = null)
+    internal static Task<HttpResponseMessage> PostWithHeaderAsync(WebApplicationFactory<Program> target, string header, string value, JsonObject? body = null)
     {
         var client = target.CreateClient();
         client.DefaultRequestHeaders.TryAddWithoutValidation(header, value);

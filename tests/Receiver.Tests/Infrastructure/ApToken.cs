@@ -39,9 +39,9 @@ public static class ApToken
         return signingInput + "." + Base64UrlEncoder.Encode(signature);
     }
 
-    public static string SignRs256(JsonObject claims, RSA key)
+    public static string SignRs256(JsonObject claims, RSA key, JsonObject? header = null)
     {
-        var signingInput = Encode(Header("RS256")) + "." + Encode(claims);
+        var signingInput = Encode(header ?? Header("RS256")) + "." + Encode(claims);
         var signature = key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return signingInput + "." + Base64UrlEncoder.Encode(signature);
     }

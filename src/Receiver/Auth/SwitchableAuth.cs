@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Receiver.Auth;
@@ -54,7 +55,12 @@ internal static class SwitchableAuth
             if (options.Schemes.All(scheme => scheme.Name != NoAuthenticationHandler.SchemeName))
                 options.AddScheme<NoAuthenticationHandler>(NoAuthenticationHandler.SchemeName, null);
         });
-        services.AddOptions<JwtBearerOptions>(jwtScheme).Configure<IOptions<TOptions>>((jwt, options) => configureJwt(jwt, options.Value));
+        services.AddOptions<JwtBearerOptions>(jwtScheme).Configure<IOptions<TOptions>>((jwt, options) =>
+        {
+            jwt.TokenHandlers.Clear();
+            jwt.TokenHandlers.Add(new KeyRedactingTokenHandler());
+            configureJwt(jwt, options.Value);
+        });
         services.AddOptions<ApiKeyAuthenticationOptions>(apiKeyScheme).Configure<IOptions<TOptions>>((apiKey, options) => configureApiKey(apiKey, options.Value));
         services.AddAuthorizationBuilder().AddPolicy(name, policy => policy.AddAuthenticationSchemes(name).RequireAuthenticatedUser());
     }
@@ -83,4 +89,24 @@ internal static class SwitchableAuth
         AuthenticationFailureException => failure.Message,
         _ => "The token is invalid.",
     };
+}
+
+/// <summary>
+/// IdentityModel's own handler, with one change to what it reports: a failed signature check lists the keys it tried,
+/// each named by its JWK thumbprint ("InternalId"), an unsalted SHA-256 of the shared secret. JwtBearer logs that
+/// message at Information on every bad token, where it would let anyone who reads the logs test guesses of a weak
+/// secret offline. The failure keeps its type (JwtBearer refreshes an authority's keys on a key not found, and the 401
+/// says why from the type alone) and loses the key list.
+/// </summary>
+internal sealed class KeyRedactingTokenHandler : JsonWebTokenHandler
+{
+    public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
+    {
+        var result = await base.ValidateTokenAsync(token, validationParameters);
+        if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
+            result.Exception = new SecurityTokenSignatureKeyNotFoundException("The token signature matches none of the configured keys.");
+        else if (result.Exception is SecurityTokenInvalidSignatureException)
+            result.Exception = new SecurityTokenInvalidSignatureException("The token signature is invalid.");
+        return result;
+    }
 }

@@ -19,6 +19,9 @@ public static class StorageSetup
             var builder = new NpgsqlDataSourceBuilder(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString);
             // Prepared statements roughly double PostgreSQL's rate for the ingest insert (shared/reference/performance.md).
             if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            // Parameters carry whole event bodies. Npgsql logs none unless told to (and gets no logger factory here):
+            // said explicitly, so that wiring its logging later does not start writing bodies into the logs.
+            builder.EnableParameterLogging(false);
             return builder.Build();
         });
         services.AddDbContext<ReceiverDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));

@@ -47,7 +47,8 @@ internal static class IdleStreams
         return opened == clients ? 0 : 1;
     }
 
-    private static double ResidentMegabytes(int pid)
+    /// <summary>The resident memory of a process (VmRSS), in MB.</summary>
+    internal static double ResidentMegabytes(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))

@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
 {
     "feed-latency" => await FeedLatency.RunAsync(Arguments.Parse(args[1..])),
     "idle-streams" => await IdleStreams.RunAsync(Arguments.Parse(args[1..])),
+    "soak" => await Soak.RunAsync(Arguments.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -17,6 +18,9 @@ static int Usage()
               delay from each 200 to the event's arrival on the stream.
           Receiver.Bench idle-streams --stream URL --query-key K --pid PID [--clients 1000] [--hold 10]
               Opens idle SSE streams and prints the receiver's resident memory before and after.
+          Receiver.Bench soak --post URL --secret S --query-key K --pid PID [--rate 1000] [--seconds 600]
+              Ingest at a steady rate with queries, an SSE and a long-poll consumer that must see every acknowledged
+              event; prints rates, errors and resident memory every 10 s.
         """);
     return 2;
 }

@@ -53,6 +53,9 @@ internal sealed class IncomingEvent : IDisposable
         if (!Utf8.IsValid(body.Span))
             return Invalid("the body is not valid UTF-8");
 
+        if (StorableJson.Problem(body.Span) is { } unstorable)
+            return Invalid(unstorable);
+
         JsonDocument document;
         try
         {
@@ -69,33 +72,8 @@ internal sealed class IncomingEvent : IDisposable
             return Invalid("the body must be a JSON object");
         }
 
-        if (ContainsEscapedNul(body.Span))
-        {
-            document.Dispose();
-            return Invalid("the body must not contain \\u0000: PostgreSQL cannot store that character in JSON");
-        }
-
         var result = validator.Validate(new EventView(document.RootElement));
         return new IncomingEvent(document, result.IsValid ? NoErrors : ByPath(result.Errors));
-    }
-
-    /// <summary>A <c>\u0000</c> escape in any string (raw control characters are already invalid JSON).</summary>
-    private static bool ContainsEscapedNul(ReadOnlySpan<byte> json)
-    {
-        for (var at = json.IndexOf("u0000"u8); at >= 0; at = NextAt(json, at))
-        {
-            // An escape only when an odd run of backslashes precedes it: \\u0000 is a backslash, then "u0000".
-            var backslashes = 0;
-            while (at - backslashes - 1 >= 0 && json[at - backslashes - 1] == (byte)'\\') backslashes++;
-            if (backslashes % 2 == 1) return true;
-        }
-        return false;
-
-        static int NextAt(ReadOnlySpan<byte> json, int at)
-        {
-            var next = json[(at + 1)..].IndexOf("u0000"u8);
-            return next < 0 ? -1 : at + 1 + next;
-        }
     }
 
     /// <summary>

@@ -32,6 +32,7 @@ public static class IngestEndpoints
             .WithSummary("Receive an Anchor Platform event")
             .WithMetadata(new ReadsJsonBody())
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -47,7 +48,19 @@ public static class IngestEndpoints
                 detail: $"Content-Type must be application/json; got '{request.ContentType ?? "none"}'.");
 
         var limit = (int)options.Value.MaxBodyBytes;
-        using var body = await RequestBody.ReadAsync(request, limit, cancellationToken);
+        RequestBody? read;
+        try
+        {
+            read = await RequestBody.ReadAsync(request, limit, cancellationToken);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel cannot read the body as it is framed: it ends before its Content-Length, its chunks are malformed
+            // (400), or it arrives slower than Kestrel's minimum data rate (408). The client's fault, not a 500.
+            return TypedResults.Problem(statusCode: e.StatusCode, detail: $"The body could not be read: {e.Message}");
+        }
+
+        using var body = read;
         if (body is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
                 detail: $"The body is larger than Ingest:MaxBodyBytes ({limit} bytes).");

@@ -16,19 +16,31 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         database.RunAsync(async ct =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
-            // One round trip, one implicit transaction: the lock orders sequence numbers by commit (see SequenceLock).
-            await using var batch = new NpgsqlBatch(connection);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
-            foreach (var row in rows) batch.BatchCommands.Add(InsertCommand(row));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(NotifyFeed));
-            await using var reader = await batch.ExecuteReaderAsync(ct);
-            var stored = new long?[rows.Count];
-            for (var i = 0; i < rows.Count; i++)
+            try
             {
-                await reader.NextResultAsync(ct);
-                if (await reader.ReadAsync(ct)) stored[i] = reader.GetInt64(0);
+                // One round trip, one implicit transaction: the lock orders sequence numbers by commit (see SequenceLock).
+                await using var batch = new NpgsqlBatch(connection);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
+                foreach (var row in rows) batch.BatchCommands.Add(InsertCommand(row));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(NotifyFeed));
+                await using var reader = await batch.ExecuteReaderAsync(ct);
+                var stored = new long?[rows.Count];
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    await reader.NextResultAsync(ct);
+                    if (await reader.ReadAsync(ct)) stored[i] = reader.GetInt64(0);
+                }
+                return stored;
             }
-            return stored;
+            catch (PostgresException)
+            {
+                // When PostgreSQL refuses a batch in which Npgsql was auto-preparing statements, Npgsql may keep them
+                // as prepared although the server skipped them (npgsql/npgsql#6391): the next batch on this pooled
+                // connection then reads the wrong messages ("Received unexpected backend message DataRow", or another
+                // statement's result). Forget every prepared statement before the connection goes back to the pool.
+                connection.UnprepareAll();
+                throw;
+            }
         }, cancellationToken);
 
     /// <summary>The channel on which every commit of events announces the newest sequence number (see FeedNotifier).</summary>

@@ -85,6 +85,11 @@ public sealed class ValidationTests(ReceiverApp app) : IClassFixture<ReceiverApp
         { "sep31-created", "payload/transaction/customers/sender/id", "7", "payload.transaction.customers.sender.id" },
         { "sep31-created", "payload/transaction/customers", "\"x\"", "payload.transaction.customers" },
         { "sep31-created", "payload/transaction/creator/account", "1", "payload.transaction.creator.account" },
+        // What Receiver indexes is at most 255 characters (PostgreSQL cannot index a long value)
+        { "sep31-created", "payload/transaction/customers/receiver/id", "\"" + new string('x', 256) + "\"", "payload.transaction.customers.receiver.id" },
+        { "sep6-deposit-created", "payload/transaction/customers/sender/account", "\"" + new string('x', 256) + "\"", "payload.transaction.customers.sender.account" },
+        { "sep24-deposit-completed", "payload/transaction/amount_in/asset", "\"" + new string('x', 256) + "\"", "payload.transaction.amount_in.asset" },
+        { "sep6-withdrawal-on-hold", "payload/transaction/source_account", "\"" + new string('x', 256) + "\"", "payload.transaction.source_account" },
         { "sep6-withdrawal-on-hold", "payload/transaction/instructions/organization.bank_number/value", null, "payload.transaction.instructions.organization.bank_number.value" },
         { "sep6-withdrawal-on-hold", "payload/transaction/instructions", "[]", "payload.transaction.instructions" },
         { "sep6-withdrawal-exchange-customer-info", "payload/transaction/required_info_updates", "\"bank_number\"", "payload.transaction.required_info_updates" },

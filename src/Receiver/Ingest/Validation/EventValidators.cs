@@ -90,8 +90,8 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
 
         RuleFor(t => t.QuoteId).String();
         RuleFor(t => t.Message).String();
-        RuleFor(t => t.SourceAccount).String();
-        RuleFor(t => t.DestinationAccount).String();
+        RuleFor(t => t.SourceAccount).Indexed();
+        RuleFor(t => t.DestinationAccount).Indexed();
         RuleFor(t => t.ExternalTransactionId).String();
         RuleFor(t => t.Memo).String();
         RuleFor(t => t.MemoType).String();
@@ -131,7 +131,7 @@ internal sealed class AmountValidator : JsonViewValidator<AmountView>
     {
         RuleFor(a => a.Amount).Required().When(_ => amountRequired);
         RuleFor(a => a.Amount).DecimalString();
-        RuleFor(a => a.Asset).String();
+        RuleFor(a => a.Asset).Indexed();
     }
 }
 
@@ -225,8 +225,8 @@ internal sealed class StellarIdValidator : JsonViewValidator<StellarIdView>
 {
     public StellarIdValidator()
     {
-        RuleFor(s => s.Id).String();
-        RuleFor(s => s.Account).String();
+        RuleFor(s => s.Id).Indexed();
+        RuleFor(s => s.Account).Indexed();
         RuleFor(s => s.Memo).String();
     }
 }

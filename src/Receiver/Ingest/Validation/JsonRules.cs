@@ -25,6 +25,15 @@ internal static class JsonRules
 
     public const int MaxIdentifierLength = 255;
 
+    /// <summary>
+    /// A string Receiver indexes (an asset, an account, a customer id): PostgreSQL cannot index a long value
+    /// (a B-tree entry holds about 2.7 kB), and AP's are short.
+    /// </summary>
+    public static IRuleBuilderOptions<T, JsonElement> Indexed<T>(this IRuleBuilder<T, JsonElement> rule) =>
+        rule.String()
+            .Must(value => !value.IsPresent() || value.GetString()!.Length <= MaxIdentifierLength)
+            .WithMessage($"must be at most {MaxIdentifierLength} characters");
+
     public static bool IsStorableIdentifier(string? value) =>
         value is { Length: > 0 and <= MaxIdentifierLength } && !value.Any(char.IsControl);
 

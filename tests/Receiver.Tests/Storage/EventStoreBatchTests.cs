@@ -1,0 +1,53 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Receiver.Ingest;
+using Receiver.Storage;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.Storage;
+
+/// <summary>
+/// A batch of events PostgreSQL refuses must leave its pooled connection fit for the next batch. Npgsql can lose track
+/// of the statements it auto-prepares in a refused batch (npgsql/npgsql#6391), and the next batch on that connection then
+/// reads messages meant for another statement: valid events answered 500, found by the hostile-input corpus.
+/// </summary>
+public sealed class EventStoreBatchTests(ReceiverApp app) : IClassFixture<ReceiverApp>
+{
+    [Fact]
+    public async Task After_batches_that_PostgreSQL_refuses_the_next_batches_on_the_same_connection_are_stored()
+    {
+        // One connection, auto-preparing as the app does: every batch runs on the connection the refused ones left.
+        var builder = new NpgsqlDataSourceBuilder(app.ConnectionString);
+        builder.ConnectionStringBuilder.MaxPoolSize = 1;
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        await using var dataSource = builder.Build();
+        var store = new EventStore(dataSource,
+            new ResilientDatabase(dataSource, Options.Create(new IngestOptions()), NullLogger<ResilientDatabase>.Instance));
+
+        // The statements reach Npgsql's auto-prepare threshold (5 uses) while PostgreSQL refuses the snapshot at Bind.
+        for (var i = 0; i < 8; i++)
+        {
+            var refused = await Assert.ThrowsAsync<DatabaseUnavailableException>(
+                () => store.InsertBatchAsync([Row("""{"message":"\ud800"}""")], CancellationToken.None));
+            Assert.IsType<PostgresException>(refused.InnerException);
+        }
+
+        for (var i = 0; i < 8; i++)
+        {
+            var rows = new[] { Row("{}"), Row("{}") };
+            var stored = await store.InsertBatchAsync(rows, CancellationToken.None);
+            Assert.All(stored, sequenceNumber => Assert.NotNull(sequenceNumber));
+            foreach (var row in rows) Assert.Equal(1, await app.CountAsync("events", "id = $1", row.Id));
+        }
+    }
+
+    private static EventRow Row(string snapshot)
+    {
+        var id = ApEvents.NewId();
+        var now = DateTimeOffset.UtcNow;
+        var transaction = new TransactionFacts(id, "24", "deposit", "incomplete", now, now, snapshot, [], [], []);
+        return new EventRow(ApEvents.NewId(), "transaction_created", transaction, now, Encoding.UTF8.GetBytes("{}"), now);
+    }
+}

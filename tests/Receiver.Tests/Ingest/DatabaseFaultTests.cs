@@ -91,8 +91,20 @@ public sealed class DatabaseFaultTests
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.NotNull(response.Headers.RetryAfter);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1 + 3), $"503 took {clock.Elapsed}");
+
+            // Many requests stuck behind the lock at once, reads too: each gets its 503 in time...
+            var stuck = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => i % 2 == 0
+                ? client.PostEventAsync(ApEvents.CustomerUpdated())
+                : app.CreateQueryClient().GetAsync("/events?wait=0")));
+            Assert.All(stuck, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode));
         }
 
         Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(ApEvents.CustomerUpdated())).StatusCode);
+        // ...and none of them keeps a connection: the cancelled statements gave theirs back to the pool.
+        var busy = await app.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()");
+        Assert.True(busy <= 1, $"{busy} of the app's connections are still busy");
+        var open = await app.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()");
+        Assert.True(open <= 30, $"{open} connections open after 41 timed-out requests");
     }
 }

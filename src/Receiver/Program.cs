@@ -15,6 +15,7 @@ builder.Configuration.AddAnchorPlatformEnvironment();
 
 // Services, one line per capability
 builder.Services.AddProblemDetails();
+builder.Services.AddGracefulShutdown();
 builder.Services.AddStorage();
 builder.Services.AddCallbackAuth();
 builder.Services.AddQueryAuth();

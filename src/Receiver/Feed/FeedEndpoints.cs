@@ -67,7 +67,7 @@ public static class FeedEndpoints
 
     private static async Task<Results<Ok<FeedPage>, ValidationProblem>> PollAsync(
         [AsParameters] FeedRequest request, [FromQuery(Name = "wait")] string? wait, HttpContext context,
-        FeedStore store, FeedNotifier notifier, CursorCodec cursors, CancellationToken cancellationToken)
+        FeedStore store, FeedNotifier notifier, CursorCodec cursors, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request, cursors);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "wait");
@@ -76,6 +76,7 @@ public static class FeedEndpoints
         if (!parameters.IsValid) return parameters.Problem();
 
         var deadline = DateTimeOffset.UtcNow + waitFor;
+        using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         while (true)
         {
             var seen = notifier.Latest;
@@ -83,7 +84,15 @@ public static class FeedEndpoints
             var left = deadline - DateTimeOffset.UtcNow;
             if (events.Count > 0 || left <= TimeSpan.Zero)
                 return TypedResults.Ok(new FeedPage(events, events.Count > 0 ? events[^1].SequenceNumber : after, limit));
-            await notifier.WaitBeyondAsync(seen, left, cancellationToken);
+            try
+            {
+                await notifier.WaitBeyondAsync(seen, left, waitEnds.Token);
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // Shutting down: answer now with what there is rather than hold the shutdown for the rest of `wait`.
+                deadline = DateTimeOffset.UtcNow;
+            }
         }
     }
 

@@ -12,8 +12,12 @@ namespace Receiver.Feed;
 /// only when it is ready to write (pull, not push), so a slow or stalled client holds back nobody else and buffers
 /// nothing: it simply reads further behind.
 /// </summary>
-internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptions<FeedOptions> options, IOptions<JsonOptions> json)
+internal sealed class FeedStreams(
+    FeedStore store, FeedNotifier notifier, IOptions<FeedOptions> options, IOptions<JsonOptions> json, IHostApplicationLifetime lifetime)
 {
+    /// <summary>The last frame of a stream the server closes because it is shutting down: reconnect, elsewhere or later.</summary>
+    internal const string ShutdownFrame = "event: shutdown\ndata: {\"reason\":\"the server is shutting down; reconnect with Last-Event-ID\"}\n\n";
+
     private int _open;
 
     /// <summary>Streams open right now on this instance.</summary>
@@ -33,17 +37,19 @@ internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptio
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
 
         Interlocked.Increment(ref _open);
+        // A stream would otherwise hold shutdown up to its timeout: it ends when the client leaves or the server stops.
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         try
         {
             var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
-            await WriteAsync(response, $"retry: {options.Value.RetryMilliseconds}\n\n", cancellationToken);
+            await WriteAsync(response, $"retry: {options.Value.RetryMilliseconds}\n\n", ends.Token);
             var silence = Stopwatch.StartNew();
             while (true)
             {
                 if (events.Count > 0)
                 {
                     after = events[^1].SequenceNumber;
-                    await WriteAsync(response, Frame(events), cancellationToken);
+                    await WriteAsync(response, Frame(events), ends.Token);
                     silence.Restart();
                 }
                 else
@@ -52,19 +58,23 @@ internal sealed class FeedStreams(FeedStore store, FeedNotifier notifier, IOptio
                     var untilHeartbeat = heartbeat - silence.Elapsed;
                     if (untilHeartbeat <= TimeSpan.Zero)
                     {
-                        await WriteAsync(response, ": heartbeat\n\n", cancellationToken);
+                        await WriteAsync(response, ": heartbeat\n\n", ends.Token);
                         silence.Restart();
                         continue;
                     }
-                    await notifier.WaitBeyondAsync(seen, untilHeartbeat, cancellationToken);
+                    await notifier.WaitBeyondAsync(seen, untilHeartbeat, ends.Token);
                 }
                 seen = notifier.Latest;
-                events = await store.AfterAsync(after, filter, limit, cancellationToken);
+                events = await store.AfterAsync(after, filter, limit, ends.Token);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away: nothing to answer.
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            await WriteAsync(response, ShutdownFrame, cancellationToken);
         }
         catch (DatabaseUnavailableException)
         {

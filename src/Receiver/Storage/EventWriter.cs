@@ -11,8 +11,12 @@ namespace Receiver.Storage;
 /// is answered only after the commit that holds its event. A sequential sender (AP sends one event at a time) gets
 /// batches of one, with no added wait.
 /// </summary>
+/// <remarks>
+/// On shutdown the queue is closed only once the server has finished its in-flight requests (StoppedAsync, after
+/// every StopAsync), and drained before the process ends, so every request the server accepted is answered.
+/// </remarks>
 internal sealed partial class EventWriter(
-    EventStore store, IOptions<IngestOptions> options, IFeedSignal feed, ILogger<EventWriter> logger) : BackgroundService
+    EventStore store, IOptions<IngestOptions> options, IFeedSignal feed, ILogger<EventWriter> logger) : IHostedLifecycleService
 {
     /// <summary>Enough to amortise a commit many times over; small enough to keep one statement batch modest.</summary>
     internal const int MaxBatch = 128;
@@ -46,10 +50,17 @@ internal sealed partial class EventWriter(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private Task _writing = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _writing = Task.Run(WriteUntilDrainedAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task WriteUntilDrainedAsync()
     {
         var batch = new List<Pending>(MaxBatch);
-        // Runs until the queue is completed and drained (StopAsync), so accepted requests are still answered.
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
@@ -58,11 +69,16 @@ internal sealed partial class EventWriter(
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
+        await _writing.WaitAsync(cancellationToken);
     }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private async Task WriteAsync(List<Pending> batch)
     {

@@ -71,6 +71,13 @@ public sealed class ReceiverProcess : IAsyncDisposable
             throw new InvalidOperationException($"The receiver is not listening ({(done == exited ? $"exit code {ExitCode}" : "timed out")}):\n{Output}");
     }
 
+    /// <summary>SIGTERM, as an orchestrator stops a container: the app shuts down gracefully.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     /// <summary>SIGKILL: the process dies at once, mid-request, as in a crash.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 

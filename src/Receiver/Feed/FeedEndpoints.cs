@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -19,8 +18,6 @@ public static class FeedEndpoints
 {
     public const int DefaultWaitSeconds = 30;
     public const int MaxWaitSeconds = 60;
-
-    private static readonly FrozenSet<string> Types = EventTypes.All;
 
     public static IServiceCollection AddFeed(this IServiceCollection services)
     {
@@ -115,7 +112,7 @@ public static class FeedEndpoints
     private static (long After, FeedFilter Filter, int Limit) Read(
         QueryParameters parameters, FeedRequest request, string? after, string afterName = "last_sequence_number") =>
         (parameters.Whole(afterName, after, 0, long.MaxValue) ?? 0,
-         new FeedFilter(parameters.AllOf("type", request.Type, Types), parameters.Text("transaction_id", request.TransactionId)),
+         new FeedFilter(parameters.AllOf("type", request.Type, EventTypes.All), parameters.Text("transaction_id", request.TransactionId)),
          parameters.Limit(request.Limit));
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(string id, FeedStore store, CancellationToken cancellationToken) =>

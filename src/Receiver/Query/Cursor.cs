@@ -29,7 +29,7 @@ internal sealed partial class CursorJsonContext : JsonSerializerContext;
 /// Cursors are opaque, URL-safe and signed (HMAC-SHA256 with a key kept in the database, so every instance
 /// reads the cursors of every other): a forged or altered cursor is refused rather than walked.
 /// </summary>
-internal sealed class CursorCodec(NpgsqlDataSource dataSource, ResilientDatabase database)
+internal sealed class CursorCodec(ResilientDatabase database)
 {
     private const int SignatureBytes = 16;
     private readonly SemaphoreSlim _loading = new(1, 1);
@@ -74,16 +74,12 @@ internal sealed class CursorCodec(NpgsqlDataSource dataSource, ResilientDatabase
         {
             // The first instance to need a key makes it; every other instance reads that one.
             var candidate = RandomNumberGenerator.GetBytes(32);
-            return _key ??= await database.RunAsync(async ct =>
-            {
-                await using var command = dataSource.CreateCommand(
-                    """
-                    WITH made AS (INSERT INTO receiver_keys (name, key) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING RETURNING key)
-                    SELECT key FROM made UNION ALL SELECT key FROM receiver_keys WHERE name = 'cursor' LIMIT 1
-                    """);
-                command.Parameters.Add(new NpgsqlParameter { Value = candidate });
-                return (byte[])(await command.ExecuteScalarAsync(ct))!;
-            }, cancellationToken);
+            return _key ??= (await database.ScalarAsync<byte[]>(
+                """
+                WITH made AS (INSERT INTO receiver_keys (name, key) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING RETURNING key)
+                SELECT key FROM made UNION ALL SELECT key FROM receiver_keys WHERE name = 'cursor' LIMIT 1
+                """,
+                [new NpgsqlParameter { Value = candidate }], cancellationToken))!;
         }
         finally
         {

@@ -20,21 +20,21 @@ internal readonly record struct Listed<T>(T Item, DateTimeOffset OrderKey, strin
 /// The query API's reads, in plain SQL: the lists read the state as of one sequence number (the newest when a walk
 /// began), which LINQ cannot say, and the single reads pass the stored JSON through as text.
 /// </summary>
-internal sealed class QueryStore(NpgsqlDataSource dataSource, ResilientDatabase database)
+internal sealed class QueryStore(ResilientDatabase database)
 {
     public Task<string?> TransactionAsync(string id, CancellationToken cancellationToken) =>
-        ScalarAsync<string>("SELECT snapshot::text FROM transactions WHERE id = $1", [Value(id)], cancellationToken);
+        database.ScalarAsync<string>("SELECT snapshot::text FROM transactions WHERE id = $1", [Value(id)], cancellationToken);
 
     public Task<string?> QuoteAsync(string id, CancellationToken cancellationToken) =>
-        ScalarAsync<string>("SELECT snapshot::text FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
+        database.ScalarAsync<string>("SELECT snapshot::text FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
 
     /// <summary>The newest sequence number every reader can see: where a new walk through a list is pinned.</summary>
     public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken) =>
-        await ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events", [], cancellationToken);
+        await database.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events", [], cancellationToken);
 
     /// <summary>The events of one transaction in the order of its snapshots; empty when the transaction is unknown.</summary>
     public Task<List<TimelineEntry>> TimelineAsync(string id, CancellationToken cancellationToken) =>
-        ListAsync(
+        database.ListAsync(
             """
             SELECT seq, id, type, status, updated_at, event_timestamp, received_at
             FROM events WHERE transaction_id = $1
@@ -68,7 +68,7 @@ internal sealed class QueryStore(NpgsqlDataSource dataSource, ResilientDatabase 
         if (filter.UpdatedBefore is { } until) sql.Where($"x.order_key < {sql.Add(until)}");
         if (after is { OrderKey: { } key, Id: { } id }) sql.Where($"(x.order_key, x.id) < ({sql.Add(key)}, {sql.Add(id)})");
 
-        return ListAsync(
+        return database.ListAsync(
             $"""
              SELECT x.snapshot::text, x.order_key, x.id FROM (
                  SELECT t.id, t.sep, t.kind, t.status, t.assets, t.accounts, t.customer_ids, t.order_key, t.snapshot
@@ -102,7 +102,7 @@ internal sealed class QueryStore(NpgsqlDataSource dataSource, ResilientDatabase 
         if (filter.BuyAsset is { } buy) sql.Where($"q.buy_asset = {sql.Add(buy)}");
         if (filter.CreatedAfter is { } from) sql.Where($"q.order_key > {sql.Add(from)}");
         if (after is { OrderKey: { } key, Id: { } id }) sql.Where($"(q.order_key, q.id) < ({sql.Add(key)}, {sql.Add(id)})");
-        return ListAsync(
+        return database.ListAsync(
             $"SELECT q.snapshot::text, q.order_key, q.id FROM quotes q {sql.WhereClause} ORDER BY q.order_key DESC, q.id DESC LIMIT {sql.Add(take)}",
             sql.Parameters,
             reader => new Listed<RawJson>(new RawJson(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
@@ -111,7 +111,7 @@ internal sealed class QueryStore(NpgsqlDataSource dataSource, ResilientDatabase 
 
     public async Task<CustomerView?> CustomerAsync(string id, CancellationToken cancellationToken)
     {
-        var found = await ListAsync(
+        var found = await database.ListAsync(
             """
             SELECT c.id, c.first_seen_at, c.last_updated_at, c.update_count,
                    coalesce((SELECT array_agg(t.id ORDER BY t.started_at, t.id) FROM transactions t WHERE t.customer_ids @> ARRAY[c.id]), '{}')
@@ -132,14 +132,14 @@ internal sealed class QueryStore(NpgsqlDataSource dataSource, ResilientDatabase 
         if (filter.Reason is { } reason) sql.Where($"reason = {sql.Add(reason)}");
         if (filter.EventId is { } eventId) sql.Where($"event_id = {sql.Add(eventId)}");
         if (afterId is { } last) sql.Where($"id < {sql.Add(last)}");
-        return ListAsync(
+        return database.ListAsync(
             $"SELECT {RejectedColumns} FROM rejected_events {sql.WhereClause} ORDER BY id DESC LIMIT {sql.Add(take)}",
             sql.Parameters, ReadRejected, cancellationToken);
     }
 
     public async Task<RejectedEventDetail?> RejectedEventAsync(long id, CancellationToken cancellationToken)
     {
-        var found = await ListAsync(
+        var found = await database.ListAsync(
             $"SELECT {RejectedColumns}, body FROM rejected_events WHERE id = $1",
             [Value(id)],
             reader =>
@@ -156,17 +156,12 @@ internal sealed class QueryStore(NpgsqlDataSource dataSource, ResilientDatabase 
     }
 
     public Task<byte[]?> RejectedBodyAsync(long id, CancellationToken cancellationToken) =>
-        ScalarAsync<byte[]>("SELECT body FROM rejected_events WHERE id = $1", [Value(id)], cancellationToken);
+        database.ScalarAsync<byte[]>("SELECT body FROM rejected_events WHERE id = $1", [Value(id)], cancellationToken);
 
     public Task RecordReplayAsync(long id, string outcome, DateTimeOffset at, CancellationToken cancellationToken) =>
-        database.RunAsync(async ct =>
-        {
-            await using var command = dataSource.CreateCommand("UPDATE rejected_events SET replayed_at = $2, replay_outcome = $3 WHERE id = $1");
-            command.Parameters.Add(Value(id));
-            command.Parameters.Add(Value(at));
-            command.Parameters.Add(Value(outcome));
-            return await command.ExecuteNonQueryAsync(ct);
-        }, cancellationToken);
+        database.ExecuteAsync(
+            "UPDATE rejected_events SET replayed_at = $2, replay_outcome = $3 WHERE id = $1", [Value(id), Value(at), Value(outcome)],
+            cancellationToken);
 
     private const string RejectedColumns =
         "id, event_id, event_type, reason, errors::text, attempts, first_received_at, last_received_at, replayed_at, replay_outcome";
@@ -176,17 +171,6 @@ internal sealed class QueryStore(NpgsqlDataSource dataSource, ResilientDatabase 
         reader.GetString(3), new RawJson(reader.GetString(4)), reader.GetInt32(5),
         reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7),
         reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetString(9));
-
-    private Task<T?> ScalarAsync<T>(string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken) =>
-        database.RunAsync(async ct =>
-        {
-            await using var command = dataSource.CreateCommand(sql);
-            foreach (var parameter in parameters) command.Parameters.Add(parameter.Clone());
-            return await command.ExecuteScalarAsync(ct) is T value ? value : default;
-        }, cancellationToken);
-
-    private Task<List<T>> ListAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
-        database.ListAsync(sql, parameters, read, cancellationToken);
 
     private static NpgsqlParameter Value(object value) => new() { Value = value };
 

@@ -148,35 +148,24 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         """;
 
     public Task<byte[]?> FindBodyAsync(string eventId, CancellationToken cancellationToken) =>
-        database.RunAsync(async ct =>
-        {
-            await using var command = dataSource.CreateCommand("SELECT body FROM events WHERE id = $1");
-            command.Parameters.Add(Value(eventId));
-            return await command.ExecuteScalarAsync(ct) as byte[];
-        }, cancellationToken);
+        database.ScalarAsync<byte[]>("SELECT body FROM events WHERE id = $1", [Value(eventId)], cancellationToken);
 
     /// <summary>Keeps a rejected body; a repeat of the same rejection (AP retrying) only counts an attempt.</summary>
     public Task RecordRejectedAsync(RejectedRow row, CancellationToken cancellationToken) =>
-        database.RunAsync(async ct =>
-        {
-            await using var command = dataSource.CreateCommand(
-                """
-                INSERT INTO rejected_events (event_id, event_type, reason, errors, body, fingerprint, first_received_at, last_received_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-                ON CONFLICT (event_id, reason, fingerprint) DO UPDATE
-                SET attempts = rejected_events.attempts + 1,
-                    errors = excluded.errors,
-                    last_received_at = excluded.last_received_at
-                """);
-            command.Parameters.Add(Text(row.EventId));
-            command.Parameters.Add(Text(row.EventType));
-            command.Parameters.Add(Value(row.Reason));
-            command.Parameters.Add(Value(row.ErrorsJson, NpgsqlDbType.Jsonb));
-            command.Parameters.Add(Value(row.Body, NpgsqlDbType.Bytea));
-            command.Parameters.Add(Value(row.Fingerprint));
-            command.Parameters.Add(Value(row.ReceivedAt));
-            return await command.ExecuteNonQueryAsync(ct);
-        }, cancellationToken);
+        database.ExecuteAsync(
+            """
+            INSERT INTO rejected_events (event_id, event_type, reason, errors, body, fingerprint, first_received_at, last_received_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+            ON CONFLICT (event_id, reason, fingerprint) DO UPDATE
+            SET attempts = rejected_events.attempts + 1,
+                errors = excluded.errors,
+                last_received_at = excluded.last_received_at
+            """,
+            [
+                Text(row.EventId), Text(row.EventType), Value(row.Reason), Value(row.ErrorsJson, NpgsqlDbType.Jsonb),
+                Value(row.Body, NpgsqlDbType.Bytea), Value(row.Fingerprint), Value(row.ReceivedAt),
+            ],
+            cancellationToken);
 
     private static NpgsqlParameter Text(string? value) => Value((object?)value ?? DBNull.Value, NpgsqlDbType.Text);
 

@@ -48,18 +48,42 @@ internal sealed partial class ResilientDatabase(NpgsqlDataSource dataSource, IOp
         }
     }
 
-    /// <summary>Reads the rows of one query (each retry on a command of its own, since a parameter belongs to one command).</summary>
+    // One statement each; every retry builds a command of its own, since a parameter belongs to one command.
+
+    /// <summary>Reads the rows of one query.</summary>
     public Task<List<T>> ListAsync<T>(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
         RunAsync(async ct =>
         {
-            await using var command = dataSource.CreateCommand(sql);
-            foreach (var parameter in parameters) command.Parameters.Add(parameter.Clone());
+            await using var command = Command(sql, parameters);
             await using var reader = await command.ExecuteReaderAsync(ct);
             var rows = new List<T>();
             while (await reader.ReadAsync(ct)) rows.Add(read(reader));
             return rows;
         }, cancellationToken);
+
+    /// <summary>The first column of the first row, or default when there is none (or it is NULL).</summary>
+    public Task<T?> ScalarAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
+        {
+            await using var command = Command(sql, parameters);
+            return await command.ExecuteScalarAsync(ct) is T value ? value : default;
+        }, cancellationToken);
+
+    /// <summary>Runs a statement; the number of rows it affected.</summary>
+    public Task<int> ExecuteAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
+        {
+            await using var command = Command(sql, parameters);
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
+
+    private NpgsqlCommand Command(string sql, IReadOnlyList<NpgsqlParameter> parameters)
+    {
+        var command = dataSource.CreateCommand(sql);
+        foreach (var parameter in parameters) command.Parameters.Add(parameter.Clone());
+        return command;
+    }
 
     private static bool IsDatabaseFailure(Exception e, CancellationToken deadline) =>
         e is NpgsqlException or TimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested);

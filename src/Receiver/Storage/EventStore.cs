@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Receiver.Ingest;
@@ -10,7 +11,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// <summary>
     /// Stores a batch of events in one transaction: each unless its id is already stored, each applying what it says
     /// to the state of its subject, so a 200 means the state is visible. The sequence lock and the feed's wake-up
-    /// (NOTIFY) are paid once for the whole batch. Answers, per event, its sequence number when this call stored it.
+    /// (NOTIFY) are paid once for the whole batch, and so is each statement: one set-based statement per kind of
+    /// subject, whatever the number of events. Ids must be distinct within a batch (EventWriter sees to it). Answers,
+    /// per event, its sequence number when this call stored it.
     /// </summary>
     public Task<long?[]> InsertBatchAsync(IReadOnlyList<EventRow> rows, CancellationToken cancellationToken) =>
         database.RunAsync(async ct =>
@@ -21,14 +24,22 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 // One round trip, one implicit transaction: the lock orders sequence numbers by commit (see SequenceLock).
                 await using var batch = new NpgsqlBatch(connection);
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
-                foreach (var row in rows) batch.BatchCommands.Add(InsertCommand(row));
+                var statements = 0;
+                foreach (var command in InsertCommands(rows))
+                {
+                    batch.BatchCommands.Add(command);
+                    statements++;
+                }
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(NotifyFeed));
-                await using var reader = await batch.ExecuteReaderAsync(ct);
+
+                var positions = new Dictionary<string, int>(rows.Count, StringComparer.Ordinal);
+                for (var i = 0; i < rows.Count; i++) positions.Add(rows[i].Id, i);
                 var stored = new long?[rows.Count];
-                for (var i = 0; i < rows.Count; i++)
+                await using var reader = await batch.ExecuteReaderAsync(ct);
+                for (var i = 0; i < statements; i++)
                 {
                     await reader.NextResultAsync(ct);
-                    if (await reader.ReadAsync(ct)) stored[i] = reader.GetInt64(0);
+                    while (await reader.ReadAsync(ct)) stored[positions[reader.GetString(1)]] = reader.GetInt64(0);
                 }
                 return stored;
             }
@@ -56,51 +67,91 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     private const long SequenceLock = 0x5EC_0E7E27;
     private const string TakeSequenceLock = "SELECT pg_advisory_xact_lock($1)";
 
-    private static NpgsqlBatchCommand InsertCommand(EventRow row) => row.Subject switch
+    // Each statement takes one array per column (element i of every array is event i) and returns (seq, id) per
+    // event it stored. The text arrays of a transaction (assets, accounts, customer ids) differ in length from event
+    // to event, which a PostgreSQL array of arrays cannot hold, so each travels as a JSON array.
+    private static IEnumerable<NpgsqlBatchCommand> InsertCommands(IReadOnlyList<EventRow> rows)
     {
-        TransactionFacts t => new NpgsqlBatchCommand(InsertTransactionEvent)
+        var transactions = rows.Where(row => row.Subject is TransactionFacts).ToList();
+        if (transactions.Count > 0)
         {
-            Parameters =
+            var facts = transactions.Select(row => (TransactionFacts)row.Subject).ToList();
+            yield return new NpgsqlBatchCommand(InsertTransactionEvents)
             {
-                Value(row.Id), Value(row.Type), Value(t.Id), Value(t.Sep), Value(t.Kind), Value(t.Status),
-                Nullable(t.UpdatedAt), Value(t.OrderKey), Value(t.Assets), Value(t.Accounts), Value(t.CustomerIds),
-                Value(row.EventTimestamp), Value(row.Body, NpgsqlDbType.Bytea), Value(row.ReceivedAt),
-                Value(t.StartedAt), Value(t.Snapshot, NpgsqlDbType.Jsonb),
-            },
-        },
-        QuoteFacts q => new NpgsqlBatchCommand(InsertQuoteEvent)
-        {
-            Parameters =
-            {
-                Value(row.Id), Value(row.Type), Value(q.Id), Value(row.EventTimestamp), Value(row.Body, NpgsqlDbType.Bytea),
-                Value(row.ReceivedAt), Text(q.SellAsset), Text(q.BuyAsset), Nullable(q.CreatedAt), Nullable(q.ExpiresAt),
-                Value(q.Snapshot, NpgsqlDbType.Jsonb),
-            },
-        },
-        CustomerFacts c => new NpgsqlBatchCommand(InsertCustomerEvent)
-        {
-            Parameters =
-            {
-                Value(row.Id), Value(row.Type), Value(c.Id), Value(row.EventTimestamp), Value(row.Body, NpgsqlDbType.Bytea),
-                Value(row.ReceivedAt),
-            },
-        },
-        _ => throw new ArgumentOutOfRangeException(nameof(row), row.Subject, "unknown subject"),
-    };
+                Parameters =
+                {
+                    Texts(transactions, row => row.Id), Texts(transactions, row => row.Type), Texts(facts, t => t.Id),
+                    Texts(facts, t => t.Sep), Texts(facts, t => t.Kind), Texts(facts, t => t.Status),
+                    Instants(facts, t => t.UpdatedAt), Instants(facts, t => t.OrderKey),
+                    Json(facts, t => JsonSerializer.Serialize(t.Assets, IngestJsonContext.Default.StringArray)),
+                    Json(facts, t => JsonSerializer.Serialize(t.Accounts, IngestJsonContext.Default.StringArray)),
+                    Json(facts, t => JsonSerializer.Serialize(t.CustomerIds, IngestJsonContext.Default.StringArray)),
+                    Instants(transactions, row => row.EventTimestamp), Bodies(transactions),
+                    Instants(transactions, row => row.ReceivedAt), Instants(facts, t => t.StartedAt), Json(facts, t => t.Snapshot),
+                },
+            };
+        }
 
-    // A later snapshot replaces the state only when it is newer: greater order key, or equal and received later.
-    private const string InsertTransactionEvent =
+        var quotes = rows.Where(row => row.Subject is QuoteFacts).ToList();
+        if (quotes.Count > 0)
+        {
+            var facts = quotes.Select(row => (QuoteFacts)row.Subject).ToList();
+            yield return new NpgsqlBatchCommand(InsertQuoteEvents)
+            {
+                Parameters =
+                {
+                    Texts(quotes, row => row.Id), Texts(quotes, row => row.Type), Texts(facts, q => q.Id),
+                    Instants(quotes, row => row.EventTimestamp), Bodies(quotes), Instants(quotes, row => row.ReceivedAt),
+                    Texts(facts, q => q.SellAsset), Texts(facts, q => q.BuyAsset), Instants(facts, q => q.CreatedAt),
+                    Instants(facts, q => q.ExpiresAt), Json(facts, q => q.Snapshot),
+                },
+            };
+        }
+
+        var customers = rows.Where(row => row.Subject is CustomerFacts).ToList();
+        if (customers.Count > 0)
+        {
+            yield return new NpgsqlBatchCommand(InsertCustomerEvents)
+            {
+                Parameters =
+                {
+                    Texts(customers, row => row.Id), Texts(customers, row => row.Type), Texts(customers, row => row.Subject.Id),
+                    Instants(customers, row => row.EventTimestamp), Bodies(customers), Instants(customers, row => row.ReceivedAt),
+                },
+            };
+        }
+    }
+
+    // A later snapshot replaces the state only when it is newer: greater order key, or equal and received later
+    // (a greater sequence number). Within the batch, the newest event of each transaction is the one applied.
+    private const string InsertTransactionEvents =
         """
-        WITH inserted AS (
+        WITH batch AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                 $7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::jsonb[],
+                                 $12::timestamptz[], $13::bytea[], $14::timestamptz[], $15::timestamptz[], $16::jsonb[])
+                AS b(id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts, customer_ids,
+                     event_timestamp, body, received_at, started_at, snapshot)
+        ), inserted AS (
             INSERT INTO events (id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts,
                                 customer_ids, event_timestamp, body, received_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            SELECT id, type, transaction_id, sep, kind, status, updated_at, order_key,
+                   ARRAY(SELECT jsonb_array_elements_text(assets)), ARRAY(SELECT jsonb_array_elements_text(accounts)),
+                   ARRAY(SELECT jsonb_array_elements_text(customer_ids)), event_timestamp, body, received_at
+            FROM batch
             ON CONFLICT (id) DO NOTHING
-            RETURNING seq
+            RETURNING seq, id
+        ), stored AS (
+            SELECT b.*, inserted.seq FROM inserted JOIN batch b USING (id)
         ), state AS (
             INSERT INTO transactions AS t (id, sep, kind, status, started_at, updated_at, order_key, head_seq, head_event_id,
                                            snapshot, assets, accounts, customer_ids, changed_at)
-            SELECT $3, $4, $5, $6, $15, $7, $8, seq, $1, $16, $9, $10, $11, $14 FROM inserted
+            SELECT DISTINCT ON (transaction_id)
+                   transaction_id, sep, kind, status, started_at, updated_at, order_key, seq, id, snapshot,
+                   ARRAY(SELECT jsonb_array_elements_text(assets)), ARRAY(SELECT jsonb_array_elements_text(accounts)),
+                   ARRAY(SELECT jsonb_array_elements_text(customer_ids)), received_at
+            FROM stored
+            ORDER BY transaction_id, order_key DESC, seq DESC
             ON CONFLICT (id) DO UPDATE SET
                 sep = excluded.sep, kind = excluded.kind, status = excluded.status, started_at = excluded.started_at,
                 updated_at = excluded.updated_at, order_key = excluded.order_key, head_seq = excluded.head_seq,
@@ -109,42 +160,56 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             WHERE (excluded.order_key, excluded.head_seq) > (t.order_key, t.head_seq)
         ), named AS (
             INSERT INTO customers (id, first_seen_at)
-            SELECT customer, $14 FROM inserted, unnest($11::text[]) AS customer
+            SELECT customer, min(received_at) FROM stored, jsonb_array_elements_text(customer_ids) AS customer
+            GROUP BY customer
             ON CONFLICT (id) DO NOTHING
         )
-        SELECT seq FROM inserted
+        SELECT seq, id FROM inserted
         """;
 
-    private const string InsertQuoteEvent =
+    // The first quote_created of a quote is its state.
+    private const string InsertQuoteEvents =
         """
-        WITH inserted AS (
+        WITH batch AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::timestamptz[],
+                                 $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[])
+                AS b(id, type, quote_id, event_timestamp, body, received_at, sell_asset, buy_asset, created_at, expires_at, snapshot)
+        ), inserted AS (
             INSERT INTO events (id, type, quote_id, event_timestamp, body, received_at)
-            VALUES ($1, $2, $3, $4, $5, $6)
+            SELECT id, type, quote_id, event_timestamp, body, received_at FROM batch
             ON CONFLICT (id) DO NOTHING
-            RETURNING seq
+            RETURNING seq, id
         ), quote AS (
             INSERT INTO quotes (id, sell_asset, buy_asset, created_at, expires_at, order_key, snapshot, event_id, seq, received_at)
-            SELECT $3, $7, $8, $9, $10, coalesce($9, $6), $11, $1, seq, $6 FROM inserted
+            SELECT DISTINCT ON (quote_id)
+                   quote_id, sell_asset, buy_asset, created_at, expires_at, coalesce(created_at, received_at), snapshot, id, seq, received_at
+            FROM inserted JOIN batch USING (id)
+            ORDER BY quote_id, seq
             ON CONFLICT (id) DO NOTHING
         )
-        SELECT seq FROM inserted
+        SELECT seq, id FROM inserted
         """;
 
-    private const string InsertCustomerEvent =
+    private const string InsertCustomerEvents =
         """
-        WITH inserted AS (
+        WITH batch AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::timestamptz[])
+                AS b(id, type, customer_id, event_timestamp, body, received_at)
+        ), inserted AS (
             INSERT INTO events (id, type, customer_id, event_timestamp, body, received_at)
-            VALUES ($1, $2, $3, $4, $5, $6)
+            SELECT id, type, customer_id, event_timestamp, body, received_at FROM batch
             ON CONFLICT (id) DO NOTHING
-            RETURNING seq
+            RETURNING seq, id
         ), customer AS (
             INSERT INTO customers AS c (id, first_seen_at, last_updated_at, update_count)
-            SELECT $3, $6, $6, 1 FROM inserted
+            SELECT customer_id, min(received_at), max(received_at), count(*)
+            FROM inserted JOIN batch USING (id)
+            GROUP BY customer_id
             ON CONFLICT (id) DO UPDATE SET
                 last_updated_at = greatest(c.last_updated_at, excluded.last_updated_at),
-                update_count = c.update_count + 1
+                update_count = c.update_count + excluded.update_count
         )
-        SELECT seq FROM inserted
+        SELECT seq, id FROM inserted
         """;
 
     public Task<byte[]?> FindBodyAsync(string eventId, CancellationToken cancellationToken) =>
@@ -166,6 +231,18 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 Value(row.Body, NpgsqlDbType.Bytea), Value(row.Fingerprint), Value(row.ReceivedAt),
             ],
             cancellationToken);
+
+    private static NpgsqlParameter Texts<T>(List<T> items, Func<T, string?> column) =>
+        Value(items.Select(column).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+
+    private static NpgsqlParameter Instants<T>(List<T> items, Func<T, DateTimeOffset?> column) =>
+        Value(items.Select(column).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+
+    private static NpgsqlParameter Json<T>(List<T> items, Func<T, string> column) =>
+        Value(items.Select(column).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
+
+    private static NpgsqlParameter Bodies(List<EventRow> rows) =>
+        Value(rows.Select(row => row.Body).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bytea);
 
     private static NpgsqlParameter Text(string? value) => Value((object?)value ?? DBNull.Value, NpgsqlDbType.Text);
 

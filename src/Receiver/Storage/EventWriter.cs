@@ -61,10 +61,28 @@ internal sealed partial class EventWriter(
     private async Task WriteUntilDrainedAsync()
     {
         var batch = new List<Pending>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        var ids = new HashSet<string>(MaxBatch, StringComparer.Ordinal);
+        Pending? held = null;
+        while (held is not null || await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending)) batch.Add(pending);
+            ids.Clear();
+            if (held is not null)
+            {
+                batch.Add(held);
+                ids.Add(held.Row.Id);
+                held = null;
+            }
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+            {
+                // A second delivery of an id already in this batch goes in the next one, where it finds the first stored.
+                if (!ids.Add(pending.Row.Id))
+                {
+                    held = pending;
+                    break;
+                }
+                batch.Add(pending);
+            }
             await WriteAsync(batch);
         }
     }

@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "feed-latency" => await FeedLatency.RunAsync(Arguments.Parse(args[1..])),
     "idle-streams" => await IdleStreams.RunAsync(Arguments.Parse(args[1..])),
     "soak" => await Soak.RunAsync(Arguments.Parse(args[1..])),
+    "storage-alone" => await StorageAlone.RunAsync(Arguments.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -21,6 +22,8 @@ static int Usage()
           Receiver.Bench soak --post URL --secret S --query-key K --pid PID [--rate 1000] [--seconds 600]
               Ingest at a steady rate with queries, an SSE and a long-poll consumer that must see every acknowledged
               event; prints rates, errors and resident memory every 10 s.
+          Receiver.Bench storage-alone --connection CS [--clients 1] [--seconds 15] [--transactions 100000]
+              The receiver's own write of one event (EventStore), in a loop per client, without HTTP: prints events/s.
         """);
     return 2;
 }

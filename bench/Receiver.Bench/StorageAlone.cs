@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Receiver.Ingest;
+using Receiver.Storage;
+
+namespace Receiver.Bench;
+
+/// <summary>
+/// The receiver's own write of one event (EventStore: sequence lock, event row, state, customers, NOTIFY, in one round
+/// trip), called in a loop by each client with no HTTP, authentication or validation in front of it: what PostgreSQL
+/// allows the ingest path at best, beside the plain insert pgbench measures.
+/// </summary>
+internal static class StorageAlone
+{
+    public static async Task<int> RunAsync(Arguments arguments)
+    {
+        var seconds = arguments.Number("seconds", 15);
+        var clients = arguments.Number("clients", 1);
+        var transactions = arguments.Number("transactions", 100_000);
+        var builder = new NpgsqlDataSourceBuilder(arguments.Text("connection"));
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 32; // as the receiver's StorageSetup
+        await using var dataSource = builder.Build();
+        var store = new EventStore(dataSource,
+            new ResilientDatabase(dataSource, Options.Create(new IngestOptions()), NullLogger<ResilientDatabase>.Instance));
+
+        var template = Template();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var stored = 0L;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+        {
+            for (var n = 0; clock.Elapsed.TotalSeconds < seconds; n++)
+            {
+                var now = DateTimeOffset.UtcNow;
+                var facts = template.Facts with { Id = $"bench-tx-{(n * 7919 + client) % transactions}", UpdatedAt = now };
+                var row = template.Row with { Id = $"{run}-{client}-{n}", Subject = facts, ReceivedAt = now };
+                if ((await store.InsertBatchAsync([row], CancellationToken.None))[0] is not null) Interlocked.Increment(ref stored);
+            }
+        })));
+        Console.WriteLine($"{stored / clock.Elapsed.TotalSeconds:F0}");
+        return 0;
+    }
+
+    private static (EventRow Row, TransactionFacts Facts) Template()
+    {
+        var body = ApTraffic.Sep31Event("template", "template", DateTimeOffset.UtcNow);
+        var transaction = JsonNode.Parse(body)!["payload"]!["transaction"]!;
+        var facts = new TransactionFacts("template", "31", "receive", "pending_receiver",
+            DateTimeOffset.Parse((string)transaction["started_at"]!), null, transaction.ToJsonString(),
+            [(string)transaction["amount_in"]!["asset"]!], [(string)transaction["creator"]!["account"]!],
+            [(string)transaction["customers"]!["sender"]!["id"]!, (string)transaction["customers"]!["receiver"]!["id"]!]);
+        return (new EventRow("template", "transaction_status_changed", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(body), DateTimeOffset.UtcNow), facts);
+    }
+}

@@ -6,6 +6,7 @@ using Receiver.Health;
 using Receiver.Ingest;
 using Receiver.OpenApi;
 using Receiver.Query;
+using Receiver.Reconciliation;
 using Receiver.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -29,6 +30,7 @@ builder.Services.AddHsts(hsts =>
 builder.Services.AddIngest();
 builder.Services.AddQuery();
 builder.Services.AddFeed();
+builder.Services.AddReconciliation();
 builder.Services.AddHealth();
 builder.Services.AddReceiverOpenApi();
 
@@ -47,6 +49,7 @@ app.UseReceiverOpenApi();
 app.MapIngest();
 app.MapQuery();
 app.MapFeed();
+app.MapReconciliation();
 app.MapHealth();
 
 return await app.RunReceiverAsync();

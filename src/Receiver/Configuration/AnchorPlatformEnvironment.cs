@@ -14,6 +14,13 @@ public static class AnchorPlatformEnvironment
         ["SECRET_CALLBACK_API_AUTH_SECRET"] = "CallbackApi:Auth:Secret",
         ["CALLBACK_API_AUTH_JWT_HTTP_HEADER"] = "CallbackApi:Auth:Jwt:HttpHeader",
         ["CALLBACK_API_AUTH_API_KEY_HTTP_HEADER"] = "CallbackApi:Auth:ApiKey:HttpHeader",
+        // AP's business-server side of the platform API (platform_api.*), for reconciliation.
+        ["PLATFORM_API_BASE_URL"] = "Reconciliation:PlatformApiBaseUrl",
+        ["PLATFORM_API_AUTH_TYPE"] = "Reconciliation:Auth:Type",
+        ["SECRET_PLATFORM_API_AUTH_SECRET"] = "Reconciliation:Auth:Secret",
+        ["PLATFORM_API_AUTH_JWT_HTTP_HEADER"] = "Reconciliation:Auth:Jwt:HttpHeader",
+        ["PLATFORM_API_AUTH_JWT_EXPIRATION_MILLISECONDS"] = "Reconciliation:Auth:Jwt:ExpirationMilliseconds",
+        ["PLATFORM_API_AUTH_API_KEY_HTTP_HEADER"] = "Reconciliation:Auth:ApiKey:HttpHeader",
     };
 
     public static IConfigurationBuilder AddAnchorPlatformEnvironment(this IConfigurationBuilder configuration) =>

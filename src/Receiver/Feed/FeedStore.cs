@@ -1,12 +1,17 @@
 using Npgsql;
 using NpgsqlTypes;
 using Receiver.Query;
+using Receiver.Reconciliation;
 using Receiver.Storage;
 
 namespace Receiver.Feed;
 
-/// <summary>One event of the feed: our sequence number, AP's envelope, and the payload exactly as AP sent it.</summary>
-public sealed record FeedEvent(long SequenceNumber, string Id, string Type, string Timestamp, DateTimeOffset ReceivedAt, RawJson Payload);
+/// <summary>
+/// One event of the feed: our sequence number, AP's envelope, and the payload exactly as AP sent it; <c>source</c>
+/// tells AP's deliveries (<c>ap</c>) from the events reconciliation made from AP's Platform API.
+/// </summary>
+public sealed record FeedEvent(
+    long SequenceNumber, string Id, string Type, string Timestamp, DateTimeOffset ReceivedAt, string Source, RawJson Payload);
 
 internal sealed record FeedFilter(string[] Types, string? TransactionId);
 
@@ -17,8 +22,8 @@ internal sealed record FeedFilter(string[] Types, string? TransactionId);
 internal sealed class FeedStore(ResilientDatabase database)
 {
     // The body is kept as AP sent it; as json (not jsonb) its payload comes back byte for byte.
-    private const string Columns =
-        "e.seq, e.id, e.type, b.envelope ->> 'timestamp', e.received_at, b.envelope -> 'payload' " +
+    private static readonly string Columns =
+        $"e.seq, e.id, e.type, b.envelope ->> 'timestamp', e.received_at, {ReconciledEvent.SourceSql("b.envelope")}, b.envelope -> 'payload' " +
         "FROM events e CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::json AS envelope) b";
 
     public Task<List<FeedEvent>> AfterAsync(long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
@@ -47,5 +52,5 @@ internal sealed class FeedStore(ResilientDatabase database)
     private Task<List<FeedEvent>> ReadAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
         database.ListAsync(sql, parameters, reader => new FeedEvent(
             reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-            reader.GetFieldValue<DateTimeOffset>(4), new RawJson(reader.GetString(5))), cancellationToken);
+            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), new RawJson(reader.GetString(6))), cancellationToken);
 }

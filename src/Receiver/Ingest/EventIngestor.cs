@@ -43,6 +43,13 @@ internal sealed partial class EventIngestor(
     public Task<IngestOutcome> ReplayAsync(byte[] body, CancellationToken cancellationToken) =>
         IngestAsync(body, keepRejected: false, cancellationToken);
 
+    /// <summary>
+    /// Stores an event reconciliation made from AP's Platform API. An invalid one is reported to the run, not kept
+    /// as rejected: rejected events are what AP sent.
+    /// </summary>
+    public Task<IngestOutcome> IngestReconciledAsync(byte[] body, CancellationToken cancellationToken) =>
+        IngestAsync(body, keepRejected: false, cancellationToken);
+
     private async Task<IngestOutcome> IngestAsync(ArraySegment<byte> body, bool keepRejected, CancellationToken cancellationToken)
     {
         var receivedAt = clock.GetUtcNow();

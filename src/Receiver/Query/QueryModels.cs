@@ -15,10 +15,12 @@ public sealed record TransactionTimeline(IReadOnlyList<TimelineEntry> Data);
 
 /// <summary>
 /// One event of a transaction: <c>updated_at</c> is the snapshot's (what orders the timeline), <c>timestamp</c> AP's
-/// send attempt, <c>received_at</c> ours.
+/// send attempt, <c>received_at</c> ours; <c>source</c> <c>ap</c>, or <c>reconciliation</c> for an event made from
+/// AP's Platform API.
 /// </summary>
 public sealed record TimelineEntry(
-    long SequenceNumber, string Id, string Type, string? Status, DateTimeOffset? UpdatedAt, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt);
+    long SequenceNumber, string Id, string Type, string? Status, DateTimeOffset? UpdatedAt, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt,
+    string Source);
 
 /// <summary>What we know of a customer: AP's <c>customer_updated</c> carries only the id.</summary>
 public sealed record CustomerView(

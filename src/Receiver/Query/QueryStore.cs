@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
+using Receiver.Reconciliation;
 using Receiver.Storage;
 
 namespace Receiver.Query;
@@ -35,16 +36,17 @@ internal sealed class QueryStore(ResilientDatabase database)
     /// <summary>The events of one transaction in the order of its snapshots; empty when the transaction is unknown.</summary>
     public Task<List<TimelineEntry>> TimelineAsync(string id, CancellationToken cancellationToken) =>
         database.ListAsync(
-            """
-            SELECT seq, id, type, status, updated_at, event_timestamp, received_at
-            FROM events WHERE transaction_id = $1
-            ORDER BY order_key, seq
-            """,
+            $"""
+             SELECT seq, id, type, status, updated_at, event_timestamp, received_at,
+                    {ReconciledEvent.SourceSql("convert_from(body, 'UTF8')::json")}
+             FROM events WHERE transaction_id = $1
+             ORDER BY order_key, seq
+             """,
             [Value(id)],
             reader => new TimelineEntry(
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6)),
+                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7)),
             cancellationToken);
 
     /// <summary>

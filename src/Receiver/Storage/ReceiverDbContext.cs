@@ -11,6 +11,7 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
     public DbSet<QuoteState> Quotes => Set<QuoteState>();
     public DbSet<CustomerState> Customers => Set<CustomerState>();
     public DbSet<SharedKey> SharedKeys => Set<SharedKey>();
+    public DbSet<ReconciliationRunRecord> ReconciliationRuns => Set<ReconciliationRunRecord>();
 
     public const string EventSequence = "event_seq";
 
@@ -70,6 +71,15 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
             // NULL event ids never conflict, so bodies without a readable id are each kept.
             e.HasIndex(x => new { x.EventId, x.Reason, x.Fingerprint }).IsUnique();
             e.HasIndex(x => x.LastReceivedAt);
+        });
+
+        model.Entity<ReconciliationRunRecord>(e =>
+        {
+            e.ToTable("reconciliation_runs");
+            e.Property(x => x.Id).UseIdentityAlwaysColumn();
+            e.Property(x => x.Errors).HasColumnType("jsonb");
+            // The schedule asks for the newest start on every tick.
+            e.HasIndex(x => x.StartedAt);
         });
 
         // PostgreSQL's own convention: snake_case for every table, column and index.

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Receiver.Ingest.Validation;
+
+namespace Receiver.Reconciliation;
+
+/// <summary>A transaction as the Platform API answers it, with what reconciliation compares.</summary>
+internal sealed record PlatformSnapshot(string Id, DateTimeOffset StartedAt, DateTimeOffset OrderKey, JsonElement Element)
+{
+    /// <summary>The snapshot, or why it cannot be compared (it is not even stored then).</summary>
+    public static PlatformSnapshot? Read(JsonElement record, out string? problem)
+    {
+        problem = null;
+        if (record.ValueKind != JsonValueKind.Object
+            || !record.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { Length: > 0 } transactionId)
+        {
+            problem = "a record without a string \"id\"";
+            return null;
+        }
+        if (Date(record, "started_at") is not { } startedAt)
+        {
+            problem = $"transaction {transactionId}: no RFC 3339 \"started_at\"";
+            return null;
+        }
+        // As ingest orders snapshots (TransactionFacts.OrderKey): updated_at, else started_at.
+        return new PlatformSnapshot(transactionId, startedAt, Date(record, "updated_at") ?? startedAt, record);
+    }
+
+    /// <summary>
+    /// Newer than what we hold, compared as PostgreSQL keeps our copy: to the microsecond. AP may write up to nine
+    /// fractional digits; without truncating, such a snapshot would look newer than itself on every run.
+    /// </summary>
+    public bool IsNewerThan(DateTimeOffset ours) => OrderKey.AddTicks(-(OrderKey.UtcTicks % 10)) > ours;
+
+    private static DateTimeOffset? Date(JsonElement record, string name) =>
+        record.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+        && Rfc3339.TryParse(value.GetString(), out var date) ? date.ToUniversalTime() : null;
+}
+
+/// <summary>
+/// The event reconciliation stores for a gap: AP's envelope around the Platform API's snapshot, plus
+/// <c>"source": "reconciliation"</c>, so state, timeline and feed take it as any event and consumers can tell it apart.
+/// </summary>
+internal static class ReconciledEvent
+{
+    public const string Source = "reconciliation";
+
+    /// <summary>Where an event came from, in SQL, given the expression of its stored envelope as <c>json</c>.</summary>
+    public static string SourceSql(string envelope) => $"CASE WHEN {envelope} ->> 'source' = '{Source}' THEN '{Source}' ELSE 'ap' END";
+
+    /// <summary>
+    /// The same for one snapshot whoever makes it (a UUID from SHA-256 of transaction id and <c>updated_at</c>), so
+    /// two runs that race, or a run retried, store a gap once: the second is a redelivery.
+    /// </summary>
+    public static string IdFor(PlatformSnapshot snapshot)
+    {
+        var name = $"{Source}\n{snapshot.Id}\n{snapshot.OrderKey.UtcTicks / 10}";
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 16).ToArray();
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // version 8: a name-based UUID of our own
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
+        return new Guid(bytes, bigEndian: true).ToString();
+    }
+
+    /// <summary>
+    /// <c>transaction_created</c> for a transaction we never heard of (consumers learn of it here first),
+    /// <c>transaction_status_changed</c> for one we hold an older snapshot of. The timestamp is ours: when the gap was
+    /// closed, as AP's is when it sent the event.
+    /// </summary>
+    public static byte[] Build(PlatformSnapshot snapshot, bool known, DateTimeOffset now)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", IdFor(snapshot));
+            writer.WriteString("type", known ? "transaction_status_changed" : "transaction_created");
+            writer.WriteString("timestamp", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+            writer.WriteString("source", Source);
+            writer.WriteStartObject("payload");
+            writer.WritePropertyName("transaction");
+            writer.WriteRawValue(snapshot.Element.GetRawText());
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,185 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Receiver.Storage;
+
+namespace Receiver.Reconciliation;
+
+/// <summary>
+/// Starts reconciliation runs, on schedule and on demand, one at a time across every instance sharing the
+/// database: a run holds a PostgreSQL session advisory lock, on a connection of its own, from start to end.
+/// </summary>
+/// <remarks>
+/// The schedule is shared too: an instance runs when the newest run of any instance began <c>Interval</c> ago, so
+/// replicas neither multiply the runs nor skip them when one restarts. Should the lock's connection break mid-run,
+/// another instance may start while this one finishes; every gap maps to one event id, so a gap is still stored once.
+/// </remarks>
+internal sealed partial class ReconciliationRunner(
+    IOptions<DatabaseOptions> database, ReconciliationStore store, IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options,
+    ReconciliationMetrics metrics, TimeProvider clock, ILogger<ReconciliationRunner> logger) : BackgroundService
+{
+    public const string Scheduled = "schedule";
+    public const string Manual = "manual";
+
+    /// <summary>Any fixed number, the same in every instance: "Reconcil" in ASCII.</summary>
+    private const long RunLockKey = 0x5265636F6E63696C;
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _current = Task.CompletedTask;
+
+    /// <summary>The run in progress on this instance, if any; it completes when the run is recorded.</summary>
+    public Task Current => _current;
+
+    /// <summary>Starts a run in the background; null when one is already running (here or on another instance), or not due.</summary>
+    public async Task<ReconciliationRun?> TryStartAsync(string trigger, CancellationToken cancellationToken)
+    {
+        var runLock = await TryLockAsync(cancellationToken);
+        if (runLock is null) return null;
+        try
+        {
+            if (trigger == Scheduled && !await IsDueAsync(cancellationToken))
+            {
+                await runLock.DisposeAsync();
+                return null;
+            }
+            await store.AbandonRunningAsync(clock.GetUtcNow(), cancellationToken);
+            var run = await store.StartAsync(trigger, clock.GetUtcNow(), cancellationToken);
+            _current = Task.Run(() => ExecuteRunAsync(run, runLock), CancellationToken.None);
+            return run;
+        }
+        catch
+        {
+            // Closing the session releases the lock.
+            await runLock.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled || settings.Interval == TimeSpan.Zero) return;
+        // When another instance holds the lock past the due time, or the database is down: look again soon.
+        var retry = settings.Interval < TimeSpan.FromMinutes(1) ? settings.Interval : TimeSpan.FromMinutes(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                wait = await UntilDueAsync(stoppingToken);
+                if (wait <= TimeSpan.Zero)
+                {
+                    if (await TryStartAsync(Scheduled, stoppingToken) is null) wait = retry;
+                    else await _current;
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogScheduleFailed(logger, e.Message);
+                wait = retry;
+            }
+            if (wait > TimeSpan.Zero) await DelayAsync(wait, stoppingToken);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await base.StopAsync(cancellationToken);
+        await _current.WaitAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
+    private async Task ExecuteRunAsync(ReconciliationRun run, NpgsqlConnection runLock)
+    {
+        await using (runLock)
+        {
+            var tally = new RunTally();
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<Reconciler>().RunAsync(tally, _stopping.Token);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                tally.Error("the receiver shut down before the run finished.");
+            }
+            catch (Exception e)
+            {
+                LogRunFailed(logger, run.Id, e.GetType().Name, e.Message);
+                tally.Error($"the run stopped: {e.Message}");
+            }
+
+            var status = tally.ErrorCount == 0 ? "succeeded" : "failed";
+            metrics.RunFinished(status, tally);
+            LogRunFinished(logger, run.Id, status, tally.TransactionsChecked, tally.GapsClosed, tally.ErrorCount);
+            try
+            {
+                await store.FinishAsync(run.Id, status, clock.GetUtcNow(), tally, CancellationToken.None);
+            }
+            catch (DatabaseUnavailableException e)
+            {
+                // The next run marks it failed (AbandonRunningAsync).
+                LogRunFailed(logger, run.Id, e.GetType().Name, e.Message);
+            }
+        }
+    }
+
+    private async Task<TimeSpan> UntilDueAsync(CancellationToken cancellationToken) =>
+        await store.LatestStartAsync(cancellationToken) is { } latest ? latest + options.Value.Interval - clock.GetUtcNow() : TimeSpan.Zero;
+
+    // A timer may fire a little early; a run due within a second counts as due.
+    private async Task<bool> IsDueAsync(CancellationToken cancellationToken) => await UntilDueAsync(cancellationToken) <= TimeSpan.FromSeconds(1);
+
+    private async Task DelayAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(wait, clock, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// The run lock on a connection of its own, outside the pool: closing it ends the session and so releases the
+    /// lock, whatever happened (a pooled connection would keep it while idle). Null when another session holds it.
+    /// </summary>
+    private async Task<NpgsqlConnection?> TryLockAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.Value.ConnectionString) { Pooling = false }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection) { Parameters = { new() { Value = RunLockKey } } };
+            if (await command.ExecuteScalarAsync(cancellationToken) is true) return connection;
+            await connection.DisposeAsync();
+            return null;
+        }
+        catch (NpgsqlException e)
+        {
+            await connection.DisposeAsync();
+            throw new DatabaseUnavailableException($"PostgreSQL refused the reconciliation lock ({e.Message}).", e);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Reconciliation run {RunId} {Status}: {TransactionsChecked} transactions checked, {GapsClosed} gaps closed, {ErrorCount} errors")]
+    private static partial void LogRunFinished(ILogger logger, long runId, string status, int transactionsChecked, int gapsClosed, int errorCount);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reconciliation run {RunId} failed ({ErrorType}): {ErrorMessage}")]
+    private static partial void LogRunFailed(ILogger logger, long runId, string errorType, string errorMessage);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation schedule: {ErrorMessage}; trying again shortly")]
+    private static partial void LogScheduleFailed(ILogger logger, string errorMessage);
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using Receiver.Storage;
+
+namespace Receiver.Reconciliation;
+
+/// <summary>Run records, and what reconciliation reads of our state, in plain SQL like the other stores.</summary>
+internal sealed class ReconciliationStore(ResilientDatabase database)
+{
+    /// <summary>Messages kept per run; the count goes on. A Platform API that is down fails every call the same way.</summary>
+    public const int MaxKeptErrors = 100;
+
+    /// <summary>AP's statuses after which a transaction no longer changes; anything else is worth asking AP about.</summary>
+    private static readonly string[] TerminalStatuses = ["completed", "refunded", "expired", "error", "no_market", "too_small", "too_large"];
+
+    private const string Columns =
+        "id, trigger, status, started_at, finished_at, transactions_checked, gaps_closed, error_count, errors::text";
+
+    public async Task<ReconciliationRun> StartAsync(string trigger, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+        (await database.ListAsync(
+            $"""
+             INSERT INTO reconciliation_runs (trigger, status, started_at, transactions_checked, gaps_closed, error_count, errors)
+             VALUES ($1, 'running', $2, 0, 0, 0, '[]') RETURNING {Columns}
+             """,
+            [Value(trigger), Value(startedAt)], Read, cancellationToken)).Single();
+
+    /// <summary>
+    /// Closes runs left <c>running</c> by an instance that died: called under the run lock, so none of them is
+    /// really running.
+    /// </summary>
+    public Task AbandonRunningAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        database.ExecuteAsync(
+            """
+            UPDATE reconciliation_runs
+            SET status = 'failed', finished_at = $1, error_count = error_count + 1,
+                errors = errors || '["the instance running it stopped before it finished"]'::jsonb
+            WHERE status = 'running'
+            """,
+            [Value(now)], cancellationToken);
+
+    public Task FinishAsync(long id, string status, DateTimeOffset finishedAt, RunTally tally, CancellationToken cancellationToken) =>
+        database.ExecuteAsync(
+            """
+            UPDATE reconciliation_runs
+            SET status = $2, finished_at = $3, transactions_checked = $4, gaps_closed = $5, error_count = $6, errors = $7
+            WHERE id = $1
+            """,
+            [
+                Value(id), Value(status), Value(finishedAt), Value(tally.TransactionsChecked), Value(tally.GapsClosed),
+                Value(tally.ErrorCount), Value(JsonSerializer.Serialize(tally.Errors), NpgsqlDbType.Jsonb),
+            ],
+            cancellationToken);
+
+    /// <summary>When the newest run began, on any instance: what the schedule counts the interval from.</summary>
+    public async Task<DateTimeOffset?> LatestStartAsync(CancellationToken cancellationToken) =>
+        await database.ScalarAsync<DateTime?>("SELECT max(started_at) FROM reconciliation_runs", [], cancellationToken) is { } latest
+            ? new DateTimeOffset(latest, TimeSpan.Zero)
+            : null;
+
+    public Task<List<ReconciliationRun>> RunsAsync(int limit, CancellationToken cancellationToken) =>
+        database.ListAsync($"SELECT {Columns} FROM reconciliation_runs ORDER BY id DESC LIMIT $1", [Value(limit)], Read, cancellationToken);
+
+    public async Task<ReconciliationRun?> RunAsync(long id, CancellationToken cancellationToken) =>
+        (await database.ListAsync($"SELECT {Columns} FROM reconciliation_runs WHERE id = $1", [Value(id)], Read, cancellationToken))
+        .SingleOrDefault();
+
+    /// <summary>The order key (<c>updated_at</c>, else <c>started_at</c>) of each of these transactions we hold.</summary>
+    public async Task<Dictionary<string, DateTimeOffset>> OrderKeysAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        (await database.ListAsync(
+            "SELECT id, order_key FROM transactions WHERE id = ANY($1)",
+            [Value(ids.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)],
+            reader => (Id: reader.GetString(0), OrderKey: reader.GetFieldValue<DateTimeOffset>(1)),
+            cancellationToken)).ToDictionary(row => row.Id, row => row.OrderKey, StringComparer.Ordinal);
+
+    /// <summary>The transactions of a SEP we hold in a status that may still change, with their order keys.</summary>
+    public Task<List<(string Id, DateTimeOffset OrderKey)>> OpenTransactionsAsync(string sep, CancellationToken cancellationToken) =>
+        database.ListAsync(
+            "SELECT id, order_key FROM transactions WHERE sep = $1 AND status <> ALL($2) ORDER BY id",
+            [Value(sep), Value(TerminalStatuses, NpgsqlDbType.Array | NpgsqlDbType.Text)],
+            reader => (reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1)),
+            cancellationToken);
+
+    private static ReconciliationRun Read(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+        reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetInt32(7),
+        JsonSerializer.Deserialize<string[]>(reader.GetString(8)) ?? []);
+
+    private static NpgsqlParameter Value(object value, NpgsqlDbType? type = null)
+    {
+        var parameter = new NpgsqlParameter { Value = value };
+        if (type is { } dbType) parameter.NpgsqlDbType = dbType;
+        return parameter;
+    }
+}
+
+/// <summary>What one run found, counted as it goes.</summary>
+internal sealed class RunTally
+{
+    private readonly List<string> _errors = [];
+
+    public int TransactionsChecked { get; set; }
+    public int GapsClosed { get; set; }
+    public int ErrorCount { get; private set; }
+    public IReadOnlyList<string> Errors => _errors;
+
+    public void Error(string message)
+    {
+        ErrorCount++;
+        if (_errors.Count < ReconciliationStore.MaxKeptErrors) _errors.Add(message);
+    }
+}

@@ -1,0 +1,381 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Receiver.Reconciliation;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.Reconciliation;
+
+/// <summary>
+/// Reconciliation against a fake of AP's Platform API over real HTTP: gaps AP never delivered are closed through the
+/// same exactly-once path as AP's events, newer state is never overwritten, and a broken Platform API is recorded
+/// and harmless.
+/// </summary>
+public sealed class ReconciliationTests
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>A transaction as both AP's events and its Platform API carry it, created <paramref name="age"/> ago.</summary>
+    private static JsonObject Transaction(JsonObject shape, TimeSpan age, TimeSpan? updatedAfter = null, string? status = null)
+    {
+        var started = DateTimeOffset.UtcNow - age;
+        shape["started_at"] = ApEvents.Timestamp(started);
+        shape["updated_at"] = ApEvents.Timestamp(started + (updatedAfter ?? TimeSpan.Zero));
+        if (status is not null) shape["status"] = status;
+        return shape;
+    }
+
+    private static JsonObject Updated(JsonObject transaction, TimeSpan later, string status)
+    {
+        var copy = (JsonObject)transaction.DeepClone();
+        copy["status"] = status;
+        copy["updated_at"] = ApEvents.Timestamp(DateTimeOffset.Parse((string)transaction["updated_at"]!) + later);
+        copy["message"] = $"now {status}";
+        return copy;
+    }
+
+    /// <summary>Starts a run through the API, waits for it to end, and answers its record.</summary>
+    private static async Task<JsonNode> RunAsync(ReceiverApp app)
+    {
+        var query = app.CreateQueryClient();
+        var response = await query.PostAsync("/reconciliation/run", null);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"POST /reconciliation/run: {(int)response.StatusCode} {text}");
+        var started = JsonNode.Parse(text)!;
+        Assert.Equal("running", (string?)started["status"]);
+        Assert.Equal($"/reconciliation/runs/{(long)started["id"]!}", response.Headers.Location?.OriginalString);
+
+        await app.Services.GetRequiredService<ReconciliationRunner>().Current.WaitAsync(RunTimeout);
+        return await query.GetJsonAsync($"/reconciliation/runs/{(long)started["id"]!}");
+    }
+
+    private static async Task PostEventsAsync(ReceiverApp app, params JsonObject[] events)
+    {
+        var ap = app.CreateApClient();
+        foreach (var body in events) Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(body)).StatusCode);
+    }
+
+    private static string[] Errors(JsonNode run) => [.. run["errors"]!.AsArray().Select(e => (string)e!)];
+
+    [Fact]
+    public async Task A_transaction_AP_never_delivered_is_recovered_as_a_reconciliation_event_in_state_timeline_and_feed()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        var missing = Transaction(ApEvents.Sep24DepositCompleted(), TimeSpan.FromHours(2), TimeSpan.FromMinutes(30), "completed");
+        platform.Put(missing);
+        await using var app = ReceiverApp.With(platform.Settings());
+        var id = (string)missing["id"]!;
+        using var gaps = new CounterReader(app, "receiver_reconciliation_gaps_closed_total");
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("succeeded", (string?)run["status"]);
+        Assert.Equal("manual", (string?)run["trigger"]);
+        Assert.Equal(1, (int)run["gaps_closed"]!);
+        Assert.Equal(1, (int)run["transactions_checked"]!);
+        Assert.Empty(Errors(run));
+        Assert.NotNull((string?)run["finished_at"]);
+        Assert.Equal(1, gaps.Total);
+
+        var query = app.CreateQueryClient();
+        Assert.True(JsonNode.DeepEquals(missing, await query.GetJsonAsync($"/transactions/{id}")));
+        var entry = Assert.Single((await query.GetJsonAsync($"/transactions/{id}/events"))["data"]!.AsArray())!;
+        Assert.Equal("reconciliation", (string?)entry["source"]);
+        Assert.Equal("transaction_created", (string?)entry["type"]);
+        Assert.Equal("completed", (string?)entry["status"]);
+
+        var feed = Assert.Single((await query.GetJsonAsync($"/events?transaction_id={id}&wait=0"))["data"]!.AsArray())!;
+        Assert.Equal("reconciliation", (string?)feed["source"]);
+        Assert.Equal((string?)entry["id"], (string?)feed["id"]);
+        Assert.True(JsonNode.DeepEquals(missing, feed["payload"]!["transaction"]));
+
+        // AP's own deliveries say so too.
+        var delivered = ApEvents.TransactionEvent("transaction_created", Transaction(ApEvents.Sep31Created(), TimeSpan.FromMinutes(5)));
+        await PostEventsAsync(app, delivered);
+        Assert.Equal("ap", (string?)(await query.GetJsonAsync($"/event/{(string)delivered["id"]!}"))["source"]);
+
+        var list = await query.GetJsonAsync("/reconciliation/runs");
+        Assert.True((bool)list["enabled"]!);
+        Assert.Equal((long)run["id"]!, (long)list["data"]![0]!["id"]!);
+    }
+
+    [Fact]
+    public async Task A_stale_transaction_is_brought_forward_and_one_we_hold_newer_or_equal_is_left_alone()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        await using var app = ReceiverApp.With(platform.Settings());
+        var stale = Transaction(ApEvents.Sep6Deposit(), TimeSpan.FromHours(3), status: "incomplete");
+        var newer = Transaction(ApEvents.Sep24WithdrawalCreated(), TimeSpan.FromHours(3), status: "incomplete");
+        // Nine fractional digits: PostgreSQL keeps six, which must not make AP's copy look newer than ours.
+        var same = Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(3));
+        same["updated_at"] = ((string)same["updated_at"]!).TrimEnd('Z') + "789Z";
+        await PostEventsAsync(app,
+            ApEvents.TransactionEvent("transaction_created", stale),
+            ApEvents.TransactionEvent("transaction_status_changed", Updated(newer, TimeSpan.FromMinutes(10), "pending_anchor")),
+            ApEvents.TransactionEvent("transaction_created", same));
+        platform.Put(Updated(stale, TimeSpan.FromMinutes(20), "pending_anchor"));
+        platform.Put(newer);
+        platform.Put(same);
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("succeeded", (string?)run["status"]);
+        Assert.Equal(3, (int)run["transactions_checked"]!);
+        Assert.Equal(1, (int)run["gaps_closed"]!);
+        var query = app.CreateQueryClient();
+        var brought = await query.GetJsonAsync($"/transactions/{(string)stale["id"]!}");
+        Assert.Equal("pending_anchor", (string?)brought["status"]);
+        var timeline = (await query.GetJsonAsync($"/transactions/{(string)stale["id"]!}/events"))["data"]!.AsArray();
+        Assert.Equal(["ap", "reconciliation"], timeline.Select(e => (string?)e!["source"]));
+        Assert.Equal(["transaction_created", "transaction_status_changed"], timeline.Select(e => (string?)e!["type"]));
+
+        Assert.Equal("pending_anchor", (string?)(await query.GetJsonAsync($"/transactions/{(string)newer["id"]!}"))["status"]);
+        Assert.Single((await query.GetJsonAsync($"/transactions/{(string)newer["id"]!}/events"))["data"]!.AsArray());
+        Assert.Single((await query.GetJsonAsync($"/transactions/{(string)same["id"]!}/events"))["data"]!.AsArray());
+
+        // A second run finds nothing left to do.
+        var again = await RunAsync(app);
+        Assert.Equal(0, (int)again["gaps_closed"]!);
+        Assert.Equal(4, await app.CountAsync("events"));
+    }
+
+    [Fact]
+    public async Task Every_page_within_the_lookback_is_read_and_open_transactions_older_than_it_are_asked_for_by_id()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        var settings = platform.Settings();
+        settings["Reconciliation:PageSize"] = "2";
+        settings["Reconciliation:Lookback"] = "1.00:00:00";
+        await using var app = ReceiverApp.With(settings);
+        var recent = Enumerable.Range(1, 5).Select(i => Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(i))).ToList();
+        recent.ForEach(platform.Put);
+        var tooOld = Transaction(ApEvents.Sep31Created(), TimeSpan.FromDays(3));
+        platform.Put(tooOld);
+        // Created before the window but still open with us: AP completed it meanwhile.
+        var openAndOld = Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromDays(30), status: "pending_user_transfer_start");
+        await PostEventsAsync(app, ApEvents.TransactionEvent("transaction_created", openAndOld));
+        platform.Put(Updated(openAndOld, TimeSpan.FromDays(1), "completed"));
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("succeeded", (string?)run["status"]);
+        Assert.Equal(6, (int)run["gaps_closed"]!);
+        var query = app.CreateQueryClient();
+        foreach (var transaction in recent)
+            Assert.True(JsonNode.DeepEquals(transaction, await query.GetJsonAsync($"/transactions/{(string)transaction["id"]!}")));
+        await query.GetJsonAsync($"/transactions/{(string)tooOld["id"]!}", HttpStatusCode.NotFound);
+        Assert.Equal("completed", (string?)(await query.GetJsonAsync($"/transactions/{(string)openAndOld["id"]!}"))["status"]);
+
+        var sep31Pages = platform.Requests.Where(r => r.StartsWith("/transactions?sep=31", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["0", "1", "2"], sep31Pages.Select(r => System.Web.HttpUtility.ParseQueryString(r.Split('?')[1])["page_number"]));
+        Assert.Contains($"/transactions/{(string)openAndOld["id"]!}", platform.Requests);
+    }
+
+    [Fact]
+    public async Task Two_instances_on_one_database_run_one_reconciliation_at_a_time()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        var transaction = Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromHours(1));
+        platform.Put(transaction);
+        await using var first = ReceiverApp.With(platform.Settings());
+        await first.InitializeAsync();
+        await using var second = ReceiverApp.Beside(first, platform.Settings());
+        platform.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        platform.Reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var started = await first.CreateQueryClient().PostAsync("/reconciliation/run", null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        await platform.Reached.Task.WaitAsync(RunTimeout);
+
+        foreach (var app in new[] { second, first })
+        {
+            var refused = await app.CreateQueryClient().PostAsync("/reconciliation/run", null);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains("already in progress", await refused.Content.ReadAsStringAsync());
+        }
+
+        platform.Gate.SetResult();
+        await first.Services.GetRequiredService<ReconciliationRunner>().Current.WaitAsync(RunTimeout);
+        var secondRun = await RunAsync(second);
+
+        Assert.Equal("succeeded", (string?)secondRun["status"]);
+        Assert.Equal(0, (int)secondRun["gaps_closed"]!); // the first run closed it
+        Assert.Equal(1, await first.CountAsync("events"));
+        Assert.Equal(1, platform.MaxInFlight);
+        var runs = (await second.CreateQueryClient().GetJsonAsync("/reconciliation/runs"))["data"]!.AsArray();
+        Assert.Equal(2, runs.Count);
+        Assert.All(runs, r => Assert.Equal("succeeded", (string?)r!["status"]));
+    }
+
+    [Fact]
+    public async Task A_Platform_API_that_is_down_is_recorded_and_ingest_goes_on()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Reconciliation:PlatformApiBaseUrl"] = FakePlatformApi.Down(),
+            ["Reconciliation:Auth:Type"] = "none",
+            ["Reconciliation:Interval"] = "00:00:00",
+        };
+        await using var app = ReceiverApp.With(settings);
+        using var errors = new CounterReader(app, "receiver_reconciliation_errors_total");
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("failed", (string?)run["status"]);
+        Assert.Equal(0, (int)run["gaps_closed"]!);
+        var error = Assert.Single(Errors(run));
+        Assert.Contains("could not be reached", error);
+        Assert.Equal(1, errors.Total);
+        var delivered = ApEvents.TransactionEvent("transaction_created", Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromMinutes(1)));
+        await PostEventsAsync(app, delivered);
+        Assert.Equal(1, await app.CountAsync("events"));
+    }
+
+    [Fact]
+    public async Task A_Platform_API_answering_garbage_is_recorded_and_nothing_is_stored()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        platform.Put(Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromHours(1)));
+        platform.AnswersGarbage = true;
+        await using var app = ReceiverApp.With(platform.Settings());
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("failed", (string?)run["status"]);
+        Assert.Equal(3, (int)run["error_count"]!); // one per SEP
+        Assert.All(Errors(run), error => Assert.Contains("not JSON", error));
+        Assert.Equal(0, await app.CountAsync("events"));
+        Assert.Equal(0, await app.CountAsync("rejected_events"));
+    }
+
+    [Fact]
+    public async Task An_invalid_snapshot_is_reported_and_not_stored_while_the_valid_ones_are()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        var valid = Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(1));
+        var invalid = Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(2), status: "vanished");
+        platform.Put(valid);
+        platform.Put(invalid);
+        platform.Put(JsonNode.Parse("""{"id": "no-start", "sep": "31"}""")!.AsObject());
+        await using var app = ReceiverApp.With(platform.Settings());
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("failed", (string?)run["status"]);
+        Assert.Equal(1, (int)run["gaps_closed"]!);
+        Assert.Equal(3, (int)run["transactions_checked"]!);
+        var errors = Errors(run);
+        Assert.Equal(2, errors.Length);
+        Assert.Contains(errors, e => e.Contains($"transaction {(string)invalid["id"]!}") && e.Contains("payload.transaction.status"));
+        Assert.Contains(errors, e => e.Contains("transaction no-start: no RFC 3339 \"started_at\""));
+        var query = app.CreateQueryClient();
+        Assert.True(JsonNode.DeepEquals(valid, await query.GetJsonAsync($"/transactions/{(string)valid["id"]!}")));
+        await query.GetJsonAsync($"/transactions/{(string)invalid["id"]!}", HttpStatusCode.NotFound);
+        Assert.Equal(0, await app.CountAsync("rejected_events"));
+    }
+
+    [Fact]
+    public async Task Credentials_are_AP_platform_credentials_and_a_refusal_is_recorded()
+    {
+        await using var platform = await FakePlatformApi.StartAsync("api_key");
+        platform.Put(Transaction(ApEvents.Sep6Deposit(), TimeSpan.FromHours(1)));
+        await using (var app = ReceiverApp.With(platform.Settings()))
+        {
+            var run = await RunAsync(app);
+            Assert.Equal("succeeded", (string?)run["status"]);
+            Assert.Equal(1, (int)run["gaps_closed"]!);
+        }
+        Assert.Equal(0, platform.Refused);
+
+        await using (var wrong = ReceiverApp.With(platform.Settings(secret: "not-the-platform-secret")))
+        {
+            var run = await RunAsync(wrong);
+            Assert.Equal("failed", (string?)run["status"]);
+            Assert.Contains("was refused (403)", Errors(run)[0]);
+            Assert.Equal(0, await wrong.CountAsync("events"));
+        }
+    }
+
+    [Fact]
+    public async Task A_Platform_API_failing_for_a_moment_is_retried()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        var transaction = Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromHours(1));
+        platform.Put(transaction);
+        platform.FailNext(2);
+        await using var app = ReceiverApp.With(platform.Settings());
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("succeeded", (string?)run["status"]);
+        Assert.Equal(1, (int)run["gaps_closed"]!);
+    }
+
+    [Fact]
+    public async Task Without_a_Platform_API_reconciliation_is_off_and_says_so()
+    {
+        await using var app = new ReceiverApp();
+        var query = app.CreateQueryClient();
+
+        var page = await query.GetJsonAsync("/reconciliation/runs");
+        Assert.False((bool)page["enabled"]!);
+        Assert.Empty(page["data"]!.AsArray());
+        var response = await query.PostAsync("/reconciliation/run", null);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("Reconciliation:PlatformApiBaseUrl", await response.Content.ReadAsStringAsync());
+
+        await query.GetJsonAsync("/reconciliation/runs/12345", HttpStatusCode.NotFound);
+        await query.GetJsonAsync("/reconciliation/runs?limit=0", HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().PostAsync("/reconciliation/run", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateApClient().GetAsync("/reconciliation/runs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task On_a_schedule_runs_start_by_themselves()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        var transaction = Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromHours(1));
+        platform.Put(transaction);
+        var settings = platform.Settings();
+        settings["Reconciliation:Interval"] = "00:00:01";
+        await using var app = ReceiverApp.With(settings);
+        var query = app.CreateQueryClient();
+
+        // Polls the condition rather than guessing the time: a loaded machine only makes it slower.
+        var deadline = DateTimeOffset.UtcNow + RunTimeout;
+        while (await app.ScalarAsync<long>("SELECT count(*) FROM reconciliation_runs WHERE trigger = 'schedule' AND status = 'succeeded'") == 0)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "no scheduled run finished");
+            await Task.Delay(100);
+        }
+
+        var latest = (await query.GetJsonAsync("/reconciliation/runs"))["data"]![0]!;
+        Assert.Equal("schedule", (string?)latest["trigger"]);
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT sum(gaps_closed) FROM reconciliation_runs"));
+        Assert.Equal(HttpStatusCode.OK, (await query.GetAsync($"/transactions/{(string)transaction["id"]!}")).StatusCode);
+    }
+
+    /// <summary>Sums one of reconciliation's counters of one app (each app has a meter of its own).</summary>
+    private sealed class CounterReader : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _total;
+
+        public CounterReader(ReceiverApp app, string instrument)
+        {
+            _ = app.Server;
+            var meters = app.Services.GetRequiredService<IMeterFactory>();
+            _listener.InstrumentPublished = (published, listener) =>
+            {
+                if (published.Name == instrument && published.Meter.Scope == meters) listener.EnableMeasurementEvents(published);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+            _listener.Start();
+        }
+
+        public long Total => Interlocked.Read(ref _total);
+
+        public void Dispose() => _listener.Dispose();
+    }
+}

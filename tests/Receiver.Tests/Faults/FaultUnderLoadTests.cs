@@ -16,9 +16,8 @@ public sealed class FaultUnderLoadTests
     private sealed record Outcome(string Id, HttpStatusCode? Status, TimeSpan Took);
 
     /// <summary>Posts fresh events from several workers until <paramref name="stop"/>; each outcome, or null status for a broken connection.</summary>
-    private static async Task<List<Outcome>> LoadAsync(Func<HttpClient> client, int workers, CancellationToken stop)
+    private static async Task<List<Outcome>> LoadAsync(Func<HttpClient> client, int workers, ConcurrentBag<Outcome> outcomes, CancellationToken stop)
     {
-        var outcomes = new ConcurrentBag<Outcome>();
         await Task.WhenAll(Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
         {
             var http = client();
@@ -42,6 +41,14 @@ public sealed class FaultUnderLoadTests
         return [.. outcomes];
     }
 
+    /// <summary>The fault lands on a load well under way, however slow the machine is today.</summary>
+    private static async Task UnderWayAsync(ConcurrentBag<Outcome> outcomes, int acknowledged)
+    {
+        var waited = Stopwatch.StartNew();
+        while (outcomes.Count(o => o.Status == HttpStatusCode.OK) < acknowledged && waited.Elapsed < TimeSpan.FromSeconds(90))
+            await Task.Delay(50);
+    }
+
     private static async Task<long> StoredCountAsync(string connectionString, IEnumerable<string> ids)
     {
         await using var connection = new NpgsqlConnection(connectionString);
@@ -56,13 +63,15 @@ public sealed class FaultUnderLoadTests
         await using var cluster = await PrivateCluster.CreateAsync();
         await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Ingest:DatabaseTimeout"] = "00:00:02" }, cluster.ConnectionString("receiver_crash"));
         await app.InitializeAsync();
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(9));
+        using var stop = new CancellationTokenSource();
+        var bag = new ConcurrentBag<Outcome>();
 
-        var load = LoadAsync(app.CreateApClient, workers: 8, stop.Token);
-        await Task.Delay(2000);
+        var load = LoadAsync(app.CreateApClient, workers: 8, bag, stop.Token);
+        await UnderWayAsync(bag, acknowledged: 60);
         await cluster.StopAsync("immediate");
         await Task.Delay(3000);
         await cluster.StartAsync();
+        stop.CancelAfter(TimeSpan.FromSeconds(4));
         var outcomes = await load;
 
         Assert.All(outcomes, o => Assert.Contains(o.Status, new HttpStatusCode?[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable }));
@@ -103,10 +112,12 @@ public sealed class FaultUnderLoadTests
             await using (var doomed = ReceiverProcess.Start(settings, arguments: ["--urls", url.ToString()]))
             {
                 await doomed.WaitUntilListeningAsync();
-                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(4));
-                var load = LoadAsync(Ap, workers: 8, stop.Token);
-                await Task.Delay(2000);
+                using var stop = new CancellationTokenSource();
+                var bag = new ConcurrentBag<Outcome>();
+                var load = LoadAsync(Ap, workers: 8, bag, stop.Token);
+                await UnderWayAsync(bag, acknowledged: 30);
                 doomed.Kill();
+                stop.CancelAfter(TimeSpan.FromSeconds(2));
                 outcomes = await load;
             }
 

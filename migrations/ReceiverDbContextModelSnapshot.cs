@@ -298,6 +298,13 @@ namespace Receiver.Migrations
                         .HasColumnName("seq")
                         .HasDefaultValueSql("nextval('event_seq')");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("ap")
+                        .HasColumnName("source");
+
                     b.Property<string>("Status")
                         .HasColumnType("text")
                         .HasColumnName("status");

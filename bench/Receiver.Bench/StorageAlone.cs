@@ -53,6 +53,6 @@ internal static class StorageAlone
             DateTimeOffset.Parse((string)transaction["started_at"]!), null, transaction.ToJsonString(),
             [(string)transaction["amount_in"]!["asset"]!], [(string)transaction["creator"]!["account"]!],
             [(string)transaction["customers"]!["sender"]!["id"]!, (string)transaction["customers"]!["receiver"]!["id"]!]);
-        return (new EventRow("template", "transaction_status_changed", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(body), DateTimeOffset.UtcNow), facts);
+        return (new EventRow("template", "transaction_status_changed", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(body), DateTimeOffset.UtcNow, EventSources.Ap), facts);
     }
 }

@@ -1,7 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
 using Receiver.Query;
-using Receiver.Reconciliation;
 using Receiver.Storage;
 
 namespace Receiver.Feed;
@@ -22,8 +21,8 @@ internal sealed record FeedFilter(string[] Types, string? TransactionId);
 internal sealed class FeedStore(ResilientDatabase database)
 {
     // The body is kept as AP sent it; as json (not jsonb) its payload comes back byte for byte.
-    private static readonly string Columns =
-        $"e.seq, e.id, e.type, b.envelope ->> 'timestamp', e.received_at, {ReconciledEvent.SourceSql("b.envelope")}, b.envelope -> 'payload' " +
+    private const string Columns =
+        "e.seq, e.id, e.type, b.envelope ->> 'timestamp', e.received_at, e.source, b.envelope -> 'payload' " +
         "FROM events e CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::json AS envelope) b";
 
     public Task<List<FeedEvent>> AfterAsync(long after, FeedFilter filter, int limit, CancellationToken cancellationToken)

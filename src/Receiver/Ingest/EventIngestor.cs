@@ -34,23 +34,23 @@ internal sealed partial class EventIngestor(
     };
 
     public Task<IngestOutcome> IngestAsync(RequestBody body, CancellationToken cancellationToken) =>
-        IngestAsync(body.Segment, keepRejected: true, cancellationToken);
+        IngestAsync(body.Segment, EventSources.Ap, keepRejected: true, cancellationToken);
 
     /// <summary>
     /// Runs a body kept as rejected through ingest again (after an upgrade or a configuration change). It is not kept
     /// as rejected a second time: its rejected row stays, and records the outcome of the replay.
     /// </summary>
     public Task<IngestOutcome> ReplayAsync(byte[] body, CancellationToken cancellationToken) =>
-        IngestAsync(body, keepRejected: false, cancellationToken);
+        IngestAsync(body, EventSources.Ap, keepRejected: false, cancellationToken);
 
     /// <summary>
     /// Stores an event reconciliation made from AP's Platform API. An invalid one is reported to the run, not kept
     /// as rejected: rejected events are what AP sent.
     /// </summary>
     public Task<IngestOutcome> IngestReconciledAsync(byte[] body, CancellationToken cancellationToken) =>
-        IngestAsync(body, keepRejected: false, cancellationToken);
+        IngestAsync(body, EventSources.Reconciliation, keepRejected: false, cancellationToken);
 
-    private async Task<IngestOutcome> IngestAsync(ArraySegment<byte> body, bool keepRejected, CancellationToken cancellationToken)
+    private async Task<IngestOutcome> IngestAsync(ArraySegment<byte> body, string source, bool keepRejected, CancellationToken cancellationToken)
     {
         var receivedAt = clock.GetUtcNow();
         using var incoming = IncomingEvent.Parse(body, validator);
@@ -66,7 +66,7 @@ internal sealed partial class EventIngestor(
             return new IngestOutcome(result, incoming.Id, incoming.Errors);
         }
 
-        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, receivedAt);
+        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, receivedAt, source);
         var outcome = await StoreAsync(incoming, row, keepRejected, cancellationToken);
         LogOutcome(logger, row.Id, row.Type, row.Subject.Id, outcome.Result);
         return outcome;

@@ -1,7 +1,6 @@
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
-using Receiver.Reconciliation;
 using Receiver.Storage;
 
 namespace Receiver.Query;
@@ -36,9 +35,8 @@ internal sealed class QueryStore(ResilientDatabase database)
     /// <summary>The events of one transaction in the order of its snapshots; empty when the transaction is unknown.</summary>
     public Task<List<TimelineEntry>> TimelineAsync(string id, CancellationToken cancellationToken) =>
         database.ListAsync(
-            $"""
-             SELECT seq, id, type, status, updated_at, event_timestamp, received_at,
-                    {ReconciledEvent.SourceSql("convert_from(body, 'UTF8')::json")}
+            """
+             SELECT seq, id, type, status, updated_at, event_timestamp, received_at, source
              FROM events WHERE transaction_id = $1
              ORDER BY order_key, seq
              """,

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Receiver.Ingest.Validation;
+using Receiver.Storage;
 
 namespace Receiver.Reconciliation;
 
@@ -45,10 +46,7 @@ internal sealed record PlatformSnapshot(string Id, DateTimeOffset StartedAt, Dat
 /// </summary>
 internal static class ReconciledEvent
 {
-    public const string Source = "reconciliation";
-
-    /// <summary>Where an event came from, in SQL, given the expression of its stored envelope as <c>json</c>.</summary>
-    public static string SourceSql(string envelope) => $"CASE WHEN {envelope} ->> 'source' = '{Source}' THEN '{Source}' ELSE 'ap' END";
+    private const string Source = EventSources.Reconciliation;
 
     /// <summary>
     /// The same for one snapshot whoever makes it (a UUID from SHA-256 of transaction id and <c>updated_at</c>), so

@@ -88,6 +88,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                     Json(facts, t => JsonSerializer.Serialize(t.CustomerIds, IngestJsonContext.Default.StringArray)),
                     Instants(transactions, row => row.EventTimestamp), Bodies(transactions),
                     Instants(transactions, row => row.ReceivedAt), Instants(facts, t => t.StartedAt), Json(facts, t => t.Snapshot),
+                    Texts(transactions, row => row.Source),
                 },
             };
         }
@@ -103,7 +104,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                     Texts(quotes, row => row.Id), Texts(quotes, row => row.Type), Texts(facts, q => q.Id),
                     Instants(quotes, row => row.EventTimestamp), Bodies(quotes), Instants(quotes, row => row.ReceivedAt),
                     Texts(facts, q => q.SellAsset), Texts(facts, q => q.BuyAsset), Instants(facts, q => q.CreatedAt),
-                    Instants(facts, q => q.ExpiresAt), Json(facts, q => q.Snapshot),
+                    Instants(facts, q => q.ExpiresAt), Json(facts, q => q.Snapshot), Texts(quotes, row => row.Source),
                 },
             };
         }
@@ -117,6 +118,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 {
                     Texts(customers, row => row.Id), Texts(customers, row => row.Type), Texts(customers, row => row.Subject.Id),
                     Instants(customers, row => row.EventTimestamp), Bodies(customers), Instants(customers, row => row.ReceivedAt),
+                    Texts(customers, row => row.Source),
                 },
             };
         }
@@ -129,15 +131,15 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         WITH batch AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                                  $7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::jsonb[],
-                                 $12::timestamptz[], $13::bytea[], $14::timestamptz[], $15::timestamptz[], $16::jsonb[])
+                                 $12::timestamptz[], $13::bytea[], $14::timestamptz[], $15::timestamptz[], $16::jsonb[], $17::text[])
                 AS b(id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts, customer_ids,
-                     event_timestamp, body, received_at, started_at, snapshot)
+                     event_timestamp, body, received_at, started_at, snapshot, source)
         ), inserted AS (
             INSERT INTO events (id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts,
-                                customer_ids, event_timestamp, body, received_at)
+                                customer_ids, event_timestamp, body, received_at, source)
             SELECT id, type, transaction_id, sep, kind, status, updated_at, order_key,
                    ARRAY(SELECT jsonb_array_elements_text(assets)), ARRAY(SELECT jsonb_array_elements_text(accounts)),
-                   ARRAY(SELECT jsonb_array_elements_text(customer_ids)), event_timestamp, body, received_at
+                   ARRAY(SELECT jsonb_array_elements_text(customer_ids)), event_timestamp, body, received_at, source
             FROM batch
             ON CONFLICT (id) DO NOTHING
             RETURNING seq, id
@@ -172,11 +174,11 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         """
         WITH batch AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::timestamptz[],
-                                 $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[])
-                AS b(id, type, quote_id, event_timestamp, body, received_at, sell_asset, buy_asset, created_at, expires_at, snapshot)
+                                 $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[], $12::text[])
+                AS b(id, type, quote_id, event_timestamp, body, received_at, sell_asset, buy_asset, created_at, expires_at, snapshot, source)
         ), inserted AS (
-            INSERT INTO events (id, type, quote_id, event_timestamp, body, received_at)
-            SELECT id, type, quote_id, event_timestamp, body, received_at FROM batch
+            INSERT INTO events (id, type, quote_id, event_timestamp, body, received_at, source)
+            SELECT id, type, quote_id, event_timestamp, body, received_at, source FROM batch
             ON CONFLICT (id) DO NOTHING
             RETURNING seq, id
         ), quote AS (
@@ -193,11 +195,11 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     private const string InsertCustomerEvents =
         """
         WITH batch AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::timestamptz[])
-                AS b(id, type, customer_id, event_timestamp, body, received_at)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::timestamptz[], $7::text[])
+                AS b(id, type, customer_id, event_timestamp, body, received_at, source)
         ), inserted AS (
-            INSERT INTO events (id, type, customer_id, event_timestamp, body, received_at)
-            SELECT id, type, customer_id, event_timestamp, body, received_at FROM batch
+            INSERT INTO events (id, type, customer_id, event_timestamp, body, received_at, source)
+            SELECT id, type, customer_id, event_timestamp, body, received_at, source FROM batch
             ON CONFLICT (id) DO NOTHING
             RETURNING seq, id
         ), customer AS (
@@ -257,8 +259,10 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     }
 }
 
+/// <param name="Source">An <see cref="EventSources"/> value.</param>
 internal readonly record struct EventRow(
-    string Id, string Type, SubjectFacts Subject, DateTimeOffset EventTimestamp, ArraySegment<byte> Body, DateTimeOffset ReceivedAt);
+    string Id, string Type, SubjectFacts Subject, DateTimeOffset EventTimestamp, ArraySegment<byte> Body, DateTimeOffset ReceivedAt,
+    string Source);
 
 internal readonly record struct RejectedRow(
     string? EventId, string? EventType, string Reason, string ErrorsJson,

@@ -28,6 +28,7 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
             // A transaction's timeline, and its state as of a sequence number.
             e.HasIndex(x => new { x.TransactionId, x.OrderKey, x.Seq });
             e.Property(x => x.ReceivedAt).HasDefaultValueSql("now()");
+            e.Property(x => x.Source).HasDefaultValue(EventSources.Ap);
         });
 
         model.Entity<TransactionState>(e =>

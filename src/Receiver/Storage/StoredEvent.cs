@@ -35,4 +35,14 @@ public sealed class StoredEvent
     public required byte[] Body { get; init; }
 
     public DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>Who told us: <c>ap</c> (delivered by AP) or <c>reconciliation</c> (made from AP's Platform API).</summary>
+    public string Source { get; init; } = EventSources.Ap;
+}
+
+/// <summary>The values of <see cref="StoredEvent.Source"/>.</summary>
+public static class EventSources
+{
+    public const string Ap = "ap";
+    public const string Reconciliation = "reconciliation";
 }

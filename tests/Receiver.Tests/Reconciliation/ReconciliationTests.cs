@@ -90,8 +90,9 @@ public sealed class ReconciliationTests
         Assert.Equal((string?)entry["id"], (string?)feed["id"]);
         Assert.True(JsonNode.DeepEquals(missing, feed["payload"]!["transaction"]));
 
-        // AP's own deliveries say so too.
+        // AP's own deliveries say so too, even one whose body claims otherwise: the source is where it came in.
         var delivered = ApEvents.TransactionEvent("transaction_created", Transaction(ApEvents.Sep31Created(), TimeSpan.FromMinutes(5)));
+        delivered["source"] = "reconciliation";
         await PostEventsAsync(app, delivered);
         Assert.Equal("ap", (string?)(await query.GetJsonAsync($"/event/{(string)delivered["id"]!}"))["source"]);
 

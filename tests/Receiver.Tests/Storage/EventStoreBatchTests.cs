@@ -48,6 +48,6 @@ public sealed class EventStoreBatchTests(ReceiverApp app) : IClassFixture<Receiv
         var id = ApEvents.NewId();
         var now = DateTimeOffset.UtcNow;
         var transaction = new TransactionFacts(id, "24", "deposit", "incomplete", now, now, snapshot, [], [], []);
-        return new EventRow(ApEvents.NewId(), "transaction_created", transaction, now, Encoding.UTF8.GetBytes("{}"), now);
+        return new EventRow(ApEvents.NewId(), "transaction_created", transaction, now, Encoding.UTF8.GetBytes("{}"), now, EventSources.Ap);
     }
 }

@@ -83,15 +83,15 @@ public sealed class SetBasedBatchTests(ReceiverApp app) : IClassFixture<Receiver
         var snapshot = new JsonObject { ["id"] = transaction, ["message"] = message }.ToJsonString();
         var facts = new TransactionFacts(transaction, "24", "deposit", "pending_anchor", startedAt, updatedAt, snapshot,
             ["stellar:USDC"], ["GABC"], [customer]);
-        return new EventRow(ApEvents.NewId(), "transaction_status_changed", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow);
+        return new EventRow(ApEvents.NewId(), "transaction_status_changed", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow, EventSources.Ap);
     }
 
     private static EventRow QuoteRow(string quote, string marker)
     {
         var facts = new QuoteFacts(quote, "iso4217:USD", "stellar:USDC", DateTimeOffset.UtcNow, null, $"{{\"id\":\"{quote}\",\"marker\":\"{marker}\"}}");
-        return new EventRow(ApEvents.NewId(), "quote_created", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow);
+        return new EventRow(ApEvents.NewId(), "quote_created", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow, EventSources.Ap);
     }
 
     private static EventRow CustomerRow(string customer) =>
-        new(ApEvents.NewId(), "customer_updated", new CustomerFacts(customer), DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow);
+        new(ApEvents.NewId(), "customer_updated", new CustomerFacts(customer), DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow, EventSources.Ap);
 }

@@ -8,6 +8,7 @@ using Receiver.OpenApi;
 using Receiver.Query;
 using Receiver.Reconciliation;
 using Receiver.Storage;
+using Receiver.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -33,6 +34,7 @@ builder.Services.AddFeed();
 builder.Services.AddReconciliation();
 builder.Services.AddHealth();
 builder.Services.AddReceiverOpenApi();
+builder.AddTelemetry();
 
 var app = builder.Build();
 
@@ -51,5 +53,6 @@ app.MapQuery();
 app.MapFeed();
 app.MapReconciliation();
 app.MapHealth();
+app.MapTelemetry();
 
 return await app.RunReceiverAsync();

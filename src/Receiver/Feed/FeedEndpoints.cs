@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Receiver.Auth;
 using Receiver.Ingest.Validation;
 using Receiver.Query;
+using Receiver.Telemetry;
 
 namespace Receiver.Feed;
 
@@ -64,7 +65,8 @@ public static class FeedEndpoints
 
     private static async Task<Results<Ok<FeedPage>, ValidationProblem>> PollAsync(
         [AsParameters] FeedRequest request, [FromQuery(Name = "wait")] string? wait, HttpContext context,
-        FeedStore store, FeedNotifier notifier, CursorCodec cursors, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+        FeedStore store, FeedNotifier notifier, CursorCodec cursors, IHostApplicationLifetime lifetime, ReceiverMetrics metrics,
+        CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request, cursors);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "wait");
@@ -72,6 +74,7 @@ public static class FeedEndpoints
         var waitFor = TimeSpan.FromSeconds(parameters.Whole("wait", wait, 0, MaxWaitSeconds) ?? DefaultWaitSeconds);
         if (!parameters.IsValid) return parameters.Problem();
 
+        using var consumer = metrics.FeedConsumerConnected(FeedConsumerKind.Poll);
         var deadline = DateTimeOffset.UtcNow + waitFor;
         using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         while (true)
@@ -80,7 +83,10 @@ public static class FeedEndpoints
             var events = await store.AfterAsync(after, filter, limit, cancellationToken);
             var left = deadline - DateTimeOffset.UtcNow;
             if (events.Count > 0 || left <= TimeSpan.Zero)
+            {
+                metrics.FeedDelivered(FeedConsumerKind.Poll, events);
                 return TypedResults.Ok(new FeedPage(events, events.Count > 0 ? events[^1].SequenceNumber : after, limit));
+            }
             try
             {
                 await notifier.WaitBeyondAsync(seen, left, waitEnds.Token);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Receiver.Storage;
+using Receiver.Telemetry;
 
 namespace Receiver.Feed;
 
@@ -13,15 +14,11 @@ namespace Receiver.Feed;
 /// nothing: it simply reads further behind.
 /// </summary>
 internal sealed class FeedStreams(
-    FeedStore store, FeedNotifier notifier, IOptions<FeedOptions> options, IOptions<JsonOptions> json, IHostApplicationLifetime lifetime)
+    FeedStore store, FeedNotifier notifier, IOptions<FeedOptions> options, IOptions<JsonOptions> json, IHostApplicationLifetime lifetime,
+    ReceiverMetrics metrics)
 {
     /// <summary>The last frame of a stream the server closes because it is shutting down: reconnect, elsewhere or later.</summary>
     internal const string ShutdownFrame = "event: shutdown\ndata: {\"reason\":\"the server is shutting down; reconnect with Last-Event-ID\"}\n\n";
-
-    private int _open;
-
-    /// <summary>Streams open right now on this instance.</summary>
-    public int Open => Volatile.Read(ref _open);
 
     public async Task RunAsync(HttpContext context, long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
     {
@@ -36,7 +33,7 @@ internal sealed class FeedStreams(
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        Interlocked.Increment(ref _open);
+        using var consumer = metrics.FeedConsumerConnected(FeedConsumerKind.Sse);
         // A stream would otherwise hold shutdown up to its timeout: it ends when the client leaves or the server stops.
         using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         try
@@ -50,6 +47,7 @@ internal sealed class FeedStreams(
                 {
                     after = events[^1].SequenceNumber;
                     await WriteAsync(response, Frame(events), ends.Token);
+                    metrics.FeedDelivered(FeedConsumerKind.Sse, events);
                     silence.Restart();
                 }
                 else
@@ -79,10 +77,6 @@ internal sealed class FeedStreams(
         catch (DatabaseUnavailableException)
         {
             // Mid-stream there is no status to send: end the stream, and the client reconnects after its last id.
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _open);
         }
     }
 

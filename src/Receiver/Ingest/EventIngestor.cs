@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Receiver.Ingest.Validation;
 using Receiver.Storage;
+using Receiver.Telemetry;
 
 namespace Receiver.Ingest;
 
@@ -26,7 +27,8 @@ internal sealed record IngestOutcome(IngestResult Result, string? EventId, IRead
 
 /// <summary>From body to stored row: parse once, validate that parse, store exactly once, keep whatever is refused.</summary>
 internal sealed partial class EventIngestor(
-    EventValidator validator, EventStore store, EventWriter writer, IOptions<IngestOptions> options, TimeProvider clock, ILogger<EventIngestor> logger)
+    EventValidator validator, EventStore store, EventWriter writer, IOptions<IngestOptions> options, TimeProvider clock,
+    ReceiverMetrics metrics, ILogger<EventIngestor> logger)
 {
     private static readonly IReadOnlyDictionary<string, string[]> ConflictErrors = new Dictionary<string, string[]>
     {
@@ -63,12 +65,14 @@ internal sealed partial class EventIngestor(
                     body, incoming.Fingerprint(body), receivedAt), cancellationToken);
             var result = options.Value.OnInvalid == InvalidEventHandling.Park ? IngestResult.Parked : IngestResult.Rejected;
             LogInvalid(logger, incoming.Id, incoming.Type, result, string.Join(", ", incoming.Errors.Keys));
+            if (keepRejected) metrics.EventReceived(incoming.Type, subject: null, result);
             return new IngestOutcome(result, incoming.Id, incoming.Errors);
         }
 
         var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, receivedAt, source);
         var outcome = await StoreAsync(incoming, row, keepRejected, cancellationToken);
         LogOutcome(logger, row.Id, row.Type, row.Subject.Id, outcome.Result);
+        if (keepRejected) metrics.EventReceived(row.Type, row.Subject, outcome.Result);
         return outcome;
     }
 

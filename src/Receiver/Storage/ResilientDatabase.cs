@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Receiver.Ingest;
+using Receiver.Telemetry;
 
 namespace Receiver.Storage;
 
@@ -9,7 +10,8 @@ namespace Receiver.Storage;
 /// (a restarted server leaves dead connections in the pool), and turns every database failure into
 /// <see cref="DatabaseUnavailableException"/> so callers answer 503 rather than 500.
 /// </summary>
-internal sealed partial class ResilientDatabase(NpgsqlDataSource dataSource, IOptions<IngestOptions> options, ILogger<ResilientDatabase> logger)
+internal sealed partial class ResilientDatabase(
+    NpgsqlDataSource dataSource, IOptions<IngestOptions> options, ReceiverMetrics metrics, ILogger<ResilientDatabase> logger)
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(1);
@@ -31,6 +33,7 @@ internal sealed partial class ResilientDatabase(NpgsqlDataSource dataSource, IOp
                 if (deadline.IsCancellationRequested || !IsTransient(e))
                 {
                     LogUnavailable(logger, e.GetType().Name, e.Message);
+                    metrics.DatabaseFailed(timedOut: IsTimeout(e));
                     throw new DatabaseUnavailableException(
                         deadline.IsCancellationRequested ? "PostgreSQL did not answer in time." : "PostgreSQL refused the operation.", e);
                 }
@@ -41,6 +44,7 @@ internal sealed partial class ResilientDatabase(NpgsqlDataSource dataSource, IOp
                 }
                 catch (OperationCanceledException)
                 {
+                    metrics.DatabaseFailed(timedOut: IsTimeout(e));
                     throw new DatabaseUnavailableException("PostgreSQL did not answer in time.", e);
                 }
                 backoff = backoff * 2 < LastBackoff ? backoff * 2 : LastBackoff;
@@ -89,6 +93,9 @@ internal sealed partial class ResilientDatabase(NpgsqlDataSource dataSource, IOp
         e is NpgsqlException or TimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested);
 
     private static bool IsTransient(Exception e) => e is NpgsqlException { IsTransient: true } or TimeoutException;
+
+    /// <summary>PostgreSQL was too slow, as opposed to failing (refusing the connection, the statement, ...).</summary>
+    private static bool IsTimeout(Exception e) => e is OperationCanceledException or TimeoutException || e.InnerException is TimeoutException;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable ({ErrorType}): {ErrorMessage}")]
     private static partial void LogUnavailable(ILogger logger, string errorType, string errorMessage);

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Receiver.Feed;
+using Receiver.Telemetry;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Feed;
@@ -207,7 +208,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     public async Task An_idle_stream_sends_heartbeats_and_a_client_that_leaves_frees_its_stream()
     {
         await using var quick = ReceiverApp.Beside(app, new Dictionary<string, string?> { ["Feed:HeartbeatSeconds"] = "1" });
-        var streams = quick.Services.GetRequiredService<FeedStreams>();
+        var metrics = quick.Services.GetRequiredService<ReceiverMetrics>();
         var (response, reader) = await OpenStreamAsync(quick.CreateQueryClient(), $"/events/stream?last_sequence_number={long.MaxValue / 2}");
         using (reader)
         {
@@ -216,13 +217,13 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             Assert.Equal("heartbeat", (await reader.NextAsync(TimeSpan.FromSeconds(5)))!.Comment);
             Assert.Equal("heartbeat", (await reader.NextAsync(TimeSpan.FromSeconds(5)))!.Comment);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"two heartbeats took {clock.Elapsed}");
-            Assert.Equal(1, streams.Open);
+            Assert.Equal(1, metrics.FeedConsumers(FeedConsumerKind.Sse));
             response.Dispose();
         }
 
         var deadline = Stopwatch.StartNew();
-        while (streams.Open != 0 && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
-        Assert.Equal(0, streams.Open);
+        while (metrics.FeedConsumers(FeedConsumerKind.Sse) != 0 && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+        Assert.Equal(0, metrics.FeedConsumers(FeedConsumerKind.Sse));
     }
 
     [Fact]

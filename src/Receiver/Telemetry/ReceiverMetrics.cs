@@ -37,7 +37,8 @@ internal sealed class ReceiverMetrics
 
     private readonly Counter<long> _eventsReceived;
     private readonly TagList[] _eventTags;
-    private readonly Counter<long> _databaseErrors;
+    private long _databaseTimeouts;
+    private long _databaseErrors;
     private readonly Histogram<double> _deliveryLag;
     private readonly int[] _feedConsumers = new int[2];
     private readonly TimeProvider _clock;
@@ -55,11 +56,13 @@ internal sealed class ReceiverMetrics
             _eventTags[EventTagIndex(TypeIndex[type], SepIndex[sep], result)] =
                 new TagList { { "type", type }, { "sep", sep }, { "outcome", Outcome(result) } };
 
-        _databaseErrors = meter.CreateCounter<long>("receiver.database.errors", "{error}",
-            "Database operations given up on: kind=timeout when PostgreSQL did not answer within Ingest:DatabaseTimeout, error when it failed");
-        // Both series exist from the start, so that increase() sees the first error.
-        _databaseErrors.Add(0, DatabaseErrorKind(timedOut: true));
-        _databaseErrors.Add(0, DatabaseErrorKind(timedOut: false));
+        // Observed rather than added to, so that both series exist, at zero, from the start: increase() then sees the first error.
+        meter.CreateObservableCounter("receiver.database.errors", () => (Measurement<long>[])
+            [
+                new(Interlocked.Read(ref _databaseTimeouts), new KeyValuePair<string, object?>("kind", "timeout")),
+                new(Interlocked.Read(ref _databaseErrors), new KeyValuePair<string, object?>("kind", "error")),
+            ],
+            "{error}", "Database operations given up on: kind=timeout when PostgreSQL did not answer within Ingest:DatabaseTimeout, error when it failed");
         _deliveryLag = meter.CreateHistogram("receiver.feed.delivery_lag", "s",
             "For each feed answer or stream frame carrying events: how long ago its newest event was received",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
@@ -86,9 +89,7 @@ internal sealed class ReceiverMetrics
         _eventsReceived.Add(1, in _eventTags[EventTagIndex(typeIndex, SepIndex.GetValueOrDefault(sep, SepIndex[Invalid]), result)]);
     }
 
-    public void DatabaseFailed(bool timedOut) => _databaseErrors.Add(1, DatabaseErrorKind(timedOut));
-
-    private static KeyValuePair<string, object?> DatabaseErrorKind(bool timedOut) => new("kind", timedOut ? "timeout" : "error");
+    public void DatabaseFailed(bool timedOut) => Interlocked.Increment(ref timedOut ? ref _databaseTimeouts : ref _databaseErrors);
 
     /// <summary>Counts a consumer as connected until the returned value is disposed.</summary>
     public FeedConsumer FeedConsumerConnected(FeedConsumerKind kind)

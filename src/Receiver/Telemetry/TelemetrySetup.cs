@@ -76,6 +76,9 @@ public static class TelemetrySetup
         }
         if (!options.Enabled) return routes;
 
+        // The instruments exist from the start, not from the first request that happens to need them.
+        routes.ServiceProvider.GetRequiredService<ReceiverMetrics>();
+
         var scrape = routes.MapPrometheusScrapingEndpoint(options.Path).ExcludeFromDescription();
         if (options.RequireAuth) scrape.RequireQueryAuth();
         if (options.Port is { } port) scrape.Add(endpoint => OnlyOnPort(endpoint, port));

@@ -195,7 +195,12 @@ public sealed class MetricsTests
     {
         await using var moved = ReceiverApp.With(new Dictionary<string, string?> { ["Metrics:Path"] = "/internal/metrics" });
         Assert.Equal(HttpStatusCode.NotFound, (await moved.CreateClient().GetAsync("/metrics")).StatusCode);
-        Assert.True((await Scrape.OfAsync(moved.CreateClient(), "/internal/metrics")).Has("target_info", ("service_name", "receiver")));
+        var scrape = await Scrape.OfAsync(moved.CreateClient(), "/internal/metrics");
+        Assert.True(scrape.Has("target_info", ("service_name", "receiver")));
+        // Before any request, Receiver's own series are there, at zero.
+        Assert.True(scrape.Has("receiver_database_errors_total", ("kind", "timeout")));
+        Assert.Equal(0, scrape.Value("receiver_feed_consumers", ("kind", "sse")));
+        Assert.True(scrape.Has("receiver_feed_consumers", ("kind", "sse")));
 
         await using var disabled = ReceiverApp.Beside(moved, new Dictionary<string, string?> { ["Metrics:Enabled"] = "false" });
         Assert.Equal(HttpStatusCode.NotFound, (await disabled.CreateClient().GetAsync("/metrics")).StatusCode);

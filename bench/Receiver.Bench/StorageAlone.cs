@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Npgsql;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Receiver.Ingest;
 using Receiver.Storage;
+using Receiver.Telemetry;
 
 namespace Receiver.Bench;
 
@@ -21,11 +21,13 @@ internal static class StorageAlone
         var seconds = arguments.Number("seconds", 15);
         var clients = arguments.Number("clients", 1);
         var transactions = arguments.Number("transactions", 100_000);
-        var builder = new NpgsqlDataSourceBuilder(arguments.Text("connection"));
-        builder.ConnectionStringBuilder.MaxAutoPrepare = 32; // as the receiver's StorageSetup
-        await using var dataSource = builder.Build();
-        var store = new EventStore(dataSource,
-            new ResilientDatabase(dataSource, Options.Create(new IngestOptions()), NullLogger<ResilientDatabase>.Instance));
+        // The receiver's own wiring (its data source settings, its EventStore), without starting its server.
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration["ConnectionStrings:Receiver"] = arguments.Text("connection");
+        builder.Services.AddStorage();
+        builder.AddTelemetry();
+        await using var receiver = builder.Build();
+        var store = receiver.Services.GetRequiredService<EventStore>();
 
         var template = Template();
         var run = Guid.NewGuid().ToString("N")[..8];

@@ -2,8 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Receiver.Ingest;
 using Receiver.Storage;
 using Receiver.Tests.Infrastructure;
@@ -19,9 +17,7 @@ public sealed class SetBasedBatchTests(ReceiverApp app) : IClassFixture<Receiver
     [Fact]
     public async Task One_batch_with_several_events_per_subject_keeps_the_newest_snapshot_and_counts_every_update()
     {
-        var store = new EventStore(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-            new ResilientDatabase(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), Options.Create(new IngestOptions()),
-                NullLogger<ResilientDatabase>.Instance));
+        var store = app.Services.GetRequiredService<EventStore>();
         var transaction = ApEvents.NewId();
         var quote = ApEvents.NewId();
         var customer = ApEvents.NewId();

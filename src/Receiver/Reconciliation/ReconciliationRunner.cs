@@ -23,6 +23,8 @@ internal sealed partial class ReconciliationRunner(
     /// <summary>Any fixed number, the same in every instance: "Reconcil" in ASCII.</summary>
     private const long RunLockKey = 0x5265636F6E63696C;
 
+    // Never disposed: it has no timer or registration to release, and the host may dispose this service before it
+    // calls StopAsync (seen when a test host is disposed), which would then throw on a disposed source.
     private readonly CancellationTokenSource _stopping = new();
     private Task _current = Task.CompletedTask;
 
@@ -86,12 +88,6 @@ internal sealed partial class ReconciliationRunner(
         await _stopping.CancelAsync();
         await base.StopAsync(cancellationToken);
         await _current.WaitAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        _stopping.Dispose();
-        base.Dispose();
     }
 
     private async Task ExecuteRunAsync(ReconciliationRun run, NpgsqlConnection runLock)

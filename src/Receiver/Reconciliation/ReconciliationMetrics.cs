@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Receiver.Telemetry;
 
 namespace Receiver.Reconciliation;
 
@@ -8,8 +9,6 @@ namespace Receiver.Reconciliation;
 /// </summary>
 internal sealed class ReconciliationMetrics
 {
-    public const string MeterName = "Receiver";
-
     private readonly Counter<long> _runs;
     private readonly Counter<long> _checked;
     private readonly Counter<long> _gapsClosed;
@@ -17,13 +16,13 @@ internal sealed class ReconciliationMetrics
 
     public ReconciliationMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(MeterName);
-        _runs = meter.CreateCounter<long>("receiver_reconciliation_runs_total", "{run}", "Reconciliation runs finished, by status (succeeded, failed).");
-        _checked = meter.CreateCounter<long>("receiver_reconciliation_transactions_checked_total", "{transaction}",
+        var meter = meters.Create(ReceiverMetrics.MeterName);
+        _runs = meter.CreateCounter<long>("receiver.reconciliation.runs", "{run}", "Reconciliation runs finished, by status (succeeded, failed).");
+        _checked = meter.CreateCounter<long>("receiver.reconciliation.transactions_checked", "{transaction}",
             "Transactions compared with AP's Platform API.");
-        _gapsClosed = meter.CreateCounter<long>("receiver_reconciliation_gaps_closed_total", "{event}",
+        _gapsClosed = meter.CreateCounter<long>("receiver.reconciliation.gaps_closed", "{event}",
             "Events stored by reconciliation for transactions missing or stale in Receiver.");
-        _errors = meter.CreateCounter<long>("receiver_reconciliation_errors_total", "{error}",
+        _errors = meter.CreateCounter<long>("receiver.reconciliation.errors", "{error}",
             "Problems reconciliation met: the Platform API unreachable, refusing or answering garbage, snapshots it could not store.");
     }
 

@@ -30,6 +30,16 @@ public sealed class ReceiverProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the app with exactly these settings as environment variables (and no others of ours).</summary>
+    /// <summary>Starts the app with these settings and checks that it refuses them: exit code 1, the message on a
+    /// "Configuration error" line, no stack trace.</summary>
+    public static async Task AssertRefusesAsync(IReadOnlyDictionary<string, string> environment, string message)
+    {
+        await using var app = Start(environment);
+        Assert.Equal(1, await app.WaitForExitAsync());
+        Assert.Contains("Configuration error: " + message, app.Output);
+        Assert.DoesNotContain("   at ", app.Output);
+    }
+
     public static ReceiverProcess Start(IReadOnlyDictionary<string, string> environment, string? workingDirectory = null, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")

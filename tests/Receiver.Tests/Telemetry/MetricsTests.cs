@@ -246,19 +246,13 @@ public sealed class MetricsTests
     [InlineData("Metrics__BacklogRefreshSeconds", "-1", "Metrics:BacklogRefreshSeconds must be between 0 and 3600; it is -1.")]
     [InlineData("Otlp__Endpoint", "collector:4318", "Otlp:Endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) must be an http or https URL")]
     [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "Otlp:Protocol (or OTEL_EXPORTER_OTLP_PROTOCOL) must be grpc or http/protobuf; it is 'http/json'.")]
-    public async Task A_bad_telemetry_setting_stops_the_app_with_one_line(string name, string value, string message)
-    {
-        await using var app = ReceiverProcess.Start(new Dictionary<string, string>
+    public Task A_bad_telemetry_setting_stops_the_app_with_one_line(string name, string value, string message) =>
+        ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
         {
             ["ConnectionStrings__Receiver"] = "Host=127.0.0.1;Port=1;Database=never;Username=nobody;Password=none",
             ["CallbackApi__Auth__Type"] = "none",
             ["QueryApi__Auth__Type"] = "none",
             ["Urls"] = "http://127.0.0.1:8081",
             [name] = value,
-        });
-
-        Assert.Equal(1, await app.WaitForExitAsync());
-        Assert.Contains("Configuration error: " + message, app.Output);
-        Assert.DoesNotContain("   at ", app.Output);
-    }
+        }, message);
 }

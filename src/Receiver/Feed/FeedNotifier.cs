@@ -1,18 +1,23 @@
+using System.Globalization;
 using Npgsql;
 using Receiver.Storage;
 
 namespace Receiver.Feed;
 
 /// <summary>
-/// Knows the newest committed sequence number and wakes every feed reader of this instance when it grows. One
-/// LISTEN connection per instance hears the commits of every instance (NOTIFY is sent in each commit of events);
-/// commits of this instance are also signalled directly. Readers share one wake-up task, so a thousand idle
-/// streams cost a thousand awaits of one task, not a thousand database connections.
+/// Knows the newest committed sequence number and wakes every feed reader of this instance when it grows. Commits of
+/// this instance are signalled directly, then announced to the others with NOTIFY; one LISTEN connection per instance
+/// hears the announcements of every instance, and reads the newest sequence number itself whenever it has heard
+/// nothing for a while, so an announcement that never came (a sender killed just after its commit) delays readers
+/// by that while at most. Readers share one wake-up task, so a thousand idle streams cost a thousand awaits of one
+/// task, not a thousand database connections.
 /// </summary>
 internal sealed partial class FeedNotifier(NpgsqlDataSource dataSource, ILogger<FeedNotifier> logger) : BackgroundService, IFeedSignal
 {
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan AnnounceSpacing = TimeSpan.FromMilliseconds(5);
 
     private long _latest;
     private TaskCompletionSource _advanced = NewSignal();
@@ -20,7 +25,69 @@ internal sealed partial class FeedNotifier(NpgsqlDataSource dataSource, ILogger<
     /// <summary>The newest sequence number known to be committed.</summary>
     public long Latest => Interlocked.Read(ref _latest);
 
+    /// <summary>
+    /// A commit of this instance: its readers wake at once, the other instances when the NOTIFY reaches them. NOTIFY
+    /// is sent after the commit rather than inside it: in the commit it would lengthen every acknowledgement (a quarter
+    /// of PostgreSQL's time for the write of one event), and readers lose nothing by it, since they read everything
+    /// after their position whenever they wake.
+    /// </summary>
     public void Committed(long sequenceNumber)
+    {
+        Advance(sequenceNumber);
+        RaiseTo(ref _toAnnounce, sequenceNumber);
+        if (Interlocked.Exchange(ref _announcing, 1) == 0) _ = AnnounceAsync();
+    }
+
+    private long _toAnnounce;
+    private long _announced;
+    private int _announcing;
+
+    // One NOTIFY at a time, each carrying the newest sequence number so far: commits made while one is on its way
+    // share the next. Never throws: a failed announcement is made good by the next one, or by the listeners' checks.
+    private async Task AnnounceAsync()
+    {
+        while (true)
+        {
+            var newest = Interlocked.Read(ref _toAnnounce);
+            if (newest <= _announced)
+            {
+                Volatile.Write(ref _announcing, 0);
+                // A commit between the read above and the release would otherwise wait for the next commit.
+                if (Interlocked.Read(ref _toAnnounce) <= _announced || Interlocked.Exchange(ref _announcing, 1) == 1) return;
+                continue;
+            }
+            try
+            {
+                using var timeout = new CancellationTokenSource(AnnounceTimeout);
+                await using var notify = dataSource.CreateCommand("SELECT pg_notify($1, $2)");
+                notify.Parameters.Add(new NpgsqlParameter { Value = EventStore.FeedChannel });
+                notify.Parameters.Add(new NpgsqlParameter { Value = newest.ToString(CultureInfo.InvariantCulture) });
+                await notify.ExecuteNonQueryAsync(timeout.Token);
+            }
+            catch (Exception e)
+            {
+                LogAnnounceFailed(logger, e.Message);
+            }
+            _announced = newest;
+            // Commits of the next few milliseconds share the next announcement: under a steady stream of events
+            // the other instances hear of them a little later, rather than PostgreSQL and every listener being
+            // woken once per event.
+            await Task.Delay(AnnounceSpacing);
+        }
+    }
+
+    private static void RaiseTo(ref long target, long value)
+    {
+        var known = Interlocked.Read(ref target);
+        while (value > known)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, known);
+            if (seen == known) return;
+            known = seen;
+        }
+    }
+
+    private void Advance(long sequenceNumber)
     {
         var known = Interlocked.Read(ref _latest);
         while (sequenceNumber > known)
@@ -60,21 +127,20 @@ internal sealed partial class FeedNotifier(NpgsqlDataSource dataSource, ILogger<
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) =>
                 {
-                    if (long.TryParse(e.Payload, out var sequenceNumber)) Committed(sequenceNumber);
+                    if (long.TryParse(e.Payload, out var sequenceNumber)) Advance(sequenceNumber);
                 };
                 await using (var listen = new NpgsqlCommand($"LISTEN {EventStore.FeedChannel}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 // Whatever was committed while we were not listening.
-                await using (var newest = new NpgsqlCommand("SELECT coalesce(max(seq), 0) FROM events", connection))
-                    Committed((long)(await newest.ExecuteScalarAsync(stoppingToken))!);
+                await ReadNewestAsync(connection, stoppingToken);
                 Wake();
                 delay = TimeSpan.FromMilliseconds(250);
                 while (true)
                 {
-                    // A quiet connection is checked now and then: a half-open socket would otherwise wait forever.
-                    if (await connection.WaitAsync(KeepAliveInterval, stoppingToken)) continue;
-                    await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                    await ping.ExecuteNonQueryAsync(stoppingToken);
+                    // Heard nothing for a while: read the newest sequence number (an announcement may have been lost),
+                    // which also proves the connection alive (a half-open socket would otherwise wait forever).
+                    if (await connection.WaitAsync(CheckInterval, stoppingToken)) continue;
+                    await ReadNewestAsync(connection, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -90,9 +156,18 @@ internal sealed partial class FeedNotifier(NpgsqlDataSource dataSource, ILogger<
         }
     }
 
+    private async Task ReadNewestAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var newest = new NpgsqlCommand("SELECT coalesce(max(seq), 0) FROM events", connection);
+        Advance((long)(await newest.ExecuteScalarAsync(cancellationToken))!);
+    }
+
     private void Wake() => Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not announce new events to the other instances ({ErrorMessage}); they will read them at their next check")]
+    private static partial void LogAnnounceFailed(ILogger logger, string errorMessage);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Feed listener lost PostgreSQL ({ErrorMessage}); reconnecting in {Delay}")]
     private static partial void LogListenFailed(ILogger logger, string errorMessage, TimeSpan delay);

@@ -10,8 +10,8 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
 {
     /// <summary>
     /// Stores a batch of events in one transaction: each unless its id is already stored, each applying what it says
-    /// to the state of its subject, so a 200 means the state is visible. The sequence lock and the feed's wake-up
-    /// (NOTIFY) are paid once for the whole batch, and so is each statement: one set-based statement per kind of
+    /// to the state of its subject, so a 200 means the state is visible. The sequence lock is paid once for the whole
+    /// batch, and so is each statement: one set-based statement per kind of
     /// subject, whatever the number of events. Ids must be distinct within a batch (EventWriter sees to it). Answers,
     /// per event, its sequence number when this call stored it.
     /// </summary>
@@ -30,7 +30,6 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                     batch.BatchCommands.Add(command);
                     statements++;
                 }
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(NotifyFeed));
 
                 var positions = new Dictionary<string, int>(rows.Count, StringComparer.Ordinal);
                 for (var i = 0; i < rows.Count; i++) positions.Add(rows[i].Id, i);
@@ -54,11 +53,8 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             }
         }, cancellationToken);
 
-    /// <summary>The channel on which every commit of events announces the newest sequence number (see FeedNotifier).</summary>
+    /// <summary>The channel on which instances announce the newest sequence number they committed (see FeedNotifier).</summary>
     public const string FeedChannel = "receiver_events";
-
-    // Sent on commit; listeners on every instance wake their long-polls and streams.
-    private const string NotifyFeed = $"SELECT pg_notify('{FeedChannel}', coalesce(max(seq), 0)::text) FROM events";
 
     /// <summary>
     /// Taken by every transaction that stores events, before it draws sequence numbers, and held to its commit:

@@ -7,7 +7,7 @@ namespace Receiver.Storage;
 
 /// <summary>
 /// Group commit: one writer per instance gathers the events of concurrent requests into one transaction, so the
-/// commit, the sequence lock and the feed's NOTIFY are paid once per batch rather than once per event. Each request
+/// commit, the sequence lock and the feed's announcement (NOTIFY) are paid once per batch rather than once per event. Each request
 /// is answered only after the commit that holds its event. A sequential sender (AP sends one event at a time) gets
 /// batches of one, with no added wait.
 /// </summary>
@@ -122,7 +122,7 @@ internal sealed partial class EventWriter(
     private static partial void LogBatchFailed(ILogger logger, int count, string errorMessage);
 }
 
-/// <summary>Told of every commit of events on this instance, so its feed readers wake without waiting for NOTIFY.</summary>
+/// <summary>Told of every commit of events on this instance: its feed readers wake, and the other instances are told.</summary>
 internal interface IFeedSignal
 {
     void Committed(long sequenceNumber);

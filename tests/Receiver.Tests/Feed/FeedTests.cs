@@ -70,6 +70,25 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     }
 
     [Fact]
+    public async Task An_event_committed_without_an_announcement_still_reaches_a_waiting_long_poll_within_the_check_interval()
+    {
+        var start = await LatestAsync(app);
+        var body = ApEvents.CustomerUpdated();
+        var poll = app.CreateQueryClient().GetJsonAsync($"/events?last_sequence_number={start}&type=customer_updated&wait=60");
+        await Task.Delay(500);
+        Assert.False(poll.IsCompleted, "the poll must wait for an event");
+
+        // As if its writer were killed between its commit and its NOTIFY: nobody announces this one.
+        await app.ScalarAsync<long>("INSERT INTO events (id, type, customer_id, body) VALUES ($1, 'customer_updated', 'silent', $2) RETURNING seq",
+            (string)body["id"]!, Encoding.UTF8.GetBytes(body.ToJsonString()));
+        var written = Stopwatch.StartNew();
+        var page = await poll;
+
+        Assert.True(written.Elapsed < FeedNotifier.CheckInterval + TimeSpan.FromSeconds(5), $"the poll answered {written.Elapsed} after the commit");
+        Assert.Equal((string)body["id"]!, (string?)page["data"]![0]!["id"]);
+    }
+
+    [Fact]
     public async Task A_poll_with_nothing_new_waits_then_answers_empty_with_the_same_sequence_number()
     {
         var after = await LatestAsync(app) + 1_000_000;

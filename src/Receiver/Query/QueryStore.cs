@@ -2,6 +2,7 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using Receiver.Storage;
+using static Receiver.Storage.SqlParameters;
 
 namespace Receiver.Query;
 
@@ -172,8 +173,6 @@ internal sealed class QueryStore(ResilientDatabase database)
         reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7),
         reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetString(9));
 
-    private static NpgsqlParameter Value(object value) => new() { Value = value };
-
     /// <summary>Positional parameters and AND-ed conditions for a query whose filters are optional.</summary>
     private sealed class SqlBuilder
     {
@@ -187,7 +186,7 @@ internal sealed class QueryStore(ResilientDatabase database)
         /// <summary>Adds a parameter and returns its placeholder: values never enter the SQL text.</summary>
         public string Add(object value)
         {
-            Parameters.Add(value is string[] ? new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } : Value(value));
+            Parameters.Add(Value(value, value is string[] ? NpgsqlDbType.Array | NpgsqlDbType.Text : null));
             return "$" + Parameters.Count;
         }
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Receiver.Ingest;
+using Receiver.Ingest.Validation;
 
 namespace Receiver.Reconciliation;
 
@@ -14,12 +15,10 @@ internal sealed partial class Reconciler(
     PlatformApiClient platform, ReconciliationStore store, EventIngestor ingestor, IOptions<ReconciliationOptions> options,
     TimeProvider clock, ILogger<Reconciler> logger)
 {
-    private static readonly string[] SepsToReconcile = ["6", "24", "31"];
-
     public async Task RunAsync(RunTally tally, CancellationToken cancellationToken)
     {
         var createdSince = clock.GetUtcNow() - options.Value.Lookback;
-        foreach (var sep in SepsToReconcile)
+        foreach (var sep in Seps.All)
         {
             try
             {

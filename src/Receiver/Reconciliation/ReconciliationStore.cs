@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Receiver.Ingest.Validation;
 using Receiver.Storage;
+using static Receiver.Storage.SqlParameters;
 
 namespace Receiver.Reconciliation;
 
@@ -11,8 +13,7 @@ internal sealed class ReconciliationStore(ResilientDatabase database)
     /// <summary>Messages kept per run; the count goes on. A Platform API that is down fails every call the same way.</summary>
     public const int MaxKeptErrors = 100;
 
-    /// <summary>AP's statuses after which a transaction no longer changes; anything else is worth asking AP about.</summary>
-    private static readonly string[] TerminalStatuses = ["completed", "refunded", "expired", "error", "no_market", "too_small", "too_large"];
+    private static readonly string[] TerminalStatuses = [.. TransactionStatuses.Terminal];
 
     private const string Columns =
         "id, trigger, status, started_at, finished_at, transactions_checked, gaps_closed, error_count, errors::text";
@@ -85,13 +86,6 @@ internal sealed class ReconciliationStore(ResilientDatabase database)
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
         reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetInt32(7),
         JsonSerializer.Deserialize<string[]>(reader.GetString(8)) ?? []);
-
-    private static NpgsqlParameter Value(object value, NpgsqlDbType? type = null)
-    {
-        var parameter = new NpgsqlParameter { Value = value };
-        if (type is { } dbType) parameter.NpgsqlDbType = dbType;
-        return parameter;
-    }
 }
 
 /// <summary>What one run found, counted as it goes.</summary>

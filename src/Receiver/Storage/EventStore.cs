@@ -2,6 +2,7 @@ using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Receiver.Ingest;
+using static Receiver.Storage.SqlParameters;
 
 namespace Receiver.Storage;
 
@@ -244,15 +245,6 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
 
     private static NpgsqlParameter Text(string? value) => Value((object?)value ?? DBNull.Value, NpgsqlDbType.Text);
 
-    private static NpgsqlParameter Nullable(DateTimeOffset? value) =>
-        Value((object?)value ?? DBNull.Value, NpgsqlDbType.TimestampTz);
-
-    private static NpgsqlParameter Value(object value, NpgsqlDbType? type = null)
-    {
-        var parameter = new NpgsqlParameter { Value = value };
-        if (type is { } dbType) parameter.NpgsqlDbType = dbType;
-        return parameter;
-    }
 }
 
 /// <param name="Source">An <see cref="EventSources"/> value.</param>

@@ -51,6 +51,10 @@ internal static class TransactionStatuses
         "pending_receiver", "pending_transaction_info_update", "pending_customer_info_update", "completed",
         "refunded", "expired", "error", "no_market", "too_small", "too_large");
 
+    /// <summary>The statuses after which a transaction no longer changes.</summary>
+    public static readonly FrozenSet<string> Terminal = FrozenSet.Create(
+        "completed", "refunded", "expired", "error", "no_market", "too_small", "too_large");
+
     /// <summary>AP's statuses and those an operator added (<c>Ingest:AdditionalStatuses</c>) for a newer AP.</summary>
     public static FrozenSet<string> With(IEnumerable<string> additional) => All.Union(additional).ToFrozenSet(StringComparer.Ordinal);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Receiver.Storage;
 
@@ -12,7 +13,8 @@ namespace Receiver.Feed;
 /// by that while at most. Readers share one wake-up task, so a thousand idle streams cost a thousand awaits of one
 /// task, not a thousand database connections.
 /// </summary>
-internal sealed partial class FeedNotifier(NpgsqlDataSource dataSource, ILogger<FeedNotifier> logger) : BackgroundService, IFeedSignal
+internal sealed partial class FeedNotifier(
+    NpgsqlDataSource dataSource, IOptions<DatabaseOptions> database, ILogger<FeedNotifier> logger) : BackgroundService, IFeedSignal
 {
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
     internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
@@ -124,7 +126,9 @@ internal sealed partial class FeedNotifier(NpgsqlDataSource dataSource, ILogger<
         {
             try
             {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                // Outside the pool: a LISTEN must end with its session, not stay on an idle pooled connection.
+                await using var connection = database.Value.UnpooledConnection();
+                await connection.OpenAsync(stoppingToken);
                 connection.Notification += (_, e) =>
                 {
                     if (long.TryParse(e.Payload, out var sequenceNumber)) Advance(sequenceNumber);

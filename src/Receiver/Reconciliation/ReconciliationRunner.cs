@@ -148,7 +148,7 @@ internal sealed partial class ReconciliationRunner(
     /// </summary>
     private async Task<NpgsqlConnection?> TryLockAsync(CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.Value.ConnectionString) { Pooling = false }.ConnectionString);
+        var connection = database.Value.UnpooledConnection();
         try
         {
             await connection.OpenAsync(cancellationToken);

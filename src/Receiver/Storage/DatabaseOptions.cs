@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Receiver.Storage;
 
@@ -9,6 +10,13 @@ public sealed class DatabaseOptions
 
     public string? ConnectionString { get; set; }
     public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>
+    /// A connection outside the pool, for session state (a LISTEN, a session lock): closing it ends the session and
+    /// with it that state, whatever happened. Pooled connections are not reset when they go back (see StorageSetup).
+    /// </summary>
+    public NpgsqlConnection UnpooledConnection() =>
+        new(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
 }
 
 internal sealed class DatabaseOptionsSetup(IConfiguration configuration) : IConfigureOptions<DatabaseOptions>

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -19,6 +20,11 @@ public static class StorageSetup
             var builder = new NpgsqlDataSourceBuilder(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString);
             // Prepared statements roughly double PostgreSQL's rate for the ingest insert (shared/reference/performance.md).
             if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            // With prepared statements kept, Npgsql resets a pooled connection with seven statements (RESET ALL,
+            // UNLISTEN *, ...) sent before the next use: half of PostgreSQL's time for a GET /transactions/{id} (bench/run).
+            // Pooled connections carry no session state here (LISTEN and session locks use UnpooledConnection; the
+            // migration lock is released explicitly), so there is nothing to reset.
+            if (!SaysWhetherToReset(builder.ConnectionString)) builder.ConnectionStringBuilder.NoResetOnClose = true;
             // Parameters carry whole event bodies. Npgsql logs none unless told to (and gets no logger factory here):
             // said explicitly, so that wiring its logging later does not start writing bodies into the logs.
             builder.EnableParameterLogging(false);
@@ -31,6 +37,13 @@ public static class StorageSetup
         services.AddHostedService(provider => provider.GetRequiredService<EventWriter>());
         services.AddSingleton(TimeProvider.System);
         return services;
+    }
+
+    // NpgsqlConnectionStringBuilder knows every keyword, set or not: ask the string as it was written.
+    private static bool SaysWhetherToReset(string? connectionString)
+    {
+        var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return written.ContainsKey("No Reset On Close") || written.ContainsKey("NoResetOnClose");
     }
 
     /// <summary>

@@ -39,9 +39,11 @@ start_receiver() {
   cat "$work/receiver-$1.log" >&2; return 1
 }
 
+bench_tool_dll=bench/Receiver.Bench/bin/Release/net10.0/Receiver.Bench.dll
+build_bench_tool() { dotnet build bench/Receiver.Bench -c Release -v q -nologo >/dev/null; }
 bench_tool() {
-  dotnet build bench/Receiver.Bench -c Release -v q -nologo >/dev/null
-  dotnet bench/Receiver.Bench/bin/Release/net10.0/Receiver.Bench.dll "$@"
+  build_bench_tool
+  dotnet "$bench_tool_dll" "$@"
 }
 
 # record TITLE TEXT: appends a dated, committed block to bench/RESULTS.md.

@@ -16,5 +16,9 @@ internal sealed class Arguments(Dictionary<string, string> values)
     public string Text(string name) =>
         values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required");
 
+    public string Choice(string name, params string[] choices) =>
+        !values.TryGetValue(name, out var value) ? choices[0]
+        : choices.Contains(value) ? value : throw new ArgumentException($"--{name} is one of {string.Join(", ", choices)}, not '{value}'");
+
     public int Number(string name, int fallback) => values.TryGetValue(name, out var value) ? int.Parse(value) : fallback;
 }

@@ -22,8 +22,9 @@ static int Usage()
           Receiver.Bench soak --post URL --secret S --query-key K --pid PID [--rate 1000] [--seconds 600]
               Ingest at a steady rate with queries, an SSE and a long-poll consumer that must see every acknowledged
               event; prints rates, errors and resident memory every 10 s.
-          Receiver.Bench storage-alone --connection CS [--clients 1] [--seconds 15] [--transactions 100000]
-              The receiver's own write of one event (EventStore), in a loop per client, without HTTP: prints events/s.
+          Receiver.Bench storage-alone --connection CS [--clients 1] [--seconds 15] [--transactions 100000] [--path store|writer]
+              The receiver's own write of one event (EventStore, or through the group-commit EventWriter), in a loop
+              per client, without HTTP: prints events/s.
         """);
     return 2;
 }

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Receiver.Feed;
 using Receiver.Ingest;
 using Receiver.Storage;
 using Receiver.Telemetry;
@@ -10,9 +12,11 @@ using Receiver.Telemetry;
 namespace Receiver.Bench;
 
 /// <summary>
-/// The receiver's own write of one event (EventStore: sequence lock, event row, state, customers, NOTIFY, in one round
-/// trip), called in a loop by each client with no HTTP, authentication or validation in front of it: what PostgreSQL
-/// allows the ingest path at best, beside the plain insert pgbench measures.
+/// The receiver's own write of one event, called in a loop by each client with no HTTP, authentication or validation
+/// in front of it: what PostgreSQL allows the ingest path at best, beside the plain insert pgbench measures. With
+/// <c>--path store</c> (the default) each call is one EventStore batch (sequence lock, event row, state, in one round
+/// trip); with <c>--path writer</c> calls go through the group-commit EventWriter and its feed announcement, as
+/// requests do, so concurrent clients share commits.
 /// </summary>
 internal static class StorageAlone
 {
@@ -21,13 +25,22 @@ internal static class StorageAlone
         var seconds = arguments.Number("seconds", 15);
         var clients = arguments.Number("clients", 1);
         var transactions = arguments.Number("transactions", 100_000);
+        var throughWriter = arguments.Choice("path", "store", "writer") == "writer";
         // The receiver's own wiring (its data source settings, its EventStore), without starting its server.
         var builder = WebApplication.CreateBuilder();
         builder.Configuration["ConnectionStrings:Receiver"] = arguments.Text("connection");
+        // Standard output carries the figure alone.
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddStorage();
+        builder.Services.AddFeed();
         builder.AddTelemetry();
         await using var receiver = builder.Build();
         var store = receiver.Services.GetRequiredService<EventStore>();
+        var writer = receiver.Services.GetRequiredService<EventWriter>();
+        if (throughWriter) await writer.StartAsync(CancellationToken.None);
+        Func<EventRow, Task<bool>> write = throughWriter
+            ? row => writer.InsertAsync(row, CancellationToken.None)
+            : async row => (await store.InsertBatchAsync([row], CancellationToken.None))[0] is not null;
 
         var template = Template();
         var run = Guid.NewGuid().ToString("N")[..8];
@@ -40,10 +53,11 @@ internal static class StorageAlone
                 var now = DateTimeOffset.UtcNow;
                 var facts = template.Facts with { Id = $"bench-tx-{(n * 7919 + client) % transactions}", UpdatedAt = now };
                 var row = template.Row with { Id = $"{run}-{client}-{n}", Subject = facts, ReceivedAt = now };
-                if ((await store.InsertBatchAsync([row], CancellationToken.None))[0] is not null) Interlocked.Increment(ref stored);
+                if (await write(row)) Interlocked.Increment(ref stored);
             }
         })));
         Console.WriteLine($"{stored / clock.Elapsed.TotalSeconds:F0}");
+        if (throughWriter) await writer.StoppedAsync(CancellationToken.None);
         return 0;
     }
 

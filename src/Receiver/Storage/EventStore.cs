@@ -1,3 +1,4 @@
+using System.Data;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -48,8 +49,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 // When PostgreSQL refuses a batch in which Npgsql was auto-preparing statements, Npgsql may keep them
                 // as prepared although the server skipped them (npgsql/npgsql#6391): the next batch on this pooled
                 // connection then reads the wrong messages ("Received unexpected backend message DataRow", or another
-                // statement's result). Forget every prepared statement before the connection goes back to the pool.
-                connection.UnprepareAll();
+                // statement's result). Forget every prepared statement before the connection goes back to the pool;
+                // an error that ended the session (the server shutting down: 57P01) leaves nothing to forget.
+                if (connection.State == ConnectionState.Open) connection.UnprepareAll();
                 throw;
             }
         }, cancellationToken);

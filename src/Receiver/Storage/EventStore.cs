@@ -13,9 +13,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// <summary>
     /// Stores a batch of events in one transaction: each unless its id is already stored, each applying what it says
     /// to the state of its subject, so a 200 means the state is visible. The sequence lock is paid once for the whole
-    /// batch, and so is each statement: one set-based statement per kind of
-    /// subject, whatever the number of events. Ids must be distinct within a batch (EventWriter sees to it). Answers,
-    /// per event, its sequence number when this call stored it.
+    /// batch, and so is each statement: one set-based statement per kind of subject, whatever the number of events.
+    /// Ids must be distinct within a batch (EventWriter sees to it). Answers, per event, its sequence number when this
+    /// call stored it.
     /// </summary>
     public Task<long?[]> InsertBatchAsync(IReadOnlyList<EventRow> rows, CancellationToken cancellationToken) =>
         database.RunAsync(async ct =>
@@ -26,18 +26,14 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 // One round trip, one implicit transaction: the lock orders sequence numbers by commit (see SequenceLock).
                 await using var batch = new NpgsqlBatch(connection);
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
-                var statements = 0;
-                foreach (var command in InsertCommands(rows))
-                {
-                    batch.BatchCommands.Add(command);
-                    statements++;
-                }
+                foreach (var command in InsertCommands(rows)) batch.BatchCommands.Add(command);
 
                 var positions = new Dictionary<string, int>(rows.Count, StringComparer.Ordinal);
                 for (var i = 0; i < rows.Count; i++) positions.Add(rows[i].Id, i);
                 var stored = new long?[rows.Count];
                 await using var reader = await batch.ExecuteReaderAsync(ct);
-                for (var i = 0; i < statements; i++)
+                // After the lock's result, one result per insert statement.
+                for (var i = 1; i < batch.BatchCommands.Count; i++)
                 {
                     await reader.NextResultAsync(ct);
                     while (await reader.ReadAsync(ct)) stored[positions[reader.GetString(1)]] = reader.GetInt64(0);

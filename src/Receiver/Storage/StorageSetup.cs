@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -22,8 +21,8 @@ public static class StorageSetup
             if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
             // With prepared statements kept, Npgsql resets a pooled connection with seven statements (RESET ALL,
             // UNLISTEN *, ...) sent before the next use: half of PostgreSQL's time for a GET /transactions/{id} (bench/run).
-            // Pooled connections carry no session state here (LISTEN and session locks use UnpooledConnection; the
-            // migration lock is released explicitly), so there is nothing to reset.
+            // Pooled connections carry no session state here (LISTEN and session locks use UnpooledConnection), so
+            // there is nothing to reset.
             if (!SaysWhetherToReset(builder.ConnectionString)) builder.ConnectionStringBuilder.NoResetOnClose = true;
             // Parameters carry whole event bodies. Npgsql logs none unless told to (and gets no logger factory here):
             // said explicitly, so that wiring its logging later does not start writing bodies into the logs.
@@ -66,39 +65,31 @@ public static class StorageSetup
     {
         var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         if (!options.MigrateOnStartup) return;
-        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
 
-        NpgsqlConnection lockConnection;
+        // The whole migration runs under a session lock held on a connection of its own, outside the pool: an
+        // instance that starts while another migrates waits here, then reads the history afresh and finds nothing
+        // to do. Closing the connection ends the session and so releases the lock, however the migration ended,
+        // and so does PostgreSQL when this process dies.
+        await using var lockConnection = options.UnpooledConnection();
         try
         {
-            lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await lockConnection.OpenAsync(cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
             await CreateDatabaseAsync(options.ConnectionString!, cancellationToken);
-            lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await lockConnection.OpenAsync(cancellationToken);
         }
 
-        // The whole migration runs under a session lock held on a connection of its own: an instance that
-        // starts while another migrates waits here, then reads the history afresh and finds nothing to do.
-        // If this process dies, PostgreSQL ends its session and so releases the lock.
-        await using (lockConnection)
-        {
-            // No timeout: the wait lasts as long as another instance's migration, however long that is.
-            await AdvisoryLockAsync(lockConnection, "pg_advisory_lock", commandTimeout: 0, cancellationToken);
-            try
-            {
-                await using var scope = services.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database.MigrateAsync(cancellationToken);
-            }
-            finally
-            {
-                // Not the caller's token: the lock must go back even when startup is being cancelled. A connection
-                // that broke took its session, and the lock, with it; unlocking it would only hide the first error.
-                if (lockConnection.State == ConnectionState.Open)
-                    await AdvisoryLockAsync(lockConnection, "pg_advisory_unlock", commandTimeout: 30, CancellationToken.None);
-            }
-        }
+        // No timeout: the wait lasts as long as another instance's migration, however long that is.
+        await using (var takeLock = new NpgsqlCommand("SELECT pg_advisory_lock($1)", lockConnection)
+                     {
+                         CommandTimeout = 0,
+                         Parameters = { new() { Value = MigrationLockKey } },
+                     })
+            await takeLock.ExecuteNonQueryAsync(cancellationToken);
+        await using var scope = services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database.MigrateAsync(cancellationToken);
     }
 
     /// <summary>Creates the configured database from the server's <c>postgres</c> maintenance database.</summary>
@@ -120,15 +111,5 @@ public static class StorageSetup
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
         {
         }
-    }
-
-    private static async Task AdvisoryLockAsync(NpgsqlConnection connection, string function, int commandTimeout, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand($"SELECT {function}($1)", connection)
-        {
-            CommandTimeout = commandTimeout,
-            Parameters = { new() { Value = MigrationLockKey } },
-        };
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

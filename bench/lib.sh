@@ -1,5 +1,5 @@
 # Shared by the bench scripts: a private PostgreSQL cluster with durable settings and receivers in Release.
-# Source it from the repository root; it sets $work, $pgport, $pgbin and cleans up on exit.
+# Source it from the repository root; it sets $work, $pgport, $pgbin, $bench_connection and cleans up on exit.
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PGPASSWORD=postgres
 bench_secret=bench-callback-secret-0123456789-abcdefgh
 bench_query_key=bench-query-key-0123456789
@@ -19,6 +19,7 @@ trap bench_cleanup EXIT
 start_cluster() {
   scripts/pg init "$work/pg"
   pgport=$(scripts/pg free-port 56432)
+  bench_connection="Host=127.0.0.1;Port=$pgport;Database=receiver;Username=postgres;Password=postgres"
   scripts/pg start "$work/pg" "$pgport" -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=300 "$@"
   pgbin=$(scripts/pg bin)
   "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres receiver
@@ -29,7 +30,7 @@ bench_psql() { "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U postgres -d receiver -
 
 # start_receiver PORT: JWT auth as AP configures it, a query key; sets $receiver_pid once it is ready.
 start_receiver() {
-  ConnectionStrings__Receiver="Host=127.0.0.1;Port=$pgport;Database=receiver;Username=postgres;Password=postgres" \
+  ConnectionStrings__Receiver="$bench_connection" \
   CALLBACK_API_AUTH_TYPE=jwt SECRET_CALLBACK_API_AUTH_SECRET=$bench_secret QueryApi__Auth__ApiKey__Keys__0=$bench_query_key \
   ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     dotnet src/Receiver/bin/Release/net10.0/Receiver.dll --urls "http://127.0.0.1:$1" >"$work/receiver-$1.log" 2>&1 &

@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "idle-streams" => await IdleStreams.RunAsync(Arguments.Parse(args[1..])),
     "soak" => await Soak.RunAsync(Arguments.Parse(args[1..])),
     "storage-alone" => await StorageAlone.RunAsync(Arguments.Parse(args[1..])),
+    "write-script" => WriteScript.Run(Arguments.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -25,6 +26,8 @@ static int Usage()
           Receiver.Bench storage-alone --connection CS [--clients 1] [--seconds 15] [--transactions 100000] [--path store|writer]
               The receiver's own write of one event (EventStore, or through the group-commit EventWriter), in a loop
               per client, without HTTP: prints events/s.
+          Receiver.Bench write-script [--transactions 100000]
+              Prints a pgbench script sending that same write of one event as EventStore sends it.
         """);
     return 2;
 }

@@ -61,7 +61,7 @@ internal static class StorageAlone
         return 0;
     }
 
-    private static (EventRow Row, TransactionFacts Facts) Template()
+    internal static (EventRow Row, TransactionFacts Facts) Template()
     {
         var body = ApTraffic.Sep31Event("template", "template", DateTimeOffset.UtcNow);
         var transaction = JsonNode.Parse(body)!["payload"]!["transaction"]!;

@@ -59,13 +59,13 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// Taken by every transaction that stores events, before it draws sequence numbers, and held to its commit:
     /// commits then happen in sequence order, so a reader that sees event n has already been able to see n-1.
     /// </summary>
-    private const long SequenceLock = 0x5EC_0E7E27;
+    internal const long SequenceLock = 0x5EC_0E7E27;
     private const string TakeSequenceLock = "SELECT pg_advisory_xact_lock($1)";
 
     // Each statement takes one array per column (element i of every array is event i) and returns (seq, id) per
     // event it stored. The text arrays of a transaction (assets, accounts, customer ids) differ in length from event
     // to event, which a PostgreSQL array of arrays cannot hold, so each travels as a JSON array.
-    private static IEnumerable<NpgsqlBatchCommand> InsertCommands(IReadOnlyList<EventRow> rows)
+    internal static IEnumerable<NpgsqlBatchCommand> InsertCommands(IReadOnlyList<EventRow> rows)
     {
         var transactions = rows.Where(row => row.Subject is TransactionFacts).ToList();
         if (transactions.Count > 0)

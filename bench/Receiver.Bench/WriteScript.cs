@@ -7,7 +7,7 @@ namespace Receiver.Bench;
 
 /// <summary>
 /// Prints a pgbench script that sends PostgreSQL the receiver's own write of one event, exactly as EventStore sends
-/// it: the sequence lock and EventStore's statement in one pipeline, one implicit transaction. Its parameters are
+/// it: EventStore's statements (the sequence lock, then the insert) in one pipeline, one implicit transaction. Its parameters are
 /// those EventStore binds for a SEP-31 event, written as literals, except the event id (a new one each time) and the
 /// transaction id (one of <c>--transactions</c>). pgbench then shows what PostgreSQL alone allows that write, with no
 /// .NET, HTTP, authentication or validation in front of it.
@@ -22,30 +22,30 @@ internal static partial class WriteScript
         var transactions = arguments.Number("transactions", 100_000);
         var template = StorageAlone.Template();
         var row = template.Row with { Id = EventIdMarker, Subject = template.Facts with { Id = TransactionIdMarker, UpdatedAt = DateTimeOffset.UtcNow } };
-        var command = EventStore.InsertCommands([row]).Single();
-        var statement = Parameter().Replace(command.CommandText,
-            match => Literal(command.Parameters[int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) - 1].Value!));
+        var statements = EventStore.BatchCommands([row]).Select(command => Parameter().Replace(command.CommandText,
+            match => Literal(command.Parameters[int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) - 1].Value)) + ";");
         Console.WriteLine($"""
             \set tx random(0, {transactions - 1})
             \startpipeline
-            SELECT pg_advisory_xact_lock({EventStore.SequenceLock});
-            {statement};
+            {string.Join(Environment.NewLine, statements)}
             \endpipeline
             """);
         return 0;
     }
 
-    /// <summary>A one-element array parameter as a SQL expression; the statement's own cast gives it its type.</summary>
-    private static string Literal(object array) => "ARRAY[" + ((Array)array).GetValue(0) switch
+    /// <summary>A parameter's value as a SQL expression; the statement's own cast gives it its type.</summary>
+    private static string Literal(object? value) => value switch
     {
+        Array array => $"ARRAY[{string.Join(", ", array.Cast<object?>().Select(Literal))}]",
         EventIdMarker => "gen_random_uuid()::text",
         TransactionIdMarker => "'bench-tx-' || :tx",
         null => "NULL",
         string text => Text(text),
+        long number => number.ToString(CultureInfo.InvariantCulture),
         DateTimeOffset instant => Text(instant.ToString("O", CultureInfo.InvariantCulture)),
         ArraySegment<byte> bytes => $"'\\x{Convert.ToHexString(bytes)}'::bytea",
         var other => throw new NotSupportedException($"no literal for a {other.GetType().Name} parameter"),
-    } + "]";
+    };
 
     // pgbench reads ":name" as one of its variables even inside a string: colons go in as an escape.
     private static string Text(string value) =>

@@ -25,8 +25,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             {
                 // One round trip, one implicit transaction: the lock orders sequence numbers by commit (see SequenceLock).
                 await using var batch = new NpgsqlBatch(connection);
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
-                foreach (var command in InsertCommands(rows)) batch.BatchCommands.Add(command);
+                foreach (var command in BatchCommands(rows)) batch.BatchCommands.Add(command);
 
                 var positions = new Dictionary<string, int>(rows.Count, StringComparer.Ordinal);
                 for (var i = 0; i < rows.Count; i++) positions.Add(rows[i].Id, i);
@@ -59,13 +58,17 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// Taken by every transaction that stores events, before it draws sequence numbers, and held to its commit:
     /// commits then happen in sequence order, so a reader that sees event n has already been able to see n-1.
     /// </summary>
-    internal const long SequenceLock = 0x5EC_0E7E27;
+    private const long SequenceLock = 0x5EC_0E7E27;
     private const string TakeSequenceLock = "SELECT pg_advisory_xact_lock($1)";
+
+    /// <summary>The statements that store <paramref name="rows"/>: the sequence lock, then one per kind of subject.</summary>
+    internal static IEnumerable<NpgsqlBatchCommand> BatchCommands(IReadOnlyList<EventRow> rows) =>
+        InsertCommands(rows).Prepend(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
 
     // Each statement takes one array per column (element i of every array is event i) and returns (seq, id) per
     // event it stored. The text arrays of a transaction (assets, accounts, customer ids) differ in length from event
     // to event, which a PostgreSQL array of arrays cannot hold, so each travels as a JSON array.
-    internal static IEnumerable<NpgsqlBatchCommand> InsertCommands(IReadOnlyList<EventRow> rows)
+    private static IEnumerable<NpgsqlBatchCommand> InsertCommands(IReadOnlyList<EventRow> rows)
     {
         var transactions = rows.Where(row => row.Subject is TransactionFacts).ToList();
         if (transactions.Count > 0)

@@ -36,6 +36,7 @@ internal static partial class WriteScript
     /// <summary>A parameter's value as a SQL expression; the statement's own cast gives it its type.</summary>
     private static string Literal(object? value) => value switch
     {
+        byte[] bytes => $"'\\x{Convert.ToHexString(bytes)}'::bytea",
         Array array => $"ARRAY[{string.Join(", ", array.Cast<object?>().Select(Literal))}]",
         EventIdMarker => "gen_random_uuid()::text",
         TransactionIdMarker => "'bench-tx-' || :tx",
@@ -43,7 +44,6 @@ internal static partial class WriteScript
         string text => Text(text),
         long number => number.ToString(CultureInfo.InvariantCulture),
         DateTimeOffset instant => Text(instant.ToString("O", CultureInfo.InvariantCulture)),
-        ArraySegment<byte> bytes => $"'\\x{Convert.ToHexString(bytes)}'::bytea",
         var other => throw new NotSupportedException($"no literal for a {other.GetType().Name} parameter"),
     };
 

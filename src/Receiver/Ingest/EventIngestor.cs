@@ -35,8 +35,9 @@ internal sealed partial class EventIngestor(
         ["id"] = ["an event with this id is already stored with a different payload; the first version is kept"],
     };
 
-    public Task<IngestOutcome> IngestAsync(RequestBody body, CancellationToken cancellationToken) =>
-        IngestAsync(body.Segment, EventSources.Ap, keepRejected: true, cancellationToken);
+    /// <summary>Stores an event AP posted. <paramref name="body"/> becomes the stored row's: the caller must not reuse it.</summary>
+    public Task<IngestOutcome> IngestAsync(byte[] body, CancellationToken cancellationToken) =>
+        IngestAsync(body, EventSources.Ap, keepRejected: true, cancellationToken);
 
     /// <summary>
     /// Runs a body kept as rejected through ingest again (after an upgrade or a configuration change). It is not kept
@@ -52,7 +53,7 @@ internal sealed partial class EventIngestor(
     public Task<IngestOutcome> IngestReconciledAsync(byte[] body, CancellationToken cancellationToken) =>
         IngestAsync(body, EventSources.Reconciliation, keepRejected: false, cancellationToken);
 
-    private async Task<IngestOutcome> IngestAsync(ArraySegment<byte> body, string source, bool keepRejected, CancellationToken cancellationToken)
+    private async Task<IngestOutcome> IngestAsync(byte[] body, string source, bool keepRejected, CancellationToken cancellationToken)
     {
         var receivedAt = clock.GetUtcNow();
         using var incoming = IncomingEvent.Parse(body, validator);

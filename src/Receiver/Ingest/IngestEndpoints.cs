@@ -48,10 +48,10 @@ public static class IngestEndpoints
                 detail: $"Content-Type must be application/json; got '{request.ContentType ?? "none"}'.");
 
         var limit = (int)options.Value.MaxBodyBytes;
-        RequestBody? read;
+        byte[]? body;
         try
         {
-            read = await RequestBody.ReadAsync(request, limit, cancellationToken);
+            body = await RequestBody.ReadAsync(request, limit, cancellationToken);
         }
         catch (BadHttpRequestException e)
         {
@@ -60,7 +60,6 @@ public static class IngestEndpoints
             return TypedResults.Problem(statusCode: e.StatusCode, detail: $"The body could not be read: {e.Message}");
         }
 
-        using var body = read;
         if (body is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
                 detail: $"The body is larger than Ingest:MaxBodyBytes ({limit} bytes).");
@@ -73,8 +72,10 @@ public static class IngestEndpoints
         catch (DatabaseUnavailableException e)
         {
             context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
-                detail: $"{e.Message} Nothing was stored; send the event again.");
+            var stored = e.EventMayBeStored
+                ? "The event may still be stored; send it again: once it is stored, it is answered 200."
+                : "Nothing was stored; send the event again.";
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, detail: $"{e.Message} {stored}");
         }
 
         if (outcome.Result != IngestResult.Rejected) return TypedResults.Ok();

@@ -3,23 +3,17 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Receiver.Ingest;
 
-/// <summary>A request body read whole into a pooled buffer; dispose to give the buffer back.</summary>
-internal sealed class RequestBody : IDisposable
+/// <summary>
+/// Reads a request body whole into an array of its own. The array is the stored event's body: it goes into the
+/// writer's queue and may be sent to PostgreSQL after the request has ended (its client gave up, or it was answered
+/// 503), so it must never be memory that the request gives back to a pool.
+/// </summary>
+internal static class RequestBody
 {
-    private byte[]? _buffer;
-
-    private RequestBody(byte[] buffer, int length)
-    {
-        _buffer = buffer;
-        Length = length;
-    }
-
-    public int Length { get; }
-    public ReadOnlyMemory<byte> Memory => new(_buffer ?? throw new ObjectDisposedException(nameof(RequestBody)), 0, Length);
-    public ArraySegment<byte> Segment => new(_buffer ?? throw new ObjectDisposedException(nameof(RequestBody)), 0, Length);
+    private const int UnknownLengthStart = 16 * 1024;
 
     /// <summary>Reads the body, or returns null once it is longer than <paramref name="limit"/> bytes.</summary>
-    public static async Task<RequestBody?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit) return null;
 
@@ -27,48 +21,59 @@ internal sealed class RequestBody : IDisposable
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = limit + 1L;
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 16 * 1024, limit + 1L));
-        var length = 0;
         try
         {
+            // AP always sends Content-Length: read straight into an array of that size, no copy.
+            return request.ContentLength is { } declared
+                ? await ReadDeclaredAsync(request.Body, (int)declared, cancellationToken)
+                : await ReadChunkedAsync(request.Body, limit, cancellationToken);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Kestrel ends the body at its Content-Length and fails one that ends before it.</summary>
+    private static async Task<byte[]> ReadDeclaredAsync(Stream body, int declared, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[declared];
+        var length = 0;
+        while (length < declared)
+        {
+            var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+            if (read == 0) return buffer[..length];
+            length += read;
+        }
+        return buffer;
+    }
+
+    /// <summary>Without a length, grows through pooled buffers and copies the result out; no pooled array leaves here.</summary>
+    private static async Task<byte[]?> ReadChunkedAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(UnknownLengthStart, limit + 1));
+        try
+        {
+            var length = 0;
             while (true)
             {
                 if (length == buffer.Length)
                 {
-                    if (length > limit) break;
+                    if (length > limit) return null;
                     var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, limit + 1L));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
-                if (read == 0) break;
+                var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0) return length > limit ? null : buffer[..length];
                 length += read;
             }
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            length = limit + 1;
-        }
-        catch
+        finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            throw;
         }
-
-        if (length > limit)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return null;
-        }
-        return new RequestBody(buffer, length);
-    }
-
-    public void Dispose()
-    {
-        if (_buffer is null) return;
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = null;
     }
 }

@@ -248,11 +248,12 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
 
 }
 
+/// <param name="Body">The bytes as sent, in an array of the row's own: a queued row outlives its request.</param>
 /// <param name="Source">An <see cref="EventSources"/> value.</param>
 internal readonly record struct EventRow(
-    string Id, string Type, SubjectFacts Subject, DateTimeOffset EventTimestamp, ArraySegment<byte> Body, DateTimeOffset ReceivedAt,
+    string Id, string Type, SubjectFacts Subject, DateTimeOffset EventTimestamp, byte[] Body, DateTimeOffset ReceivedAt,
     string Source);
 
 internal readonly record struct RejectedRow(
     string? EventId, string? EventType, string Reason, string ErrorsJson,
-    ArraySegment<byte> Body, byte[] Fingerprint, DateTimeOffset ReceivedAt);
+    byte[] Body, byte[] Fingerprint, DateTimeOffset ReceivedAt);

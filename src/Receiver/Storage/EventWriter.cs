@@ -24,9 +24,21 @@ internal sealed partial class EventWriter(
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
         new BoundedChannelOptions(16 * MaxBatch) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
-    private sealed record Pending(EventRow Row)
+    /// <summary>
+    /// A queued event, claimed once by whichever side comes first: the writer, to send it, or its request, giving up
+    /// (timeout, client gone). An event its request gave up on before the writer took it is never written, so a 503
+    /// that says nothing was stored is true; one the writer took may still commit, and the 503 says that instead.
+    /// </summary>
+    private sealed class Pending(EventRow row)
     {
+        private const int Queued = 0, Taken = 1, Abandoned = 2;
+        private int _state = Queued;
+
+        public EventRow Row { get; } = row;
         public TaskCompletionSource<bool> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
+        public bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued;
     }
 
     /// <summary>True when this call stored the event, false when its id was already stored.</summary>
@@ -41,12 +53,16 @@ internal sealed partial class EventWriter(
             await _queue.Writer.WriteAsync(pending, deadline.Token);
             return await pending.Stored.Task.WaitAsync(timeout, cancellationToken);
         }
-        catch (Exception e) when (e is TimeoutException or ChannelClosedException
-                                  || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is TimeoutException or ChannelClosedException or OperationCanceledException or DatabaseUnavailableException)
         {
-            // The event may still be committed later: AP's retry then finds it stored and gets 200.
-            throw new DatabaseUnavailableException(
-                e is ChannelClosedException ? "The receiver is shutting down." : "PostgreSQL did not answer in time.", e);
+            var mayBeStored = !pending.TryAbandon();
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested) throw;
+            throw new DatabaseUnavailableException(e switch
+            {
+                ChannelClosedException => "The receiver is shutting down.",
+                DatabaseUnavailableException unavailable => unavailable.Message,
+                _ => "PostgreSQL did not answer in time.",
+            }, e) { EventMayBeStored = mayBeStored };
         }
     }
 
@@ -75,6 +91,7 @@ internal sealed partial class EventWriter(
             }
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
             {
+                if (!pending.TryTake()) continue;
                 // A second delivery of an id already in this batch goes in the next one, where it finds the first stored.
                 if (!ids.Add(pending.Row.Id))
                 {
@@ -83,7 +100,7 @@ internal sealed partial class EventWriter(
                 }
                 batch.Add(pending);
             }
-            await WriteAsync(batch);
+            if (batch.Count > 0) await WriteAsync(batch);
         }
     }
 

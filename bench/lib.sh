@@ -3,6 +3,9 @@
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PGPASSWORD=postgres
 bench_secret=bench-callback-secret-0123456789-abcdefgh
 bench_query_key=bench-query-key-0123456789
+# One token serves a whole run (wrk sends the same header throughout), so the receiver under test is told that AP
+# mints tokens this long-lived; it refuses a longer exp - iat than CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS.
+bench_token_seconds=3600
 
 scripts/pg install
 work=$(mktemp -d /tmp/receiver-bench.XXXXXX); chmod 755 "$work"
@@ -32,6 +35,7 @@ bench_psql() { "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U postgres -d receiver -
 start_receiver() {
   ConnectionStrings__Receiver="$bench_connection" \
   CALLBACK_API_AUTH_TYPE=jwt SECRET_CALLBACK_API_AUTH_SECRET=$bench_secret QueryApi__Auth__ApiKey__Keys__0=$bench_query_key \
+  CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS=$((bench_token_seconds * 1000)) \
   ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     dotnet src/Receiver/bin/Release/net10.0/Receiver.dll --urls "http://127.0.0.1:$1" >"$work/receiver-$1.log" 2>&1 &
   receiver_pid=$!

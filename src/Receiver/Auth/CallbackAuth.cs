@@ -77,7 +77,8 @@ public static class CallbackAuth
             },
             OnTokenValidated = context =>
             {
-                if (context.SecurityToken is JsonWebToken token && UnacceptableClaims(token, jwt.TokenValidationParameters.ClockSkew) is { } reason)
+                if (context.SecurityToken is JsonWebToken token
+                    && UnacceptableClaims(token, jwt.TokenValidationParameters.ClockSkew, callback.Jwt.ExpirationMilliseconds) is { } reason)
                     context.Fail(reason);
                 return Task.CompletedTask;
             },
@@ -87,18 +88,29 @@ public static class CallbackAuth
 
     private static SymmetricSecurityKey SigningKey(string secret) => new(Encoding.UTF8.GetBytes(secret));
 
-    /// <summary>Checks the signature alone cannot: AP's two claims, and no header that points at other keys.</summary>
-    private static string? UnacceptableClaims(JsonWebToken token, TimeSpan clockSkew)
+    /// <summary>
+    /// Checks the signature alone cannot: AP's two claims, a life no longer than AP gives its tokens, and no header
+    /// that points at other keys or demands extensions.
+    /// </summary>
+    private static string? UnacceptableClaims(JsonWebToken token, TimeSpan clockSkew, long expirationMilliseconds)
     {
         foreach (var keyHeader in (string[])["kid", "jku", "jwk", "x5u", "x5c"])
         {
             if (token.TryGetHeaderValue<object>(keyHeader, out _))
                 return $"The token must not carry a '{keyHeader}' header: the key is the shared secret.";
         }
+        // RFC 7515 §4.1.11: a recipient must refuse a token whose crit names an extension it does not understand,
+        // and AP's tokens use none.
+        if (token.TryGetHeaderValue<object>("crit", out _))
+            return "The token's crit header demands extensions this receiver does not understand.";
         if (!token.TryGetClaim(JwtRegisteredClaimNames.Iat, out _))
             return "The token has no iat claim.";
         if (token.IssuedAt > DateTime.UtcNow + clockSkew)
             return "The token's iat is in the future beyond the allowed clock skew.";
+        // AP writes iat and exp in whole seconds, each rounded down: exp - iat may exceed its setting by one second.
+        if (token.ValidTo - token.IssuedAt > TimeSpan.FromMilliseconds(expirationMilliseconds) + TimeSpan.FromSeconds(1))
+            return $"The token lives {(token.ValidTo - token.IssuedAt).TotalSeconds:0} s (exp - iat), longer than AP's tokens " +
+                   $"(CallbackApi:Auth:Jwt:ExpirationMilliseconds: {expirationMilliseconds} ms).";
         return null;
     }
 }

@@ -47,6 +47,12 @@ public sealed class CallbackAuthOptions
 
         /// <summary>Tolerance for <c>exp</c> and <c>iat</c>; AP's tokens live 30 s.</summary>
         public int ClockSkewSeconds { get; set; } = 30;
+
+        /// <summary>
+        /// AP's <c>callback_api.auth.jwt.expiration_milliseconds</c>: the life AP gives each token. A token whose
+        /// <c>exp - iat</c> is longer was not minted by AP, or was minted to be replayed.
+        /// </summary>
+        public long ExpirationMilliseconds { get; set; } = 30_000;
     }
 
     public sealed class ApiKeySettings
@@ -82,6 +88,9 @@ internal sealed class CallbackAuthOptionsValidator : IValidateOptions<CallbackAu
             failures.Add("CallbackApi:Auth:Jwt:HttpHeader (env CALLBACK_API_AUTH_JWT_HTTP_HEADER) must not be empty.");
         if (type is AuthType.ApiKey && string.IsNullOrWhiteSpace(options.ApiKey.HttpHeader))
             failures.Add("CallbackApi:Auth:ApiKey:HttpHeader (env CALLBACK_API_AUTH_API_KEY_HTTP_HEADER) must not be empty.");
+        if (options.Jwt.ExpirationMilliseconds is < 1_000 or > 86_400_000)
+            failures.Add("CallbackApi:Auth:Jwt:ExpirationMilliseconds (env CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS) must be between 1000 and " +
+                         $"86400000, as AP's callback_api.auth.jwt.expiration_milliseconds; it is {options.Jwt.ExpirationMilliseconds}.");
         if (options.Jwt.ClockSkewSeconds is < 0 or > 300)
             failures.Add($"CallbackApi:Auth:Jwt:ClockSkewSeconds must be between 0 and 300; it is {options.Jwt.ClockSkewSeconds}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -13,6 +13,7 @@ public static class AnchorPlatformEnvironment
         ["CALLBACK_API_AUTH_TYPE"] = "CallbackApi:Auth:Type",
         ["SECRET_CALLBACK_API_AUTH_SECRET"] = "CallbackApi:Auth:Secret",
         ["CALLBACK_API_AUTH_JWT_HTTP_HEADER"] = "CallbackApi:Auth:Jwt:HttpHeader",
+        ["CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS"] = "CallbackApi:Auth:Jwt:ExpirationMilliseconds",
         ["CALLBACK_API_AUTH_API_KEY_HTTP_HEADER"] = "CallbackApi:Auth:ApiKey:HttpHeader",
         // AP's business-server side of the platform API (platform_api.*), for reconciliation.
         ["PLATFORM_API_BASE_URL"] = "Reconciliation:PlatformApiBaseUrl",

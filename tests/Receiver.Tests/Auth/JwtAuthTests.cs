@@ -61,6 +61,10 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         };
         var noExp = new JsonObject { ["iat"] = now.ToUnixTimeSeconds() };
         var noIat = new JsonObject { ["exp"] = now.AddSeconds(30).ToUnixTimeSeconds() };
+        // RFC 7515 §4.1.11: an extension the recipient does not understand, marked critical.
+        var withCrit = ApToken.Header();
+        withCrit["crit"] = new JsonArray("exp-extension");
+        withCrit["exp-extension"] = true;
         return new TheoryData<string, string>
         {
             { "missing Bearer prefix", ApToken.Mint(Secret) },
@@ -76,6 +80,11 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             { "exp missing", "Bearer " + ApToken.Build(ApToken.Header(), noExp, Secret) },
             { "iat missing", "Bearer " + ApToken.Build(ApToken.Header(), noIat, Secret) },
             { "iat in the future beyond the skew", "Bearer " + ApToken.Mint(Secret, now.AddMinutes(5), TimeSpan.FromSeconds(30)) },
+            // AP's tokens live CallbackApi:Auth:Jwt:ExpirationMilliseconds (30 s): a longer one can be replayed for as long.
+            { "exp ten years ahead", "Bearer " + ApToken.Mint(Secret, now, TimeSpan.FromDays(3650)) },
+            { "iat ten years old, exp ahead", "Bearer " + ApToken.Mint(Secret, now.AddYears(-10), now.AddSeconds(30) - now.AddYears(-10)) },
+            { "a life of 32 s, beyond 30 s and a second of rounding", "Bearer " + ApToken.Mint(Secret, now, TimeSpan.FromSeconds(32)) },
+            { "unknown crit header", "Bearer " + ApToken.Build(withCrit, valid, Secret) },
             { "the raw secret as a bearer token", "Bearer " + Secret },
             { "garbage", "Bearer not.a.jwt" },
             { "empty", "" },
@@ -126,6 +135,14 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync(custom, "X-Callback-Token", "Bearer " + token)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostWithHeaderAsync(custom, "Authorization", "Bearer " + token)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostWithHeaderAsync(custom, "X-Callback-Token", token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_token_living_AP_s_configured_life_and_a_second_of_rounding_is_accepted()
+    {
+        // AP rounds iat and exp down to whole seconds each, so exp - iat may be the setting plus one second.
+        var token = ApToken.Mint(Secret, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(31));
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync("Authorization", "Bearer " + token)).StatusCode);
     }
 
     [Fact]

@@ -90,6 +90,20 @@ public class StartupTests
             Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "Authorization", "Bearer " + ApToken.Mint(Secret))).StatusCode);
         });
 
+    [Fact]
+    public async Task The_token_life_AP_is_configured_with_is_read_from_its_own_variable() =>
+        await WithRunningAppAsync(new Dictionary<string, string>
+        {
+            ["CALLBACK_API_AUTH_TYPE"] = "jwt",
+            ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
+            ["CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS"] = "120000",
+        }, async http =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "Authorization", "Bearer " + ApToken.Mint(Secret, now, TimeSpan.FromSeconds(120)))).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "Authorization", "Bearer " + ApToken.Mint(Secret, now, TimeSpan.FromSeconds(122)))).StatusCode);
+        });
+
     /// <summary>Runs the app as a process with these settings (plus a database and a query key of its own), then <paramref name="act"/>.</summary>
     private static async Task WithRunningAppAsync(Dictionary<string, string> settings, Func<HttpClient, Task> act)
     {

@@ -42,7 +42,6 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseHsts();
 app.UseStatusCodePages();
-app.UseFailedAuthLimit();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseReceiverOpenApi();

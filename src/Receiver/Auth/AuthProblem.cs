@@ -1,12 +1,19 @@
 namespace Receiver.Auth;
 
-/// <summary>The short JSON body of every 401: RFC 9457 problem details plus an <c>error</c> code.</summary>
+/// <summary>
+/// The answer to every failed authentication: a 401 with a short JSON body (RFC 9457 problem details plus an
+/// <c>error</c> code), or a 429 once the client's address is over the failed-authentication limit.
+/// </summary>
 internal static class AuthProblem
 {
-    public static Task WriteAsync(HttpContext context, string error, string detail) =>
-        TypedResults.Problem(
+    public static Task WriteAsync(HttpContext context, string error, string detail)
+    {
+        var limit = context.RequestServices.GetRequiredService<FailedAuthLimit>();
+        if (limit.IsOverLimit(context)) return limit.RefuseAsync(context);
+        return TypedResults.Problem(
                 statusCode: StatusCodes.Status401Unauthorized,
                 detail: detail,
                 extensions: new Dictionary<string, object?> { ["error"] = error })
             .ExecuteAsync(context);
+    }
 }

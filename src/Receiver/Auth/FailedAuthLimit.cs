@@ -13,6 +13,12 @@ public sealed class FailedAuthOptions
     public int PermitLimit { get; set; } = 30;
 
     public int WindowSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// How long a failed authentication from an address over the limit waits for its 429: it slows whoever guesses
+    /// credentials, one connection at a time. Requests with good credentials never wait. 0 answers at once.
+    /// </summary>
+    public int DelayMilliseconds { get; set; } = 1000;
 }
 
 internal sealed class FailedAuthOptionsValidator : IValidateOptions<FailedAuthOptions>
@@ -24,16 +30,19 @@ internal sealed class FailedAuthOptionsValidator : IValidateOptions<FailedAuthOp
             failures.Add($"Security:FailedAuth:PermitLimit must be between 0 (off) and 1000000; it is {options.PermitLimit}.");
         if (options.WindowSeconds is < 1 or > 86_400)
             failures.Add($"Security:FailedAuth:WindowSeconds must be between 1 and 86400; it is {options.WindowSeconds}.");
+        if (options.DelayMilliseconds is < 0 or > 10_000)
+            failures.Add($"Security:FailedAuth:DelayMilliseconds must be between 0 and 10000; it is {options.DelayMilliseconds}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
 
 /// <summary>
-/// Limits failed authentications per client address, on every API: once an address has failed
-/// <see cref="FailedAuthOptions.PermitLimit"/> times in a window, its requests are answered 429 before any
-/// authentication, logging or database work, until the window ends. Successful requests never count, so a
-/// correctly configured AP is never limited; a sender with a wrong secret (AP retries a 401 forever) or someone
-/// guessing keys cannot flood the logs or the database.
+/// Limits failed authentications per client address, on every API. Credentials are always checked first: a request
+/// that authenticates is never refused, whatever its neighbours did (AP shares its address with whatever sits behind
+/// the same NAT, proxy or sidecar, and a refused event stalls AP's whole pipeline). A request that fails once its
+/// address has failed <see cref="FailedAuthOptions.PermitLimit"/> times in a window gets 429 instead of 401, after
+/// <see cref="FailedAuthOptions.DelayMilliseconds"/>: a sender with a wrong secret (AP retries forever) or someone
+/// guessing keys gets slow, short answers until the window ends.
 /// </summary>
 internal sealed class FailedAuthLimit(IOptions<FailedAuthOptions> options) : IDisposable
 {
@@ -46,33 +55,31 @@ internal sealed class FailedAuthLimit(IOptions<FailedAuthOptions> options) : IDi
             AutoReplenishment = true,
         }));
 
-    private bool Enabled => options.Value.PermitLimit > 0;
-
-    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    /// <summary>Counts a failed authentication; true when its address has no failures left in the window.</summary>
+    public bool IsOverLimit(HttpContext context)
     {
-        if (!Enabled)
+        if (options.Value.PermitLimit == 0) return false;
+        using var failure = _failures.AttemptAcquire(context.Connection.RemoteIpAddress ?? IPAddress.None);
+        return !failure.IsAcquired;
+    }
+
+    /// <summary>The answer to a failed authentication over the limit, in place of its 401.</summary>
+    public async Task RefuseAsync(HttpContext context)
+    {
+        try
         {
-            await next(context);
+            await Task.Delay(options.Value.DelayMilliseconds, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
             return;
         }
-
-        var address = context.Connection.RemoteIpAddress ?? IPAddress.None;
-        using (var room = _failures.AttemptAcquire(address, 0))
-        {
-            // Acquiring nothing only asks whether this address has failures left in the window.
-            if (!room.IsAcquired)
-            {
-                context.Response.Headers.RetryAfter = options.Value.WindowSeconds.ToString();
-                await TypedResults.Problem(
-                        statusCode: StatusCodes.Status429TooManyRequests,
-                        detail: $"Too many failed authentications from this address; try again within {options.Value.WindowSeconds} s.")
-                    .ExecuteAsync(context);
-                return;
-            }
-        }
-
-        await next(context);
-        if (context.Response.StatusCode == StatusCodes.Status401Unauthorized) _failures.AttemptAcquire(address).Dispose();
+        context.Response.Headers.WWWAuthenticate = default;
+        context.Response.Headers.RetryAfter = options.Value.WindowSeconds.ToString();
+        await TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                detail: $"Too many failed authentications from this address; try again within {options.Value.WindowSeconds} s.")
+            .ExecuteAsync(context);
     }
 
     public void Dispose() => _failures.Dispose();
@@ -86,12 +93,5 @@ public static class FailedAuthLimitSetup
         services.AddSingleton<IValidateOptions<FailedAuthOptions>, FailedAuthOptionsValidator>();
         services.AddSingleton<FailedAuthLimit>();
         return services;
-    }
-
-    /// <summary>Before authentication, so a limited address costs no token check.</summary>
-    public static IApplicationBuilder UseFailedAuthLimit(this IApplicationBuilder app)
-    {
-        var limit = app.ApplicationServices.GetRequiredService<FailedAuthLimit>();
-        return app.Use(next => context => limit.InvokeAsync(context, next));
     }
 }

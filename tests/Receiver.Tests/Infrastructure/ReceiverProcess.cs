@@ -14,7 +14,7 @@ public sealed class ReceiverProcess : IAsyncDisposable
     /// <summary>Settings of the test machine's environment that would leak into the process under test.</summary>
     private static readonly string[] InheritedSettings =
         ["CALLBACK_API_", "PLATFORM_API_", "SECRET_", "CallbackApi__", "ConnectionStrings__", "Ingest__", "Database__", "QueryApi__", "Reconciliation__",
-         "ASPNETCORE_", "DOTNET_ENVIRONMENT", "Metrics__", "Otlp__", "OTEL_"];
+         "ASPNETCORE_", "DOTNET_ENVIRONMENT", "Metrics__", "OpenApi__", "Otlp__", "OTEL_"];
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();

@@ -39,6 +39,10 @@ public static class HealthEndpoints
 
 public sealed record HealthResponse(string Status, string[]? Problems);
 
+/// <remarks>
+/// /health/ready answers anyone, so its problems say what is wrong in general terms only; a database error can name
+/// tables, roles and hosts. The error itself goes with the result, which the health check service logs.
+/// </remarks>
 internal sealed class DatabaseReadyCheck(IServiceScopeFactory scopes) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
@@ -47,8 +51,8 @@ internal sealed class DatabaseReadyCheck(IServiceScopeFactory scopes) : IHealthC
         var database = scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database;
         try
         {
-            if (!await database.CanConnectAsync(cancellationToken))
-                return HealthCheckResult.Unhealthy("database unreachable: cannot connect with ConnectionStrings:Receiver");
+            // Opened here rather than asked with CanConnectAsync, which says false and drops the reason.
+            await database.OpenConnectionAsync(cancellationToken);
             var pending = (await database.GetPendingMigrationsAsync(cancellationToken)).ToList();
             return pending.Count == 0
                 ? HealthCheckResult.Healthy()
@@ -56,7 +60,7 @@ internal sealed class DatabaseReadyCheck(IServiceScopeFactory scopes) : IHealthC
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"database unreachable: {e.Message}");
+            return HealthCheckResult.Unhealthy("database unreachable: see the log for the reason", e);
         }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Receiver.Ingest.Validation;
+using Receiver.Shared;
 using Receiver.Storage;
 using Receiver.Telemetry;
 
@@ -65,14 +66,17 @@ internal sealed partial class EventIngestor(
                     incoming.Id, incoming.Type, RejectionReasons.Invalid, incoming.ErrorsJson(),
                     body, incoming.Fingerprint(body), receivedAt), cancellationToken);
             var result = options.Value.OnInvalid == InvalidEventHandling.Park ? IngestResult.Parked : IngestResult.Rejected;
-            LogInvalid(logger, incoming.Id, incoming.Type, result, string.Join(", ", incoming.Errors.Keys));
+            // Member names in the paths can hold any character; an id or type, none of the control characters (else it
+            // is null here) but still a Unicode line separator.
+            LogInvalid(logger, LogText.Escape(incoming.Id), LogText.Escape(incoming.Type), result, LogText.Escape(string.Join(", ", incoming.Errors.Keys)));
             if (keepRejected) metrics.EventReceived(incoming.Type, subject: null, result);
             return new IngestOutcome(result, incoming.Id, incoming.Errors);
         }
 
         var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, receivedAt, source);
         var outcome = await StoreAsync(incoming, row, keepRejected, cancellationToken);
-        LogOutcome(logger, row.Id, row.Type, row.Subject.Id, outcome.Result);
+        // Ids may hold a Unicode line separator; the type is one of five.
+        LogOutcome(logger, LogText.Escape(row.Id), row.Type, LogText.Escape(row.Subject.Id), outcome.Result);
         if (keepRejected) metrics.EventReceived(row.Type, row.Subject, outcome.Result);
         return outcome;
     }

@@ -21,6 +21,7 @@ public static class OpenApiSetup
 
     public static IServiceCollection AddReceiverOpenApi(this IServiceCollection services)
     {
+        services.AddOptions<OpenApiOptions>().BindConfiguration(OpenApiOptions.Section).ValidateOnStart();
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(swagger =>
         {
@@ -41,10 +42,15 @@ public static class OpenApiSetup
 
     public static WebApplication UseReceiverOpenApi(this WebApplication app)
     {
-        // 3.1, as the contract is written: a $ref keeps its own description there.
-        app.UseSwagger(swagger => swagger.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);
-        // /swagger answers with a redirect to /swagger/index.html; the UI's routes never overlap /event.
-        app.UseSwaggerUI(ui => ui.DocumentTitle = "Receiver");
+        // Read at the first request, not here: by then the start-up validation has reported a bad value in one line.
+        var options = app.Services.GetRequiredService<IOptions<OpenApiOptions>>();
+        app.UseWhen(_ => options.Value.Enabled, swagger =>
+        {
+            // 3.1, as the contract is written: a $ref keeps its own description there.
+            swagger.UseSwagger(document => document.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);
+            // /swagger answers with a redirect to /swagger/index.html; the UI's routes never overlap /event.
+            swagger.UseSwaggerUI(ui => ui.DocumentTitle = "Receiver");
+        });
         return app;
     }
 }

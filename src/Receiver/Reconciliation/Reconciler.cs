@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Receiver.Ingest;
 using Receiver.Ingest.Validation;
+using Receiver.Shared;
 
 namespace Receiver.Reconciliation;
 
@@ -108,7 +109,7 @@ internal sealed partial class Reconciler(
         {
             case IngestResult.Stored:
                 tally.GapsClosed++;
-                LogGapClosed(logger, snapshot.Id, ours is null ? "missing" : "stale", outcome.EventId!);
+                LogGapClosed(logger, LogText.Escape(snapshot.Id), ours is null ? "missing" : "stale", outcome.EventId!);
                 break;
             case IngestResult.Rejected or IngestResult.Parked:
                 tally.Error($"transaction {snapshot.Id}: AP's snapshot is not a valid transaction " +

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Receiver.Shared;
 using Receiver.Storage;
 
 namespace Receiver.Reconciliation;
@@ -106,7 +107,8 @@ internal sealed partial class ReconciliationRunner(
             }
             catch (Exception e)
             {
-                LogRunFailed(logger, run.Id, e.GetType().Name, e.Message);
+                // The message may quote what AP's Platform API answered (PlatformApiClient).
+                LogRunFailed(logger, run.Id, e.GetType().Name, LogText.Escape(e.Message));
                 tally.Error($"the run stopped: {e.Message}");
             }
 

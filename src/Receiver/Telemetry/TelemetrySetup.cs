@@ -69,15 +69,15 @@ public static class TelemetrySetup
         try
         {
             options = routes.ServiceProvider.GetRequiredService<IOptions<MetricsOptions>>().Value;
+            // The instruments exist from the start, not from the first request that happens to need them. They
+            // count the rejected backlog in PostgreSQL, so they need the database settings, which may be the bad ones.
+            if (options.Enabled) routes.ServiceProvider.GetRequiredService<ReceiverMetrics>();
         }
         catch (Exception e) when (e is OptionsValidationException or InvalidOperationException)
         {
             return routes;
         }
         if (!options.Enabled) return routes;
-
-        // The instruments exist from the start, not from the first request that happens to need them.
-        routes.ServiceProvider.GetRequiredService<ReceiverMetrics>();
 
         var scrape = routes.MapPrometheusScrapingEndpoint(options.Path).ExcludeFromDescription();
         if (options.RequireAuth) scrape.RequireQueryAuth();

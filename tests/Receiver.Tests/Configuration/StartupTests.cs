@@ -64,6 +64,29 @@ public class StartupTests
         Assert.Contains(message, app.Output);
     }
 
+    /// <summary>
+    /// An unquoted ';' in the password cuts it in two, and Npgsql's own error names the second half as a key: the
+    /// refusal says what is wrong without repeating any of the string.
+    /// </summary>
+    [Theory]
+    [InlineData("", "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) is not set")]
+    [InlineData("Host=127.0.0.1;Port=1;Username=nobody;Password=left-half;right-half=secret-tail",
+        "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) is not a valid Npgsql connection string")]
+    [InlineData("Port=1;Username=nobody;Password=left-half", "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) is not a valid Npgsql connection string")]
+    public async Task A_missing_or_malformed_connection_string_stops_the_app_in_one_line_that_does_not_repeat_it(
+        string connectionString, string message)
+    {
+        var output = await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = connectionString,
+            ["CALLBACK_API_AUTH_TYPE"] = "none",
+            ["QueryApi__Auth__Type"] = "none",
+        }, message);
+
+        Assert.Single(output.Split('\n'), line => line.Contains("Configuration error", StringComparison.Ordinal));
+        foreach (var piece in new[] { "left-half", "right-half", "secret-tail" }) Assert.DoesNotContain(piece, output);
+    }
+
     [Fact]
     public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event() =>
         await WithRunningAppAsync(new Dictionary<string, string>
@@ -105,23 +128,10 @@ public class StartupTests
         });
 
     /// <summary>Runs the app as a process with these settings (plus a database and a query key of its own), then <paramref name="act"/>.</summary>
-    private static async Task WithRunningAppAsync(Dictionary<string, string> settings, Func<HttpClient, Task> act)
+    private static Task WithRunningAppAsync(Dictionary<string, string> settings, Func<HttpClient, Task> act)
     {
-        var database = TestPostgres.NewDatabaseConnectionString();
-        var port = ReceiverProcess.FreePort();
-        settings["ConnectionStrings__Receiver"] = database;
         settings["QueryApi__Auth__ApiKey__Keys__0"] = QueryKey;
-        try
-        {
-            await using var app = ReceiverProcess.Start(settings, arguments: ["--urls", $"http://127.0.0.1:{port}"]);
-            await app.WaitUntilListeningAsync();
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await act(http);
-        }
-        finally
-        {
-            await TestPostgres.DropDatabaseAsync(database);
-        }
+        return ReceiverProcess.RunOnOwnDatabaseAsync(settings, (_, http) => act(http));
     }
 
     [Fact]

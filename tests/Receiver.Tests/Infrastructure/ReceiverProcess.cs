@@ -14,7 +14,7 @@ public sealed class ReceiverProcess : IAsyncDisposable
     /// <summary>Settings of the test machine's environment that would leak into the process under test.</summary>
     private static readonly string[] InheritedSettings =
         ["CALLBACK_API_", "PLATFORM_API_", "SECRET_", "CallbackApi__", "ConnectionStrings__", "Ingest__", "Database__", "QueryApi__", "Reconciliation__",
-         "ASPNETCORE_", "DOTNET_ENVIRONMENT", "Metrics__", "Otlp__", "OTEL_"];
+         "ASPNETCORE_", "DOTNET_ENVIRONMENT", "Metrics__", "OpenApi__", "Otlp__", "OTEL_"];
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -29,17 +29,18 @@ public sealed class ReceiverProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the app with exactly these settings as environment variables (and no others of ours).</summary>
     /// <summary>Starts the app with these settings and checks that it refuses them: exit code 1, the message on a
-    /// "Configuration error" line, no stack trace.</summary>
-    public static async Task AssertRefusesAsync(IReadOnlyDictionary<string, string> environment, string message)
+    /// "Configuration error" line, no stack trace. Returns all it printed.</summary>
+    public static async Task<string> AssertRefusesAsync(IReadOnlyDictionary<string, string> environment, string message)
     {
         await using var app = Start(environment);
         Assert.Equal(1, await app.WaitForExitAsync());
         Assert.Contains("Configuration error: " + message, app.Output);
         Assert.DoesNotContain("   at ", app.Output);
+        return app.Output;
     }
 
+    /// <summary>Starts the app with exactly these settings as environment variables (and no others of ours).</summary>
     public static ReceiverProcess Start(IReadOnlyDictionary<string, string> environment, string? workingDirectory = null, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -63,6 +64,28 @@ public sealed class ReceiverProcess : IAsyncDisposable
         process._process.BeginOutputReadLine();
         process._process.BeginErrorReadLine();
         return process;
+    }
+
+    /// <summary>
+    /// Runs the app with these settings, a database of its own (dropped afterwards) and a free port; once it listens,
+    /// <paramref name="act"/> gets it and a client of that port.
+    /// </summary>
+    public static async Task RunOnOwnDatabaseAsync(IReadOnlyDictionary<string, string> settings, Func<ReceiverProcess, HttpClient, Task> act)
+    {
+        var database = TestPostgres.NewDatabaseConnectionString();
+        var port = FreePort();
+        try
+        {
+            await using var app = Start(new Dictionary<string, string>(settings) { ["ConnectionStrings__Receiver"] = database },
+                arguments: ["--urls", $"http://127.0.0.1:{port}"]);
+            await app.WaitUntilListeningAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await act(app, http);
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
     }
 
     /// <summary>Waits for the process to end by itself, as it must on a bad setting.</summary>

@@ -20,6 +20,27 @@ public sealed class SwaggerUiTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     }
 
     [Fact]
+    public async Task OpenApi_Enabled_false_serves_neither_the_document_nor_the_ui()
+    {
+        await using var closed = ReceiverApp.Beside(app, new Dictionary<string, string?> { ["OpenApi:Enabled"] = "false" });
+        var client = closed.CreateClient();
+
+        foreach (var path in new[] { "/swagger", "/swagger/index.html", "/swagger/v1/swagger.json" })
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public Task OpenApi_Enabled_that_is_not_a_boolean_stops_the_app() =>
+        ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = "Host=127.0.0.1;Port=1;Database=never;Username=nobody;Password=none",
+            ["CallbackApi__Auth__Type"] = "none",
+            ["QueryApi__Auth__Type"] = "none",
+            ["OpenApi__Enabled"] = "no",
+        }, "Failed to convert configuration value 'no' at 'OpenApi:Enabled'");
+
+    [Fact]
     public async Task Event_shows_the_contract_schema_and_examples()
     {
         var served = await OpenApiDocuments.ReadServedAsync(app.CreateClient());

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -126,6 +125,30 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         await query.GetJsonAsync("/event/sequence/999999999", HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task A_frame_carries_each_event_as_every_other_answer_does_with_the_payload_line_breaks_on_further_data_lines()
+    {
+        // CRLF, LF and a lone CR between members, as a sender might write them: each is one line break to EventSource.
+        var id = Guid.NewGuid().ToString();
+        var payload = "{\r\n \"quote\" : {\"id\":\"q-" + id + "\",\r \"sell_asset\":\"iso4217:USD\",\n  \"price\":\"1.02\"} }";
+        var text = $"{{\"type\":\"quote_created\",\"id\":\"{id}\",\"timestamp\":\"2024-09-25T18:59:32.123Z\",\"payload\":{payload}}}";
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(text)).StatusCode);
+        var query = app.CreateQueryClient();
+        var byId = await query.GetStringAsync($"/event/{id}");
+        var sequence = (long)JsonNode.Parse(byId)!["sequence_number"]!;
+
+        Assert.Contains(byId, await query.GetStringAsync($"/events?last_sequence_number={sequence - 1}&limit=1"));
+        var (response, reader) = await SseReader.OpenAsync(query, $"/events/stream?last_sequence_number={sequence - 1}&limit=1");
+        using (response)
+        using (reader)
+        {
+            Assert.NotNull((await reader.NextAsync())!.Retry);
+            var frame = (await reader.NextAsync())!;
+            Assert.Equal(sequence.ToString(), frame.Id);
+            Assert.Equal("[" + byId.Replace("\r\n", "\n").Replace('\r', '\n') + "]", frame.Data);
+        }
+    }
+
     [Theory]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=251", "limit")]
@@ -150,29 +173,6 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         Assert.Equal(HttpStatusCode.Unauthorized, (await withEventSecret.GetAsync("/events?wait=0")).StatusCode);
     }
 
-    private static async Task<(HttpResponseMessage Response, SseReader Reader)> OpenStreamAsync(HttpClient client, string url, string? lastEventId = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        if (lastEventId is not null) request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (response, new SseReader(await response.Content.ReadAsStreamAsync()));
-    }
-
-    /// <summary>Events from frames until <paramref name="count"/> have come, skipping heartbeats.</summary>
-    private static async Task<List<(string FrameId, JsonNode Event)>> EventsAsync(SseReader reader, int count)
-    {
-        var events = new List<(string, JsonNode)>();
-        while (events.Count < count)
-        {
-            var message = await reader.NextAsync() ?? throw new InvalidOperationException("the stream ended");
-            if (message.Data is null) continue;
-            foreach (var e in JsonNode.Parse(message.Data)!.AsArray()) events.Add((message.Id!, e!));
-        }
-        return events;
-    }
-
     [Fact]
     public async Task A_stream_resumes_after_Last_Event_ID_then_delivers_live()
     {
@@ -184,7 +184,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         var missed = ApEvents.TransactionEvent("transaction_status_changed", transaction.DeepClone().AsObject().Set("status", "\"pending_anchor\""));
         Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(missed)).StatusCode);
 
-        var (response, reader) = await OpenStreamAsync(app.CreateQueryClient(),
+        var (response, reader) = await SseReader.OpenAsync(app.CreateQueryClient(),
             $"/events/stream?transaction_id={transaction["id"]}&last_sequence_number=0", lastEventId: firstSequence.ToString());
         using (response)
         using (reader)
@@ -193,13 +193,13 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
             Assert.Equal("2000", (await reader.NextAsync())!.Retry);
 
-            var replayed = await EventsAsync(reader, 1);
+            var replayed = await reader.EventsAsync(1);
             Assert.Equal((string)missed["id"]!, (string?)replayed[0].Event["id"]);
             Assert.Equal(replayed[0].Event["sequence_number"]!.ToString(), replayed[0].FrameId);
 
             var live = ApEvents.TransactionEvent("transaction_status_changed", transaction.DeepClone().AsObject().Set("status", "\"completed\""));
             Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(live)).StatusCode);
-            var delivered = await EventsAsync(reader, 1);
+            var delivered = await reader.EventsAsync(1);
             Assert.Equal((string)live["id"]!, (string?)delivered[0].Event["id"]);
             Assert.True(long.Parse(delivered[0].FrameId) > long.Parse(replayed[0].FrameId));
         }
@@ -209,7 +209,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     public async Task A_stream_follows_its_filters()
     {
         var start = await LatestAsync(app);
-        var (response, reader) = await OpenStreamAsync(app.CreateQueryClient(), $"/events/stream?last_sequence_number={start}&type=quote_created");
+        var (response, reader) = await SseReader.OpenAsync(app.CreateQueryClient(), $"/events/stream?last_sequence_number={start}&type=quote_created");
         using (response)
         using (reader)
         {
@@ -218,7 +218,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             var quote = ApEvents.QuoteCreated();
             Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(quote)).StatusCode);
 
-            var delivered = await EventsAsync(reader, 1);
+            var delivered = await reader.EventsAsync(1);
             Assert.Equal((string)quote["id"]!, (string?)delivered.Single().Event["id"]);
         }
     }
@@ -228,7 +228,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     {
         await using var quick = ReceiverApp.Beside(app, new Dictionary<string, string?> { ["Feed:HeartbeatSeconds"] = "1" });
         var metrics = quick.Services.GetRequiredService<ReceiverMetrics>();
-        var (response, reader) = await OpenStreamAsync(quick.CreateQueryClient(), $"/events/stream?last_sequence_number={long.MaxValue / 2}");
+        var (response, reader) = await SseReader.OpenAsync(quick.CreateQueryClient(), $"/events/stream?last_sequence_number={long.MaxValue / 2}");
         using (reader)
         {
             Assert.NotNull((await reader.NextAsync())!.Retry);
@@ -251,8 +251,8 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         var start = await LatestAsync(app);
         var query = app.CreateQueryClient();
         // This client never reads: once its buffers are full its stream waits, alone.
-        var (stalledResponse, stalledReader) = await OpenStreamAsync(query, $"/events/stream?last_sequence_number={start}");
-        var (response, reader) = await OpenStreamAsync(query, $"/events/stream?last_sequence_number={start}");
+        var (stalledResponse, stalledReader) = await SseReader.OpenAsync(query, $"/events/stream?last_sequence_number={start}");
+        var (response, reader) = await SseReader.OpenAsync(query, $"/events/stream?last_sequence_number={start}");
         using (stalledResponse)
         using (stalledReader)
         using (response)
@@ -262,7 +262,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             await Parallel.ForEachAsync(bodies, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (body, _) =>
                 Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(body)).StatusCode));
 
-            var delivered = await EventsAsync(reader, bodies.Count);
+            var delivered = await reader.EventsAsync(bodies.Count);
             Assert.Equal(bodies.Select(b => (string)b["id"]!).Order(), delivered.Select(d => (string)d.Event["id"]!).Order());
         }
     }

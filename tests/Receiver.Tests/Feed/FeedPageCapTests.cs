@@ -50,6 +50,18 @@ public sealed class FeedPageCapTests
     }
 
     [Theory]
+    [InlineData("Feed__MaxPageBytes", "1000", "Feed:MaxPageBytes must be between 1024 and 104857600; it is 1000.")]
+    [InlineData("Feed__WriteTimeoutSeconds", "0", "Feed:WriteTimeoutSeconds must be between 1 and 3600; it is 0.")]
+    public async Task A_page_cap_or_write_timeout_out_of_range_stops_the_app(string name, string value, string message) =>
+        await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = "Host=127.0.0.1;Port=1;Database=unused",
+            ["CALLBACK_API_AUTH_TYPE"] = "none",
+            ["QueryApi__Auth__Type"] = "none",
+            [name] = value,
+        }, message);
+
+    [Theory]
     [InlineData(250)]
     [InlineData(2)]
     public async Task Long_poll_pages_stop_at_the_byte_cap_or_the_limit_with_one_event_at_least_and_every_event_once(int limit)

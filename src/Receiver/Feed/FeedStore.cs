@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using Receiver.Query;
@@ -18,16 +19,24 @@ internal sealed record FeedFilter(string[] Types, string? TransactionId);
 /// Reads the feed. Sequence numbers become visible in increasing order (see EventStore.SequenceLock), so "after n"
 /// never skips an event that commits later.
 /// </summary>
-internal sealed class FeedStore(ResilientDatabase database)
+internal sealed class FeedStore(ResilientDatabase database, IOptions<FeedOptions> options)
 {
-    // The body is kept as AP sent it; as json (not jsonb) its payload comes back byte for byte.
+    // The body is kept as AP sent it; as json (not jsonb) its payload comes back byte for byte, and as UTF-8 bytes
+    // it is written out without ever being a string.
     private const string Columns =
-        "e.seq, e.id, e.type, b.envelope ->> 'timestamp', e.received_at, e.source, b.envelope -> 'payload' " +
+        "e.seq, e.id, e.type, b.envelope ->> 'timestamp', e.received_at, e.source, convert_to((b.envelope -> 'payload')::text, 'UTF8') " +
         "FROM events e CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::json AS envelope) b";
 
+    /// <summary>
+    /// The first events after <paramref name="after"/>: at most <paramref name="limit"/>, and no more than
+    /// <c>Feed:MaxPageBytes</c> of them (as stored), except that the first always comes, however large.
+    /// </summary>
     public Task<List<FeedEvent>> AfterAsync(long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
     {
-        var parameters = new List<NpgsqlParameter> { new() { Value = after }, new() { Value = limit } };
+        var parameters = new List<NpgsqlParameter>
+        {
+            new() { Value = after }, new() { Value = limit }, new() { Value = (long)options.Value.MaxPageBytes },
+        };
         var conditions = "e.seq > $1";
         if (filter.Types.Length > 0)
         {
@@ -39,7 +48,20 @@ internal sealed class FeedStore(ResilientDatabase database)
             parameters.Add(new NpgsqlParameter { Value = transactionId });
             conditions += $" AND e.transaction_id = ${parameters.Count}";
         }
-        return ReadAsync($"SELECT {Columns} WHERE {conditions} ORDER BY e.seq LIMIT $2", parameters, cancellationToken);
+        // The page ends at the last of the first `limit` events whose running size is within the cap (the first one
+        // in any case); the sizes come from octet_length, which reads a TOASTed body's header, not the body. Computed
+        // once for the statement, the bound leaves the page itself the same index range scan as without a cap.
+        return ReadAsync(
+            $"""
+             SELECT {Columns} WHERE {conditions} AND e.seq <= (
+                 SELECT max(seq) FROM (
+                     SELECT seq, sum(size) OVER (ORDER BY seq) AS running_size, row_number() OVER (ORDER BY seq) AS position
+                     FROM (SELECT e.seq, octet_length(e.body) AS size FROM events e WHERE {conditions} ORDER BY e.seq LIMIT $2) first
+                 ) sized
+                 WHERE running_size <= $3 OR position = 1)
+             ORDER BY e.seq LIMIT $2
+             """,
+            parameters, cancellationToken);
     }
 
     public async Task<FeedEvent?> ByIdAsync(string id, CancellationToken cancellationToken) =>
@@ -51,5 +73,5 @@ internal sealed class FeedStore(ResilientDatabase database)
     private Task<List<FeedEvent>> ReadAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
         database.ListAsync(sql, parameters, reader => new FeedEvent(
             reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), new RawJson(reader.GetString(6))), cancellationToken);
+            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), new RawJson(reader.GetFieldValue<byte[]>(6))), cancellationToken);
 }

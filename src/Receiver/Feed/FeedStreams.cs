@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
@@ -10,17 +12,33 @@ namespace Receiver.Feed;
 
 /// <summary>
 /// Server-Sent Events: replays what the client missed, then follows the feed live. Each stream reads the database
-/// only when it is ready to write (pull, not push), so a slow or stalled client holds back nobody else and buffers
-/// nothing: it simply reads further behind.
+/// only when it is ready to write (pull, not push), one page of at most <c>Feed:MaxPageBytes</c> at a time, and
+/// writes it event by event, waiting for the connection to take each: a slow or stalled client holds back nobody
+/// else and holds little memory, and one that takes nothing for <c>Feed:WriteTimeoutSeconds</c> is dropped.
 /// </summary>
-internal sealed class FeedStreams(
+internal sealed partial class FeedStreams(
     FeedStore store, FeedNotifier notifier, IOptions<FeedOptions> options, IOptions<JsonOptions> json, IHostApplicationLifetime lifetime,
-    ReceiverMetrics metrics)
+    ReceiverMetrics metrics, ILogger<FeedStreams> logger)
 {
     /// <summary>The last frame of a stream the server closes because it is shutting down: reconnect, elsewhere or later.</summary>
     internal const string ShutdownFrame = "event: shutdown\ndata: {\"reason\":\"the server is shutting down; reconnect with Last-Event-ID\"}\n\n";
 
     public async Task RunAsync(HttpContext context, long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StreamAsync(context, after, filter, limit, cancellationToken);
+        }
+        catch (ReaderStalledException)
+        {
+            LogReaderStalled(logger, options.Value.WriteTimeoutSeconds);
+            metrics.FeedStreamDropped();
+            // Ending the response politely would wait on the same full connection: close it, and what it holds goes.
+            context.Abort();
+        }
+    }
+
+    private async Task StreamAsync(HttpContext context, long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
     {
         // The first read comes before the first byte: a database outage is then still a plain 503 the client can see.
         var seen = notifier.Latest;
@@ -34,19 +52,21 @@ internal sealed class FeedStreams(
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
 
         using var consumer = metrics.FeedConsumerConnected(FeedConsumerKind.Sse);
+        var output = new EventStream(response.BodyWriter, TimeSpan.FromSeconds(options.Value.WriteTimeoutSeconds), json.Value.SerializerOptions);
         // A stream would otherwise hold shutdown up to its timeout: it ends when the client leaves or the server stops.
+        // Writes take the client's token only, so a frame under way is finished and the shutdown frame never lands in one.
         using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         try
         {
             var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
-            await WriteAsync(response, $"retry: {options.Value.RetryMilliseconds}\n\n", ends.Token);
+            await output.WriteAsync($"retry: {options.Value.RetryMilliseconds}\n\n", cancellationToken);
             var silence = Stopwatch.StartNew();
             while (true)
             {
                 if (events.Count > 0)
                 {
                     after = events[^1].SequenceNumber;
-                    await WriteAsync(response, Frame(events), ends.Token);
+                    await output.WriteFrameAsync(events, cancellationToken);
                     metrics.FeedDelivered(FeedConsumerKind.Sse, events);
                     silence.Restart();
                 }
@@ -56,13 +76,15 @@ internal sealed class FeedStreams(
                     var untilHeartbeat = heartbeat - silence.Elapsed;
                     if (untilHeartbeat <= TimeSpan.Zero)
                     {
-                        await WriteAsync(response, ": heartbeat\n\n", ends.Token);
+                        await output.WriteAsync(": heartbeat\n\n", cancellationToken);
                         silence.Restart();
                         continue;
                     }
                     await notifier.WaitBeyondAsync(seen, untilHeartbeat, ends.Token);
                 }
                 seen = notifier.Latest;
+                // Let go of the page written before reading the next: a stream holds one page at a time.
+                events = [];
                 events = await store.AfterAsync(after, filter, limit, ends.Token);
             }
         }
@@ -72,7 +94,7 @@ internal sealed class FeedStreams(
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
         {
-            await WriteAsync(response, ShutdownFrame, cancellationToken);
+            await output.WriteAsync(ShutdownFrame, cancellationToken);
         }
         catch (DatabaseUnavailableException)
         {
@@ -80,20 +102,107 @@ internal sealed class FeedStreams(
         }
     }
 
+    /// <summary>The reader took nothing of a write within <c>Feed:WriteTimeoutSeconds</c>.</summary>
+    private sealed class ReaderStalledException : Exception;
+
     /// <summary>
-    /// <c>id:</c> the sequence number of the frame's last event; <c>data:</c> a JSON array of its events. A payload AP
-    /// sent with line breaks (JSON whitespace) continues on further <c>data:</c> lines, which clients join with \n.
+    /// Writes SSE messages in UTF-8 straight to the response, flushing after each message and each event of a frame;
+    /// a flush waits while the connection holds more than Kestrel's response buffer, at most the write timeout.
     /// </summary>
-    private string Frame(List<FeedEvent> events)
+    private sealed class EventStream(PipeWriter output, TimeSpan writeTimeout, JsonSerializerOptions serializer)
     {
-        // Only CR and LF end an SSE line; U+2028 and friends may stand unescaped inside JSON strings.
-        var data = JsonSerializer.Serialize(events, json.Value.SerializerOptions).Replace("\r\n", "\n").Replace('\r', '\n').Replace("\n", "\ndata: ");
-        return $"id: {events[^1].SequenceNumber}\ndata: {data}\n\n";
+        public async Task WriteAsync(string message, CancellationToken cancellationToken)
+        {
+            Encoding.UTF8.GetBytes(message, output);
+            await FlushAsync(cancellationToken);
+        }
+
+        /// <summary>
+        /// <c>id:</c> the sequence number of the frame's last event; <c>data:</c> a JSON array of its events, the same
+        /// text as serializing the list, written one event at a time. A payload AP sent with line breaks (JSON
+        /// whitespace) continues on further <c>data:</c> lines, which clients join with \n.
+        /// </summary>
+        public async Task WriteFrameAsync(List<FeedEvent> events, CancellationToken cancellationToken)
+        {
+            Encoding.UTF8.GetBytes($"id: {events[^1].SequenceNumber}\ndata: ", output);
+            using var data = new DataLines(output);
+            await using var writer = new Utf8JsonWriter(data, new JsonWriterOptions { Encoder = serializer.Encoder, Indented = serializer.WriteIndented });
+            writer.WriteStartArray();
+            foreach (var feedEvent in events)
+            {
+                JsonSerializer.Serialize(writer, feedEvent, serializer);
+                writer.Flush();
+                await FlushAsync(cancellationToken);
+            }
+            writer.WriteEndArray();
+            writer.Flush();
+            await WriteAsync("\n\n", cancellationToken);
+        }
+
+        private async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(writeTimeout);
+            try
+            {
+                await output.FlushAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ReaderStalledException();
+            }
+        }
     }
 
-    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
+    /// <summary>
+    /// The <c>data:</c> field of a frame: bytes written to it go to the response with every line break continued on a
+    /// new <c>data:</c> line (only CR and LF end an SSE line; U+2028 and friends may stand unescaped inside JSON
+    /// strings). CR, LF and CRLF are one break each, as an EventSource reads them. The scratch buffer it lends the
+    /// JSON writer is pooled, and returned when the frame is written.
+    /// </summary>
+    private sealed class DataLines(PipeWriter output) : IBufferWriter<byte>, IDisposable
     {
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        private byte[] _scratch = ArrayPool<byte>.Shared.Rent(4096);
+        private bool _afterCarriageReturn;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint);
+
+        private byte[] Scratch(int sizeHint)
+        {
+            if (sizeHint > _scratch.Length)
+            {
+                ArrayPool<byte>.Shared.Return(_scratch);
+                _scratch = ArrayPool<byte>.Shared.Rent(sizeHint);
+            }
+            return _scratch;
+        }
+
+        public void Advance(int count)
+        {
+            var written = _scratch.AsSpan(0, count);
+            if (_afterCarriageReturn && !written.IsEmpty)
+            {
+                if (written[0] == (byte)'\n') written = written[1..];
+                _afterCarriageReturn = false;
+            }
+            while (written.IndexOfAny((byte)'\r', (byte)'\n') is var lineBreak and >= 0)
+            {
+                output.Write(written[..lineBreak]);
+                output.Write("\ndata: "u8);
+                var isCarriageReturn = written[lineBreak] == (byte)'\r';
+                written = written[(lineBreak + 1)..];
+                if (isCarriageReturn && !written.IsEmpty && written[0] == (byte)'\n') written = written[1..];
+                else _afterCarriageReturn = isCarriageReturn && written.IsEmpty;
+            }
+            output.Write(written);
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_scratch);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Dropped an event stream: its reader did not take what was written within {WriteTimeoutSeconds} s (Feed:WriteTimeoutSeconds)")]
+    private static partial void LogReaderStalled(ILogger logger, int writeTimeoutSeconds);
 }

@@ -19,15 +19,15 @@ internal readonly record struct Listed<T>(T Item, DateTimeOffset OrderKey, strin
 
 /// <summary>
 /// The query API's reads, in plain SQL: the lists read the state as of one sequence number (the newest when a walk
-/// began), which LINQ cannot say, and the single reads pass the stored JSON through as text.
+/// began), which LINQ cannot say; stored JSON is read as UTF-8 bytes and passed through as it is (RawJson).
 /// </summary>
 internal sealed class QueryStore(ResilientDatabase database)
 {
-    public Task<string?> TransactionAsync(string id, CancellationToken cancellationToken) =>
-        database.ScalarAsync<string>("SELECT snapshot::text FROM transactions WHERE id = $1", [Value(id)], cancellationToken);
+    public Task<byte[]?> TransactionAsync(string id, CancellationToken cancellationToken) =>
+        database.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1", [Value(id)], cancellationToken);
 
-    public Task<string?> QuoteAsync(string id, CancellationToken cancellationToken) =>
-        database.ScalarAsync<string>("SELECT snapshot::text FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
+    public Task<byte[]?> QuoteAsync(string id, CancellationToken cancellationToken) =>
+        database.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
 
     /// <summary>The newest sequence number every reader can see: where a new walk through a list is pinned.</summary>
     public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken) =>
@@ -71,7 +71,7 @@ internal sealed class QueryStore(ResilientDatabase database)
 
         return database.ListAsync(
             $"""
-             SELECT x.snapshot::text, x.order_key, x.id FROM (
+             SELECT convert_to(x.snapshot::text, 'UTF8'), x.order_key, x.id FROM (
                  SELECT t.id, t.sep, t.kind, t.status, t.assets, t.accounts, t.customer_ids, t.order_key, t.snapshot
                  FROM transactions t WHERE t.head_seq <= {pinned}
                  UNION ALL
@@ -90,7 +90,7 @@ internal sealed class QueryStore(ResilientDatabase database)
              LIMIT {sql.Add(take)}
              """,
             sql.Parameters,
-            reader => new Listed<RawJson>(new RawJson(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
+            reader => new Listed<RawJson>(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
             cancellationToken);
     }
 
@@ -104,9 +104,9 @@ internal sealed class QueryStore(ResilientDatabase database)
         if (filter.CreatedAfter is { } from) sql.Where($"q.order_key > {sql.Add(from)}");
         if (after is { OrderKey: { } key, Id: { } id }) sql.Where($"(q.order_key, q.id) < ({sql.Add(key)}, {sql.Add(id)})");
         return database.ListAsync(
-            $"SELECT q.snapshot::text, q.order_key, q.id FROM quotes q {sql.WhereClause} ORDER BY q.order_key DESC, q.id DESC LIMIT {sql.Add(take)}",
+            $"SELECT convert_to(q.snapshot::text, 'UTF8'), q.order_key, q.id FROM quotes q {sql.WhereClause} ORDER BY q.order_key DESC, q.id DESC LIMIT {sql.Add(take)}",
             sql.Parameters,
-            reader => new Listed<RawJson>(new RawJson(reader.GetString(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
+            reader => new Listed<RawJson>(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
             cancellationToken);
     }
 
@@ -165,11 +165,11 @@ internal sealed class QueryStore(ResilientDatabase database)
             cancellationToken);
 
     private const string RejectedColumns =
-        "id, event_id, event_type, reason, errors::text, attempts, first_received_at, last_received_at, replayed_at, replay_outcome";
+        "id, event_id, event_type, reason, convert_to(errors::text, 'UTF8'), attempts, first_received_at, last_received_at, replayed_at, replay_outcome";
 
     private static RejectedEventSummary ReadRejected(NpgsqlDataReader reader) => new(
         reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-        reader.GetString(3), new RawJson(reader.GetString(4)), reader.GetInt32(5),
+        reader.GetString(3), new RawJson(reader.GetFieldValue<byte[]>(4)), reader.GetInt32(5),
         reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7),
         reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetString(9));
 

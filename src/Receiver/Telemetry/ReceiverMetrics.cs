@@ -41,6 +41,7 @@ internal sealed class ReceiverMetrics
     private long _databaseErrors;
     private readonly Histogram<double> _deliveryLag;
     private readonly int[] _feedConsumers = new int[2];
+    private long _feedStreamsDropped;
     private readonly TimeProvider _clock;
 
     public ReceiverMetrics(IMeterFactory meters, RejectedBacklog backlog, TimeProvider clock)
@@ -72,6 +73,9 @@ internal sealed class ReceiverMetrics
                 new(FeedConsumers(FeedConsumerKind.Poll), new KeyValuePair<string, object?>("kind", "poll")),
             ],
             "{consumer}", "Feed consumers connected now: open event streams (sse) and long-polls being answered (poll)");
+        // Observed, like the database errors, so the series is there at zero before the first drop.
+        meter.CreateObservableCounter("receiver.feed.streams_dropped", () => Interlocked.Read(ref _feedStreamsDropped), "{stream}",
+            "Event streams closed because their reader took nothing within Feed:WriteTimeoutSeconds");
         meter.CreateObservableGauge("receiver.rejected_events.backlog", backlog.Observe, "{event}",
             "Rejected events whose replay has not stored them, by reason (counted in PostgreSQL at most every Metrics:BacklogRefreshSeconds)");
     }
@@ -108,6 +112,9 @@ internal sealed class ReceiverMetrics
         var lag = (_clock.GetUtcNow() - events[^1].ReceivedAt).TotalSeconds;
         _deliveryLag.Record(Math.Max(lag, 0), new KeyValuePair<string, object?>("kind", kind == FeedConsumerKind.Sse ? "sse" : "poll"));
     }
+
+    /// <summary>An event stream closed because its reader took nothing within the write timeout.</summary>
+    public void FeedStreamDropped() => Interlocked.Increment(ref _feedStreamsDropped);
 
     internal readonly struct FeedConsumer(ReceiverMetrics metrics, FeedConsumerKind kind) : IDisposable
     {

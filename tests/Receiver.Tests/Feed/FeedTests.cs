@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -102,11 +101,12 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     }
 
     [Fact]
-    public async Task A_feed_event_carries_the_envelope_and_the_payload_exactly_as_AP_sent_it()
+    public async Task A_feed_event_carries_the_envelope_and_the_payload_exactly_as_AP_sent_it_in_every_answer()
     {
-        // Spacing and member order as a sender might write them: the payload comes back byte for byte.
+        // Spacing, member order and line breaks (CRLF, a lone CR, LF) as a sender might write them: the payload
+        // comes back byte for byte, and in a stream frame each line break continues on a further data: line.
         var id = Guid.NewGuid().ToString();
-        var payload = "{ \"quote\" : {\"id\":\"q-" + id + "\", \"sell_asset\":\"iso4217:USD\",\n  \"price\":\"1.02\"} }";
+        var payload = "{\r\n \"quote\" : {\"id\":\"q-" + id + "\",\r \"sell_asset\":\"iso4217:USD\",\n  \"price\":\"1.02\"} }";
         var text = $"{{\"type\":\"quote_created\",\"id\":\"{id}\",\"timestamp\":\"2024-09-25T18:59:32.123456789Z\",\"payload\":{payload}}}";
         Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(text)).StatusCode);
         var query = app.CreateQueryClient();
@@ -121,6 +121,16 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         Assert.EndsWith("Z", (string?)byId["received_at"]);
         var sequence = (long)byId["sequence_number"]!;
         Assert.Equal(raw, await query.GetStringAsync($"/event/sequence/{sequence}"));
+        Assert.Contains(raw, await query.GetStringAsync($"/events?last_sequence_number={sequence - 1}&limit=1"));
+        var (stream, reader) = await SseReader.OpenAsync(query, $"/events/stream?last_sequence_number={sequence - 1}&limit=1");
+        using (stream)
+        using (reader)
+        {
+            Assert.NotNull((await reader.NextAsync())!.Retry);
+            var frame = (await reader.NextAsync())!;
+            Assert.Equal(sequence.ToString(), frame.Id);
+            Assert.Equal("[" + raw.Replace("\r\n", "\n").Replace('\r', '\n') + "]", frame.Data);
+        }
 
         await query.GetJsonAsync("/event/no-such-event", HttpStatusCode.NotFound);
         await query.GetJsonAsync("/event/sequence/999999999", HttpStatusCode.NotFound);
@@ -150,29 +160,6 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         Assert.Equal(HttpStatusCode.Unauthorized, (await withEventSecret.GetAsync("/events?wait=0")).StatusCode);
     }
 
-    private static async Task<(HttpResponseMessage Response, SseReader Reader)> OpenStreamAsync(HttpClient client, string url, string? lastEventId = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        if (lastEventId is not null) request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
-        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (response, new SseReader(await response.Content.ReadAsStreamAsync()));
-    }
-
-    /// <summary>Events from frames until <paramref name="count"/> have come, skipping heartbeats.</summary>
-    private static async Task<List<(string FrameId, JsonNode Event)>> EventsAsync(SseReader reader, int count)
-    {
-        var events = new List<(string, JsonNode)>();
-        while (events.Count < count)
-        {
-            var message = await reader.NextAsync() ?? throw new InvalidOperationException("the stream ended");
-            if (message.Data is null) continue;
-            foreach (var e in JsonNode.Parse(message.Data)!.AsArray()) events.Add((message.Id!, e!));
-        }
-        return events;
-    }
-
     [Fact]
     public async Task A_stream_resumes_after_Last_Event_ID_then_delivers_live()
     {
@@ -184,7 +171,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         var missed = ApEvents.TransactionEvent("transaction_status_changed", transaction.DeepClone().AsObject().Set("status", "\"pending_anchor\""));
         Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(missed)).StatusCode);
 
-        var (response, reader) = await OpenStreamAsync(app.CreateQueryClient(),
+        var (response, reader) = await SseReader.OpenAsync(app.CreateQueryClient(),
             $"/events/stream?transaction_id={transaction["id"]}&last_sequence_number=0", lastEventId: firstSequence.ToString());
         using (response)
         using (reader)
@@ -193,13 +180,13 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
             Assert.Equal("2000", (await reader.NextAsync())!.Retry);
 
-            var replayed = await EventsAsync(reader, 1);
+            var replayed = await reader.EventsAsync(1);
             Assert.Equal((string)missed["id"]!, (string?)replayed[0].Event["id"]);
             Assert.Equal(replayed[0].Event["sequence_number"]!.ToString(), replayed[0].FrameId);
 
             var live = ApEvents.TransactionEvent("transaction_status_changed", transaction.DeepClone().AsObject().Set("status", "\"completed\""));
             Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(live)).StatusCode);
-            var delivered = await EventsAsync(reader, 1);
+            var delivered = await reader.EventsAsync(1);
             Assert.Equal((string)live["id"]!, (string?)delivered[0].Event["id"]);
             Assert.True(long.Parse(delivered[0].FrameId) > long.Parse(replayed[0].FrameId));
         }
@@ -209,7 +196,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     public async Task A_stream_follows_its_filters()
     {
         var start = await LatestAsync(app);
-        var (response, reader) = await OpenStreamAsync(app.CreateQueryClient(), $"/events/stream?last_sequence_number={start}&type=quote_created");
+        var (response, reader) = await SseReader.OpenAsync(app.CreateQueryClient(), $"/events/stream?last_sequence_number={start}&type=quote_created");
         using (response)
         using (reader)
         {
@@ -218,7 +205,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             var quote = ApEvents.QuoteCreated();
             Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(quote)).StatusCode);
 
-            var delivered = await EventsAsync(reader, 1);
+            var delivered = await reader.EventsAsync(1);
             Assert.Equal((string)quote["id"]!, (string?)delivered.Single().Event["id"]);
         }
     }
@@ -228,7 +215,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     {
         await using var quick = ReceiverApp.Beside(app, new Dictionary<string, string?> { ["Feed:HeartbeatSeconds"] = "1" });
         var metrics = quick.Services.GetRequiredService<ReceiverMetrics>();
-        var (response, reader) = await OpenStreamAsync(quick.CreateQueryClient(), $"/events/stream?last_sequence_number={long.MaxValue / 2}");
+        var (response, reader) = await SseReader.OpenAsync(quick.CreateQueryClient(), $"/events/stream?last_sequence_number={long.MaxValue / 2}");
         using (reader)
         {
             Assert.NotNull((await reader.NextAsync())!.Retry);
@@ -251,8 +238,8 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         var start = await LatestAsync(app);
         var query = app.CreateQueryClient();
         // This client never reads: once its buffers are full its stream waits, alone.
-        var (stalledResponse, stalledReader) = await OpenStreamAsync(query, $"/events/stream?last_sequence_number={start}");
-        var (response, reader) = await OpenStreamAsync(query, $"/events/stream?last_sequence_number={start}");
+        var (stalledResponse, stalledReader) = await SseReader.OpenAsync(query, $"/events/stream?last_sequence_number={start}");
+        var (response, reader) = await SseReader.OpenAsync(query, $"/events/stream?last_sequence_number={start}");
         using (stalledResponse)
         using (stalledReader)
         using (response)
@@ -262,7 +249,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             await Parallel.ForEachAsync(bodies, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (body, _) =>
                 Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(body)).StatusCode));
 
-            var delivered = await EventsAsync(reader, bodies.Count);
+            var delivered = await reader.EventsAsync(bodies.Count);
             Assert.Equal(bodies.Select(b => (string)b["id"]!).Order(), delivered.Select(d => (string)d.Event["id"]!).Order());
         }
     }

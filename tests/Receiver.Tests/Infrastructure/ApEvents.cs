@@ -45,6 +45,21 @@ public static class ApEvents
         ["payload"] = payload,
     };
 
+    /// <summary>
+    /// A transaction event of exactly <paramref name="bytes"/> bytes (at least its size without a message), the bulk
+    /// in the transaction's <c>message</c>, free text AP passes on: an event as large as AP may send.
+    /// </summary>
+    public static JsonObject LargeTransactionEvent(int bytes)
+    {
+        const string sentence = "Funds received, the deposit is being credited to the account. ";
+        var body = TransactionEvent("transaction_status_changed", Sep24DepositCompleted());
+        var transaction = body["payload"]!["transaction"]!.AsObject();
+        transaction["message"] = "";
+        var room = Math.Max(0, bytes - Encoding.UTF8.GetByteCount(body.ToJsonString()));
+        transaction["message"] = string.Concat(Enumerable.Repeat(sentence, room / sentence.Length + 1))[..room];
+        return body;
+    }
+
     /// <summary>ISO_INSTANT as Gson writes it: UTC, 'Z', a fraction of 0, 3, 6 or 9 digits.</summary>
     public static string Timestamp(DateTimeOffset instant, int fractionDigits = 6)
     {

@@ -80,6 +80,20 @@ public static partial class RawHttp
         }
     }
 
+    /// <summary>
+    /// Sends a GET and never reads the answer: with a tiny receive window the server's writes soon find the
+    /// connection full, as with a consumer that hangs. Dispose the socket to go away.
+    /// </summary>
+    public static async Task<Socket> StalledGetAsync(int port, string pathAndQuery, params string[] headers)
+    {
+        // Set before connecting: the window is agreed in the handshake.
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            $"GET {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + string.Concat(headers.Select(h => h + "\r\n")) + "\r\n"), SocketFlags.None);
+        return socket;
+    }
+
     /// <summary>A POST /event head, with the headers given (each "Name: value") and nothing else of its own.</summary>
     public static byte[] Head(params string[] headers) =>
         Encoding.ASCII.GetBytes("POST /event HTTP/1.1\r\nHost: 127.0.0.1\r\n" + string.Concat(headers.Select(h => h + "\r\n")) + "\r\n");

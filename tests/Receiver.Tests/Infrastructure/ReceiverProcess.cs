@@ -105,6 +105,35 @@ public sealed class ReceiverProcess : IAsyncDisposable
             throw new InvalidOperationException($"The receiver is not listening ({(done == exited ? $"exit code {ExitCode}" : "timed out")}):\n{Output}");
     }
 
+    /// <summary>The process's resident memory now (VmRSS), in bytes.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+    }
+
+    /// <summary>
+    /// The resident memory once it has stopped moving (within 2 MB for 3 s), sampled until then or a minute has
+    /// passed: what the process holds once it has done what it can.
+    /// </summary>
+    public async Task<long> SettledResidentBytesAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        var steady = Stopwatch.StartNew();
+        var last = ResidentBytes;
+        while (steady.Elapsed < TimeSpan.FromSeconds(3) && deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(250);
+            var now = ResidentBytes;
+            if (Math.Abs(now - last) > 2 << 20) steady.Restart();
+            last = now;
+        }
+        return last;
+    }
+
     /// <summary>SIGTERM, as an orchestrator stops a container: the app shuts down gracefully.</summary>
     public void Terminate()
     {

@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace Receiver.Tests.Infrastructure;
 
@@ -9,6 +12,30 @@ public sealed record SseMessage(string? Id, string? Data, string? Retry, string?
 public sealed class SseReader(Stream stream) : IDisposable
 {
     private readonly StreamReader _reader = new(stream, Encoding.UTF8);
+
+    /// <summary>Opens an event stream (after <paramref name="lastEventId"/> when given), asserting a <c>200</c>.</summary>
+    public static async Task<(HttpResponseMessage Response, SseReader Reader)> OpenAsync(HttpClient client, string url, string? lastEventId = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (lastEventId is not null) request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (response, new SseReader(await response.Content.ReadAsStreamAsync()));
+    }
+
+    /// <summary>Events from frames, each with its frame's id, until <paramref name="count"/> have come, skipping heartbeats.</summary>
+    public async Task<List<(string FrameId, JsonNode Event)>> EventsAsync(int count)
+    {
+        var events = new List<(string, JsonNode)>();
+        while (events.Count < count)
+        {
+            var message = await NextAsync() ?? throw new InvalidOperationException("the stream ended");
+            if (message.Data is null) continue;
+            foreach (var e in JsonNode.Parse(message.Data)!.AsArray()) events.Add((message.Id!, e!));
+        }
+        return events;
+    }
 
     /// <summary>The next message, or null at the end of the stream; fails when none comes within the timeout.</summary>
     public async Task<SseMessage?> NextAsync(TimeSpan? timeout = null)
@@ -26,7 +53,9 @@ public sealed class SseReader(Stream stream) : IDisposable
             if (line.StartsWith(':')) { comment = line[1..].Trim(); continue; }
             var colon = line.IndexOf(':');
             var field = colon < 0 ? line : line[..colon];
-            var value = colon < 0 ? "" : line[(colon + 1)..].TrimStart(' ');
+            var value = colon < 0 ? "" : line[(colon + 1)..];
+            // One space after the colon is the field's, any more are the value's.
+            if (value.StartsWith(' ')) value = value[1..];
             switch (field)
             {
                 case "id": id = value; break;

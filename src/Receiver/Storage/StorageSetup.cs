@@ -17,7 +17,7 @@ public static class StorageSetup
         services.AddSingleton(provider =>
         {
             var builder = new NpgsqlDataSourceBuilder(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString);
-            // Prepared statements roughly double PostgreSQL's rate for the ingest insert (shared/reference/performance.md).
+            // Prepared statements roughly double PostgreSQL's rate for the ingest insert (docs/postgresql.md).
             if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
             // With prepared statements kept, Npgsql resets a pooled connection with seven statements (RESET ALL,
             // UNLISTEN *, ...) sent before the next use: half of PostgreSQL's time for a GET /transactions/{id} (bench/run).

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace Receiver.Tests.Infrastructure;
 
 /// <summary>
-/// Event bodies shaped as AP 2.10 sends them (../shared/reference/anchor-platform-2.10.md §3, §7): Gson output,
+/// Event bodies shaped as AP 2.10 sends them (docs/anchor-platform.md: "Request body" and "Sample data in AP's repository"): Gson output,
 /// nulls omitted, every number a string, SEP-31 amounts that may be {}, SEP-6 with instructions, on_hold, fee_details.
 /// </summary>
 public static class ApEvents

@@ -53,7 +53,7 @@ internal sealed class PayloadValidator : JsonViewValidator<PayloadView>
 
 /// <summary>
 /// <c>payload.transaction</c> for SEP-6, SEP-24 and SEP-31 as AP 2.10 really sends it, which is looser than
-/// its published schema (see ../shared/reference/anchor-platform-2.10.md §3.3 and §3.8).
+/// its published schema (docs/anchor-platform.md: "payload.transaction" and "The documented Event API versus real traffic").
 /// </summary>
 internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
 {

@@ -107,7 +107,8 @@ public static class CallbackAuth
             return "The token has no iat claim.";
         if (token.IssuedAt > DateTime.UtcNow + clockSkew)
             return "The token's iat is in the future beyond the allowed clock skew.";
-        // AP writes iat and exp in whole seconds, each rounded down: exp - iat may exceed its setting by one second.
+        // AP's exp - iat is its setting rounded down to whole seconds (AuthHelper, 2.10.2 to 4.3.0); the second of slack
+        // spares a token minted by code that rounds exp up instead (docs/anchor-platform.md, "Authentication").
         if (token.ValidTo - token.IssuedAt > TimeSpan.FromMilliseconds(expirationMilliseconds) + TimeSpan.FromSeconds(1))
             return $"The token lives {(token.ValidTo - token.IssuedAt).TotalSeconds:0} s (exp - iat), longer than AP's tokens " +
                    $"(CallbackApi:Auth:Jwt:ExpirationMilliseconds: {expirationMilliseconds} ms).";

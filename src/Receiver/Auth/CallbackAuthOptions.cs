@@ -88,9 +88,10 @@ internal sealed class CallbackAuthOptionsValidator : IValidateOptions<CallbackAu
             failures.Add("CallbackApi:Auth:Jwt:HttpHeader (env CALLBACK_API_AUTH_JWT_HTTP_HEADER) must not be empty.");
         if (type is AuthType.ApiKey && string.IsNullOrWhiteSpace(options.ApiKey.HttpHeader))
             failures.Add("CallbackApi:Auth:ApiKey:HttpHeader (env CALLBACK_API_AUTH_API_KEY_HTTP_HEADER) must not be empty.");
-        if (options.Jwt.ExpirationMilliseconds is < 1_000 or > 86_400_000)
+        // AP sets no upper bound; a year keeps the bound a TimeSpan.
+        if (options.Jwt.ExpirationMilliseconds is < 1_000 or > 31_536_000_000)
             failures.Add("CallbackApi:Auth:Jwt:ExpirationMilliseconds (env CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS) must be between 1000 and " +
-                         $"86400000, as AP's callback_api.auth.jwt.expiration_milliseconds; it is {options.Jwt.ExpirationMilliseconds}.");
+                         $"31536000000 (a year), as AP's callback_api.auth.jwt.expiration_milliseconds; it is {options.Jwt.ExpirationMilliseconds}.");
         if (options.Jwt.ClockSkewSeconds is < 0 or > 300)
             failures.Add($"CallbackApi:Auth:Jwt:ClockSkewSeconds must be between 0 and 300; it is {options.Jwt.ClockSkewSeconds}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -140,9 +140,20 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     [Fact]
     public async Task A_token_living_AP_s_configured_life_and_a_second_of_rounding_is_accepted()
     {
-        // AP rounds iat and exp down to whole seconds each, so exp - iat may be the setting plus one second.
+        // AP's own tokens live at most the setting; one second of slack spares a minter that rounds exp up.
         var token = ApToken.Mint(Secret, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(31));
         Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync("Authorization", "Bearer " + token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Any_life_AP_accepts_is_accepted_too_even_beyond_a_day()
+    {
+        // AP sets no upper bound on callback_api.auth.jwt.expiration_milliseconds; one env file configures both.
+        await using var twoDays = ReceiverApp.With(new Dictionary<string, string?> { ["CallbackApi:Auth:Jwt:ExpirationMilliseconds"] = "172800000" });
+        await twoDays.InitializeAsync();
+        var token = ApToken.Mint(Secret, DateTimeOffset.UtcNow, TimeSpan.FromDays(2));
+
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync(twoDays, "Authorization", "Bearer " + token)).StatusCode);
     }
 
     [Fact]

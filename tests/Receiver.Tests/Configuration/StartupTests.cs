@@ -64,6 +64,16 @@ public class StartupTests
         Assert.Contains(message, app.Output);
     }
 
+    [Fact]
+    public async Task A_token_life_below_a_second_stops_the_app() =>
+        await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = UnusedDatabase,
+            ["CALLBACK_API_AUTH_TYPE"] = "jwt",
+            ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
+            ["CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS"] = "500",
+        }, "CallbackApi:Auth:Jwt:ExpirationMilliseconds (env CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS) must be between 1000 and 31536000000");
+
     /// <summary>
     /// An unquoted ';' in the password cuts it in two, and Npgsql's own error names the second half as a key: the
     /// refusal says what is wrong without repeating any of the string.

@@ -69,9 +69,10 @@ public static class TelemetrySetup
         try
         {
             options = routes.ServiceProvider.GetRequiredService<IOptions<MetricsOptions>>().Value;
-            // The instruments exist from the start, not from the first request that happens to need them. They
-            // count the rejected backlog in PostgreSQL, so they need the database settings, which may be the bad ones.
-            if (options.Enabled) routes.ServiceProvider.GetRequiredService<ReceiverMetrics>();
+            // The instruments exist from the start, not from the first request that happens to need them (OTLP
+            // exports them even with the scrape endpoint off). They count the rejected backlog in PostgreSQL, so they
+            // need the database settings, which may be the bad ones: inside the guard.
+            routes.ServiceProvider.GetRequiredService<ReceiverMetrics>();
         }
         catch (Exception e) when (e is OptionsValidationException or InvalidOperationException)
         {

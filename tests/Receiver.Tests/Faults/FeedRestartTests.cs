@@ -27,7 +27,7 @@ public sealed class FeedRestartTests
         var polled = new List<string>();
         var streamer = FollowStreamAsync(app.CreateQueryClient(), streamed, stop.Token);
         var poller = FollowPollAsync(app.CreateQueryClient(), polled, stop.Token);
-        await WaitForAsync(() => streamed.Contains((string)before["id"]!) && polled.Contains((string)before["id"]!));
+        await Eventually.HoldsAsync(() => streamed.Contains((string)before["id"]!) && polled.Contains((string)before["id"]!), "the consumers did not catch up");
 
         await cluster.StopAsync("fast");
         await Task.Delay(1500);
@@ -41,22 +41,13 @@ public sealed class FeedRestartTests
             after.Add((string)body["id"]!);
         }
 
-        await WaitForAsync(() => after.All(streamed.Contains) && after.All(polled.Contains));
+        await Eventually.HoldsAsync(() => after.All(streamed.Contains) && after.All(polled.Contains), "the consumers did not catch up");
         await stop.CancelAsync();
         await Task.WhenAll(streamer, poller);
         Assert.Equal(streamed.Count, streamed.Distinct().Count());
         Assert.Equal(polled.Count, polled.Distinct().Count());
         Assert.Equal([(string)before["id"]!, .. after], streamed);
         Assert.Equal([(string)before["id"]!, .. after], polled);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var waited = 0; !condition(); waited += 100)
-        {
-            Assert.True(waited < 30_000, "the consumers did not catch up within 30 s");
-            await Task.Delay(100);
-        }
     }
 
     /// <summary>An EventSource: reads frames, and when the stream ends or fails, reconnects with Last-Event-ID.</summary>

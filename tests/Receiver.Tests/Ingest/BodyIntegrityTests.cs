@@ -167,16 +167,6 @@ public sealed class BodyIntegrityTests
         if (await app.CountAsync("events", "id = $1", Id(body)) > 0) await AssertStoredAsSentAsync(app, body);
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        for (var waited = TimeSpan.Zero; waited < TimeSpan.FromSeconds(30); waited += TimeSpan.FromMilliseconds(100))
-        {
-            if (await condition()) return;
-            await Task.Delay(100);
-        }
-        Assert.Fail("the condition did not hold within 30 s");
-    }
-
     /// <summary>Holds the events table locked, as a long transaction, a failover or a slow disk would stall it.</summary>
     private static async Task<Stall> StallWriterAsync(ReceiverApp app)
     {
@@ -190,8 +180,9 @@ public sealed class BodyIntegrityTests
     private sealed class Stall(ReceiverApp app, NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
     {
         /// <summary>Until the writer's statement waits on the lock: its batch is in PostgreSQL's hands.</summary>
-        public Task WaitUntilWriterWaitsAsync() => WaitForAsync(async () => await app.ScalarAsync<long>(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
+        public Task WaitUntilWriterWaitsAsync() => Eventually.HoldsAsync(async () => await app.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0,
+            "the writer did not wait on the lock");
 
         public Task ReleaseAsync() => transaction.RollbackAsync();
 

@@ -16,42 +16,43 @@ internal sealed class PlatformApiException(string message, bool unreachable = fa
     public bool Unreachable { get; } = unreachable;
 }
 
+/// <summary>A transaction asked for by id: AP's snapshot of it, or why AP gave none.</summary>
+internal sealed record PlatformLookup(JsonElement? Transaction, string? Problem)
+{
+    public static PlatformLookup Found(JsonElement transaction) => new(transaction, null);
+    public static PlatformLookup Missing(string problem) => new(null, problem);
+}
+
 /// <summary>
-/// AP's Platform API, as AP 2.10's platform server serves it (PlatformController) and AP's own PlatformApiClient
-/// calls it: <c>GET /transactions</c> answers <c>{"records": [...]}</c>, pages numbered from 0, and
-/// <c>GET /transactions/{id}</c> one transaction, both in the shape of an event's <c>payload.transaction</c>.
+/// What reconciliation asks AP's Platform API, over the protocol <c>Reconciliation:Protocol</c> names: REST
+/// (<see cref="RestPlatformApi"/>) or JSON-RPC (<see cref="RpcPlatformApi"/>). Both answer transactions in the
+/// shape of an event's <c>payload.transaction</c>.
+/// </summary>
+internal interface IPlatformApi
+{
+    /// <summary>
+    /// One page of a SEP's transactions, pages numbered from 0, newest <c>started_at</c> (AP's <c>created_at</c>)
+    /// first; AP breaks ties by id ascending, and its last page is the one shorter than <paramref name="pageSize"/>.
+    /// </summary>
+    Task<List<JsonElement>> ListAsync(string sep, int pageNumber, int pageSize, CancellationToken cancellationToken);
+
+    Task<PlatformLookup> GetAsync(string id, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The HTTP side of both protocols: one call, its failures turned into <see cref="PlatformApiException"/>s.
 /// Retries and timeouts are the resilience handler's (see ReconciliationEndpoints); credentials are
 /// <see cref="PlatformApiAuthHandler"/>'s.
 /// </summary>
-internal sealed class PlatformApiClient(HttpClient http)
+internal sealed class PlatformApiHttp(HttpClient http)
 {
-    /// <summary>One page of a SEP's transactions, newest <c>created_at</c> (<c>started_at</c>) first.</summary>
-    public async Task<List<JsonElement>> ListAsync(string sep, int pageNumber, int pageSize, CancellationToken cancellationToken)
-    {
-        // AP's own client sends sep as "6", "24" or "31", and order_by/order in lower case.
-        var url = $"transactions?sep={sep}&order_by=created_at&order=desc&page_number={pageNumber}&page_size={pageSize}";
-        using var document = await GetJsonAsync(url, cancellationToken)
-                             ?? throw new PlatformApiException($"GET /{url} answered 404: is Reconciliation:PlatformApiBaseUrl AP's platform server?");
-        if (document.RootElement.ValueKind != JsonValueKind.Object
-            || !document.RootElement.TryGetProperty("records", out var records) || records.ValueKind != JsonValueKind.Array)
-            throw new PlatformApiException($"GET /{url} answered JSON without a \"records\" array.");
-        return [.. records.EnumerateArray().Select(record => record.Clone())];
-    }
-
-    /// <summary>One transaction, or null when AP does not know it.</summary>
-    public async Task<JsonElement?> GetAsync(string id, CancellationToken cancellationToken)
-    {
-        using var document = await GetJsonAsync($"transactions/{Uri.EscapeDataString(id)}", cancellationToken);
-        return document?.RootElement.Clone();
-    }
-
-    /// <summary>The parsed answer; null on 404.</summary>
-    private async Task<JsonDocument?> GetJsonAsync(string url, CancellationToken cancellationToken)
+    /// <summary>The parsed answer; null on 404. <paramref name="call"/> names the call in messages.</summary>
+    public async Task<JsonDocument?> SendAsync(HttpRequestMessage request, string call, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
-            response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException
                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -65,9 +66,9 @@ internal sealed class PlatformApiClient(HttpClient http)
             if (response.StatusCode == HttpStatusCode.NotFound) return null;
             if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
                 throw new PlatformApiException(
-                    $"GET /{url} was refused ({(int)response.StatusCode}): Reconciliation:Auth:* must match AP's platform_server.auth.");
+                    $"{call} was refused ({(int)response.StatusCode}): Reconciliation:Auth:* must match AP's platform_server.auth.");
             if (!response.IsSuccessStatusCode)
-                throw new PlatformApiException($"GET /{url} answered {(int)response.StatusCode}.", unreachable: (int)response.StatusCode >= 500);
+                throw new PlatformApiException($"{call} answered {(int)response.StatusCode}.", unreachable: (int)response.StatusCode >= 500);
             try
             {
                 await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
@@ -75,9 +76,18 @@ internal sealed class PlatformApiClient(HttpClient http)
             }
             catch (JsonException e)
             {
-                throw new PlatformApiException($"GET /{url} answered something that is not JSON ({e.Message}).");
+                throw new PlatformApiException($"{call} answered something that is not JSON ({e.Message}).");
             }
         }
+    }
+
+    /// <summary>The <c>records</c> of AP's GetTransactionsResponse, which both protocols answer a listing with.</summary>
+    public static List<JsonElement> Records(JsonElement listing, string call)
+    {
+        if (listing.ValueKind != JsonValueKind.Object
+            || !listing.TryGetProperty("records", out var records) || records.ValueKind != JsonValueKind.Array)
+            throw new PlatformApiException($"{call} answered JSON without a \"records\" array.");
+        return [.. records.EnumerateArray().Select(record => record.Clone())];
     }
 }
 

@@ -30,10 +30,25 @@ internal sealed record PlatformSnapshot(string Id, DateTimeOffset StartedAt, Dat
     }
 
     /// <summary>
-    /// Newer than what we hold, compared as PostgreSQL keeps our copy: to the microsecond. AP may write up to nine
-    /// fractional digits; without truncating, such a snapshot would look newer than itself on every run.
+    /// Newer than what we hold, <paramref name="ours"/> being our newest snapshot's order key as AP published it in
+    /// its event (<see cref="ReconciliationStore"/> reads it from that snapshot's text, to the nanosecond AP wrote).
+    /// Both sides are compared as AP's database keeps them (<see cref="AsApStores"/>): AP's Platform API answers
+    /// what its database holds, so a value compared as published would look newer than itself.
     /// </summary>
-    public bool IsNewerThan(DateTimeOffset ours) => OrderKey.AddTicks(-(OrderKey.UtcTicks % 10)) > ours;
+    public bool IsNewerThan(DateTimeOffset ours) => AsApStores(OrderKey) > AsApStores(ours);
+
+    /// <summary>
+    /// An instant as AP's database gives it back. AP stamps <c>updated_at</c> with <c>Instant.now()</c>
+    /// (nanoseconds on JDK 17) and publishes that value in the event (GsonUtils' ISO_INSTANT, up to nine digits), but
+    /// keeps it in a <c>timestamp</c> column through pgjdbc, which rounds half up to the microsecond
+    /// (TimestampUtils.toString: a sub-microsecond part over 499 ns adds a microsecond), as PostgreSQL does with
+    /// more than six digits. Ticks are enough to round so: the 100 ns digit decides whether the part reaches 500 ns.
+    /// </summary>
+    public static DateTimeOffset AsApStores(DateTimeOffset instant)
+    {
+        var belowMicrosecond = instant.UtcTicks % 10;
+        return instant.AddTicks(belowMicrosecond >= 5 ? 10 - belowMicrosecond : -belowMicrosecond);
+    }
 
     private static DateTimeOffset? Date(JsonElement record, string name) =>
         record.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String

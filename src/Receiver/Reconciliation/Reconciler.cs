@@ -13,7 +13,7 @@ namespace Receiver.Reconciliation;
 /// snapshot through ingest, the same exactly-once path as AP's own events.
 /// </summary>
 internal sealed partial class Reconciler(
-    PlatformApiClient platform, ReconciliationStore store, EventIngestor ingestor, IOptions<ReconciliationOptions> options,
+    IPlatformApi platform, ReconciliationStore store, EventIngestor ingestor, IOptions<ReconciliationOptions> options,
     TimeProvider clock, ILogger<Reconciler> logger)
 {
     public async Task RunAsync(RunTally tally, CancellationToken cancellationToken)
@@ -49,7 +49,7 @@ internal sealed partial class Reconciler(
             var inWindow = snapshots.Where(s => s.StartedAt >= createdSince).ToList();
             var fresh = inWindow.Where(s => seen.Add(s.Id)).ToList();
             if (inWindow.Count > 0 && fresh.Count == 0)
-                throw new PlatformApiException($"page {page} of GET /transactions?sep={sep} repeated transactions of earlier pages; the listing stopped there.");
+                throw new PlatformApiException($"page {page} of SEP-{sep}'s transactions repeated transactions of earlier pages; the listing stopped there.");
 
             var ours = await store.OrderKeysAsync([.. fresh.Select(s => s.Id)], cancellationToken);
             foreach (var snapshot in fresh)
@@ -66,17 +66,18 @@ internal sealed partial class Reconciler(
         foreach (var (id, ourKey) in await store.OpenTransactionsAsync(sep, cancellationToken))
         {
             if (seen.Contains(id)) continue;
-            if (await platform.GetAsync(id, cancellationToken) is not { } record)
+            var lookup = await platform.GetAsync(id, cancellationToken);
+            if (lookup.Transaction is not { } record)
             {
                 tally.TransactionsChecked++;
-                tally.Error($"transaction {id}: AP's Platform API does not know it (404), although we hold it.");
+                tally.Error($"transaction {id}: {lookup.Problem}, although we hold it.");
                 continue;
             }
             if (Readable([record], tally) is not [var snapshot]) continue;
             if (snapshot.Id != id)
             {
                 tally.TransactionsChecked++;
-                tally.Error($"transaction {id}: GET /transactions/{id} answered transaction {snapshot.Id}; nothing was stored for it.");
+                tally.Error($"transaction {id}: asked for it, the Platform API answered transaction {snapshot.Id}; nothing was stored for it.");
                 continue;
             }
             await CompareAsync(snapshot, ourKey, tally, cancellationToken);

@@ -31,7 +31,7 @@ public static class ReconciliationEndpoints
         services.AddOptions<ReconciliationOptions>().BindConfiguration(ReconciliationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ReconciliationOptions>, ReconciliationOptionsValidator>();
         services.AddTransient<PlatformApiAuthHandler>();
-        var platformApi = services.AddHttpClient<PlatformApiClient>((provider, http) =>
+        var platformApi = services.AddHttpClient<PlatformApiHttp>((provider, http) =>
             {
                 var settings = provider.GetRequiredService<IOptions<ReconciliationOptions>>().Value;
                 // A trailing slash, so relative paths keep a base path (AP's own client appends to the URL as given).
@@ -55,6 +55,12 @@ public static class ReconciliationEndpoints
             });
         // Inside the retries: every attempt gets a fresh token.
         platformApi.AddHttpMessageHandler<PlatformApiAuthHandler>();
+        services.AddTransient<RestPlatformApi>();
+        services.AddTransient<RpcPlatformApi>();
+        services.AddTransient<IPlatformApi>(provider =>
+            provider.GetRequiredService<IOptions<ReconciliationOptions>>().Value.ParsedProtocol == PlatformApiProtocol.Rpc
+                ? provider.GetRequiredService<RpcPlatformApi>()
+                : provider.GetRequiredService<RestPlatformApi>());
         services.AddTransient<Reconciler>();
         services.AddSingleton<ReconciliationStore>();
         services.AddSingleton<ReconciliationMetrics>();

@@ -16,6 +16,12 @@ public sealed class ReconciliationOptions
     /// <summary>AP's platform server, e.g. <c>http://platform:8085</c>; reconciliation is off while it is not set.</summary>
     public string? PlatformApiBaseUrl { get; set; }
 
+    /// <summary>
+    /// <c>rest</c> (<c>GET /transactions</c>, served by every AP line; deprecated since 3.0) or <c>rpc</c> (JSON-RPC
+    /// <c>get_transactions</c>, AP 3.0 and later). REST by default, as the one protocol every AP line in use serves.
+    /// </summary>
+    public string Protocol { get; set; } = "rest";
+
     /// <summary>Time between two runs, over all instances; zero runs it only on demand (<c>POST /reconciliation/run</c>).</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(15);
 
@@ -31,6 +37,8 @@ public sealed class ReconciliationOptions
     public AuthSettings Auth { get; set; } = new();
 
     public bool Enabled => !string.IsNullOrWhiteSpace(PlatformApiBaseUrl);
+
+    public PlatformApiProtocol ParsedProtocol => PlatformApiProtocols.Parse(Protocol) ?? throw new InvalidOperationException($"Unknown protocol '{Protocol}'.");
 
     public AuthType ParsedAuthType => AuthTypes.Parse(Auth.Type) ?? throw new InvalidOperationException($"Unknown auth type '{Auth.Type}'.");
 
@@ -60,6 +68,22 @@ public sealed class ReconciliationOptions
     }
 }
 
+public enum PlatformApiProtocol
+{
+    Rest,
+    Rpc,
+}
+
+internal static class PlatformApiProtocols
+{
+    public static PlatformApiProtocol? Parse(string? value) => value?.ToLowerInvariant() switch
+    {
+        "rest" => PlatformApiProtocol.Rest,
+        "rpc" => PlatformApiProtocol.Rpc,
+        _ => null,
+    };
+}
+
 internal sealed class ReconciliationOptionsValidator : IValidateOptions<ReconciliationOptions>
 {
     // AP's own floor for JWT lifetimes (CallbackApiConfig, PlatformServerConfig): shorter tokens are refused at start.
@@ -67,9 +91,14 @@ internal sealed class ReconciliationOptionsValidator : IValidateOptions<Reconcil
 
     public ValidateOptionsResult Validate(string? name, ReconciliationOptions options)
     {
-        if (!options.Enabled) return ValidateOptionsResult.Success;
-
+        // Checked even while reconciliation is off, so a typo is found before the base URL is set.
         var failures = new List<string>();
+        if (PlatformApiProtocols.Parse(options.Protocol) is null)
+            failures.Add($"Reconciliation:Protocol is '{options.Protocol}': it must be rest (GET /transactions, every AP line) " +
+                         "or rpc (JSON-RPC get_transactions, AP 3.0 and later).");
+        if (!options.Enabled)
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
         if (!Uri.TryCreate(options.PlatformApiBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https")
             || !string.IsNullOrEmpty(baseUrl.Query) || !string.IsNullOrEmpty(baseUrl.Fragment))
             failures.Add($"Reconciliation:PlatformApiBaseUrl (env PLATFORM_API_BASE_URL) is '{options.PlatformApiBaseUrl}': " +

@@ -66,21 +66,33 @@ internal sealed class ReconciliationStore(ResilientDatabase database)
         (await database.ListAsync($"SELECT {Columns} FROM reconciliation_runs WHERE id = $1", [Value(id)], Read, cancellationToken))
         .SingleOrDefault();
 
-    /// <summary>The order key (<c>updated_at</c>, else <c>started_at</c>) of each of these transactions we hold.</summary>
+    /// <summary>
+    /// The order key of our newest snapshot, as AP wrote it: <c>updated_at</c>, else <c>started_at</c>, read from the
+    /// snapshot's text because the <c>order_key</c> column keeps microseconds only, truncated, and reconciliation must
+    /// round the nanoseconds as AP's database does (<see cref="PlatformSnapshot.IsNewerThan"/>).
+    /// </summary>
+    private const string PublishedOrderKey =
+        "id, order_key, coalesce(snapshot->>'updated_at', snapshot->>'started_at') AS published_order_key";
+
+    /// <summary>The order key (<see cref="PublishedOrderKey"/>) of each of these transactions we hold.</summary>
     public async Task<Dictionary<string, DateTimeOffset>> OrderKeysAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
         (await database.ListAsync(
-            "SELECT id, order_key FROM transactions WHERE id = ANY($1)",
+            $"SELECT {PublishedOrderKey} FROM transactions WHERE id = ANY($1)",
             [Value(ids.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)],
-            reader => (Id: reader.GetString(0), OrderKey: reader.GetFieldValue<DateTimeOffset>(1)),
-            cancellationToken)).ToDictionary(row => row.Id, row => row.OrderKey, StringComparer.Ordinal);
+            ReadOrderKey, cancellationToken)).ToDictionary(row => row.Id, row => row.OrderKey, StringComparer.Ordinal);
 
     /// <summary>The transactions of a SEP we hold in a status that may still change, with their order keys.</summary>
     public Task<List<(string Id, DateTimeOffset OrderKey)>> OpenTransactionsAsync(string sep, CancellationToken cancellationToken) =>
         database.ListAsync(
-            "SELECT id, order_key FROM transactions WHERE sep = $1 AND status <> ALL($2) ORDER BY id",
+            $"SELECT {PublishedOrderKey} FROM transactions WHERE sep = $1 AND status <> ALL($2) ORDER BY id",
             [Value(sep), Value(TerminalStatuses, NpgsqlDbType.Array | NpgsqlDbType.Text)],
-            reader => (reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1)),
-            cancellationToken);
+            ReadOrderKey, cancellationToken);
+
+    // Ingest stores only snapshots whose timestamps are valid RFC 3339, so the text parses; the column is the floor.
+    private static (string Id, DateTimeOffset OrderKey) ReadOrderKey(NpgsqlDataReader reader) =>
+        (reader.GetString(0), !reader.IsDBNull(2) && Rfc3339.TryParse(reader.GetString(2), out var published)
+            ? published.ToUniversalTime()
+            : reader.GetFieldValue<DateTimeOffset>(1));
 
     private static ReconciliationRun Read(NpgsqlDataReader reader) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),

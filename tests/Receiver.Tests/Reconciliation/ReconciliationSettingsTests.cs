@@ -27,6 +27,7 @@ public sealed class ReconciliationSettingsTests
     [InlineData("Reconciliation__Lookback", "00:00:00", "Reconciliation:Lookback must be more than 0")]
     [InlineData("Reconciliation__PageSize", "0", "Reconciliation:PageSize must be between 1 and 1000")]
     [InlineData("Reconciliation__RequestTimeout", "00:00:00", "Reconciliation:RequestTimeout must be more than 0")]
+    [InlineData("Reconciliation__Protocol", "grpc", "Reconciliation:Protocol is 'grpc': it must be rest (GET /transactions, every AP line) or rpc")]
     public Task A_bad_reconciliation_setting_stops_the_app_with_a_clear_message(string name, string value, string message) =>
         ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>(Valid) { [name] = value }, message);
 

@@ -61,8 +61,7 @@ public sealed class ReconciliationTests
     public async Task A_transaction_AP_never_delivered_is_recovered_as_a_reconciliation_event_in_state_timeline_and_feed()
     {
         await using var platform = await FakePlatformApi.StartAsync();
-        var missing = Transaction(ApEvents.Sep24DepositCompleted(), TimeSpan.FromHours(2), TimeSpan.FromMinutes(30), "completed");
-        platform.Put(missing);
+        var missing = platform.Put(Transaction(ApEvents.Sep24DepositCompleted(), TimeSpan.FromHours(2), TimeSpan.FromMinutes(30), "completed"));
         await using var app = ReceiverApp.With(platform.Settings());
         var id = (string)missing["id"]!;
         var run = await RunAsync(app);
@@ -150,8 +149,7 @@ public sealed class ReconciliationTests
         settings["Reconciliation:PageSize"] = "2";
         settings["Reconciliation:Lookback"] = "1.00:00:00";
         await using var app = ReceiverApp.With(settings);
-        var recent = Enumerable.Range(1, 5).Select(i => Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(i))).ToList();
-        recent.ForEach(platform.Put);
+        var recent = Enumerable.Range(1, 5).Select(i => platform.Put(Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(i)))).ToList();
         var tooOld = Transaction(ApEvents.Sep31Created(), TimeSpan.FromDays(3));
         platform.Put(tooOld);
         // Created before the window but still open with us: AP completed it meanwhile.
@@ -172,6 +170,139 @@ public sealed class ReconciliationTests
         var sep31Pages = platform.Requests.Where(r => r.StartsWith("/transactions?sep=31", StringComparison.Ordinal)).ToList();
         Assert.Equal(["0", "1", "2"], sep31Pages.Select(r => System.Web.HttpUtility.ParseQueryString(r.Split('?')[1])["page_number"]));
         Assert.Contains($"/transactions/{(string)openAndOld["id"]!}", platform.Requests);
+    }
+
+    /// <summary>
+    /// AP publishes <c>updated_at</c> to the nanosecond (<c>Instant.now()</c> on JDK 17; GsonUtils' ISO_INSTANT) and
+    /// its Platform API answers it as its database keeps it, rounded half up to the microsecond (pgjdbc's
+    /// TimestampUtils.toString): the update an event carried is no gap however it rounds, and an update AP made later
+    /// within the same microsecond's rounding still is.
+    /// </summary>
+    [Fact]
+    public async Task An_update_AP_stored_rounded_to_the_microsecond_is_no_gap_and_a_later_one_within_it_still_is()
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        await using var app = ReceiverApp.With(platform.Settings());
+        var now = DateTimeOffset.UtcNow.AddHours(-1);
+        var second = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        string At(DateTimeOffset whole, string nanoseconds) => $"{ApEvents.Timestamp(whole, 0).TrimEnd('Z')}.{nanoseconds}Z";
+        JsonObject UpdatedAt(string updatedAt, string status = "incomplete")
+        {
+            var transaction = Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromHours(2), status: status);
+            transaction["updated_at"] = updatedAt;
+            return transaction;
+        }
+        var delivered = new[]
+        {
+            UpdatedAt(At(second, "123456499")), // rounds down
+            UpdatedAt(At(second, "123456500")), // exactly half: up
+            UpdatedAt(At(second, "123456501")), // up
+            UpdatedAt(At(second.AddSeconds(-1), "999999700")), // up, into the next second
+        };
+        var movedOn = UpdatedAt(At(second, "123456400"));
+        await PostEventsAsync(app, [.. delivered.Append(movedOn).Select(t => ApEvents.TransactionEvent("transaction_created", t))]);
+        var served = delivered.Select(platform.Put).ToList();
+        // AP's copy of the last is a whole second, which ISO_INSTANT writes without a fraction.
+        Assert.Equal(ApEvents.Timestamp(second, 0), (string?)served[^1]["updated_at"]);
+        // 200 ns after the delivered update AP changed it again: stored a microsecond later than that update.
+        var later = (JsonObject)movedOn.DeepClone();
+        later["updated_at"] = At(second, "123456600");
+        later["status"] = "pending_anchor";
+        platform.Put(later);
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("succeeded", (string?)run["status"]);
+        Assert.Equal(5, (int)run["transactions_checked"]!);
+        Assert.Equal(1, (int)run["gaps_closed"]!);
+        var query = app.CreateQueryClient();
+        foreach (var transaction in delivered)
+            Assert.Single((await query.GetJsonAsync($"/transactions/{(string)transaction["id"]!}/events"))["data"]!.AsArray());
+        Assert.Equal("pending_anchor", (string?)(await query.GetJsonAsync($"/transactions/{(string)movedOn["id"]!}"))["status"]);
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM events WHERE source = 'reconciliation'"));
+
+        var again = await RunAsync(app);
+        Assert.Equal(0, (int)again["gaps_closed"]!);
+    }
+
+    /// <summary>
+    /// Over REST (GET /transactions) and over JSON-RPC (get_transactions, get_transaction), against a Platform API
+    /// that answers as AP's: ties in started_at come by id ascending, the last page is the short one, and a transaction
+    /// AP does not know is reported as each protocol says so (404; JSON-RPC error -32603 with HTTP 200).
+    /// </summary>
+    [Theory]
+    [InlineData("rest")]
+    [InlineData("rpc")]
+    public async Task Each_protocol_reads_every_page_through_ties_and_asks_AP_for_open_transactions_by_id(string protocol)
+    {
+        await using var platform = await FakePlatformApi.StartAsync();
+        var settings = platform.Settings(protocol: protocol);
+        settings["Reconciliation:PageSize"] = "2";
+        await using var app = ReceiverApp.With(settings);
+        var created = ApEvents.Timestamp(DateTimeOffset.UtcNow.AddHours(-1));
+        var tied = Enumerable.Range(0, 5).Select(_ =>
+        {
+            var transaction = ApEvents.Sep6Deposit();
+            transaction["started_at"] = created;
+            transaction["updated_at"] = created;
+            return platform.Put(transaction);
+        }).ToList();
+        // Open with us and created before the look-back: AP completed one meanwhile and never heard of the other.
+        var openAndOld = Transaction(ApEvents.Sep6Deposit(), TimeSpan.FromDays(30), status: "pending_user_transfer_start");
+        var unknownToAp = Transaction(ApEvents.Sep6Deposit(), TimeSpan.FromDays(30), status: "pending_user_transfer_start");
+        await PostEventsAsync(app,
+            ApEvents.TransactionEvent("transaction_created", openAndOld), ApEvents.TransactionEvent("transaction_created", unknownToAp));
+        platform.Put(Updated(openAndOld, TimeSpan.FromDays(1), "completed"));
+        var openId = (string)openAndOld["id"]!;
+        var unknownId = (string)unknownToAp["id"]!;
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("failed", (string?)run["status"]);
+        Assert.Equal(6, (int)run["gaps_closed"]!);
+        var error = Assert.Single(Errors(run));
+        Assert.StartsWith($"transaction {unknownId}: ", error);
+        Assert.Contains(protocol == "rest" ? "404" : $"JSON-RPC error -32603: transaction (id={unknownId}) is not found", error);
+        var query = app.CreateQueryClient();
+        foreach (var transaction in tied)
+            Assert.True(JsonNode.DeepEquals(transaction, await query.GetJsonAsync($"/transactions/{(string)transaction["id"]!}")));
+        Assert.Equal("completed", (string?)(await query.GetJsonAsync($"/transactions/{openId}"))["status"]);
+
+        if (protocol == "rest")
+        {
+            Assert.Empty(platform.RpcCalls);
+            var pages = platform.Requests.Where(r => r.StartsWith("/transactions?sep=6&", StringComparison.Ordinal)).ToList();
+            Assert.Equal(["0", "1", "2"], pages.Select(r => System.Web.HttpUtility.ParseQueryString(r.Split('?')[1])["page_number"]));
+            Assert.Contains($"/transactions/{openId}", platform.Requests);
+            return;
+        }
+        Assert.All(platform.Requests, path => Assert.Equal("/", path));
+        Assert.All(platform.RpcCalls, call => Assert.Equal("2.0", (string?)call["jsonrpc"]));
+        var listings = platform.RpcCalls.Where(c => (string?)c["method"] == "get_transactions" && (string?)c["params"]!["sep"] == "6").ToList();
+        Assert.Equal([0, 1, 2], listings.Select(c => (int)c["params"]!["page_number"]!));
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse("""{"sep": "6", "order_by": "CREATED_AT", "order": "DESC", "page_number": 0, "page_size": 2}"""), listings[0]["params"]));
+        Assert.Contains(platform.RpcCalls, c => (string?)c["method"] == "get_transaction" && (string?)c["params"]!["transaction_id"] == openId);
+    }
+
+    /// <summary>AP 2.x serves JSON-RPC too, but without get_transactions: HTTP 200 with error -32601 (RpcMethod.from at 2.10.2).</summary>
+    [Fact]
+    public async Task Over_JSON_RPC_an_AP_2x_answers_method_not_found_with_HTTP_200_and_the_run_says_to_use_REST()
+    {
+        await using var platform = await FakePlatformApi.StartAsync(jsonRpcReads: false);
+        platform.Put(Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromHours(1)));
+        await using var app = ReceiverApp.With(platform.Settings(protocol: "rpc"));
+
+        var run = await RunAsync(app);
+
+        Assert.Equal("failed", (string?)run["status"]);
+        Assert.Equal(3, (int)run["error_count"]!); // one per SEP
+        Assert.All(Errors(run), error =>
+        {
+            Assert.Contains("JSON-RPC error -32601: No matching RPC method[get_transactions]", error);
+            Assert.Contains("Reconciliation:Protocol=rest", error);
+        });
+        Assert.Equal(0, await app.CountAsync("events"));
     }
 
     [Fact]
@@ -255,10 +386,8 @@ public sealed class ReconciliationTests
     public async Task An_invalid_snapshot_is_reported_and_not_stored_while_the_valid_ones_are()
     {
         await using var platform = await FakePlatformApi.StartAsync();
-        var valid = Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(1));
-        var invalid = Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(2), status: "vanished");
-        platform.Put(valid);
-        platform.Put(invalid);
+        var valid = platform.Put(Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(1)));
+        var invalid = platform.Put(Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(2), status: "vanished"));
         platform.Put(JsonNode.Parse("""{"id": "no-start", "sep": "31"}""")!.AsObject());
         await using var app = ReceiverApp.With(platform.Settings());
 
@@ -299,14 +428,16 @@ public sealed class ReconciliationTests
         }
     }
 
-    [Fact]
-    public async Task A_Platform_API_failing_for_a_moment_is_retried()
+    [Theory]
+    [InlineData("rest")]
+    [InlineData("rpc")]
+    public async Task A_Platform_API_failing_for_a_moment_is_retried(string protocol)
     {
         await using var platform = await FakePlatformApi.StartAsync();
         var transaction = Transaction(ApEvents.Sep24DepositCreated(), TimeSpan.FromHours(1));
         platform.Put(transaction);
         platform.FailNext(2);
-        await using var app = ReceiverApp.With(platform.Settings());
+        await using var app = ReceiverApp.With(platform.Settings(protocol: protocol));
 
         var run = await RunAsync(app);
 

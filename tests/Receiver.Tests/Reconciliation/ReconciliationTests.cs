@@ -108,7 +108,7 @@ public sealed class ReconciliationTests
         await using var app = ReceiverApp.With(platform.Settings());
         var stale = Transaction(ApEvents.Sep6Deposit(), TimeSpan.FromHours(3), status: "incomplete");
         var newer = Transaction(ApEvents.Sep24WithdrawalCreated(), TimeSpan.FromHours(3), status: "incomplete");
-        // Nine fractional digits: PostgreSQL keeps six, which must not make AP's copy look newer than ours.
+        // Nine fractional digits, 789 ns below the microsecond: AP keeps it rounded up, which must not look newer than ours.
         var same = Transaction(ApEvents.Sep31Created(), TimeSpan.FromHours(3));
         same["updated_at"] = ((string)same["updated_at"]!).TrimEnd('Z') + "789Z";
         await PostEventsAsync(app,

@@ -45,6 +45,7 @@ internal sealed class RpcPlatformApi(PlatformApiHttp http) : IPlatformApi
 
     private async Task<RpcReply> CallAsync(string method, JsonObject parameters, string call, CancellationToken cancellationToken)
     {
+        // A string, as AP's own client sends: AP echoes the id as Gson read it, and would read a number as a long or a double.
         var requestId = Guid.NewGuid().ToString();
         var batch = new JsonArray(new JsonObject { ["id"] = requestId, ["jsonrpc"] = Version, ["method"] = method, ["params"] = parameters });
         // The base URL itself: the platform server's root, where AP serves JSON-RPC.

@@ -23,10 +23,21 @@ public sealed class PrivateCluster : IAsyncDisposable
     {
         var directory = Directory.CreateTempSubdirectory("receiver-test-pg.");
         await ScriptAsync("init", directory.FullName);
-        var port = int.Parse(await ScriptAsync("free-port", Random.Shared.Next(57000, 59000).ToString()));
-        var cluster = new PrivateCluster(directory, port);
-        await cluster.StartAsync();
-        return cluster;
+        // Below Linux's ephemeral range (32768 and up), so the client side of some other connection cannot take the
+        // port between the check and the start; another test's cluster still can, hence the next try on a new port.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = int.Parse(await ScriptAsync("free-port", Random.Shared.Next(20000, 30000).ToString()));
+            var cluster = new PrivateCluster(directory, port);
+            try
+            {
+                await cluster.StartAsync();
+                return cluster;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+            }
+        }
     }
 
     public string ConnectionString(string database) =>

@@ -558,14 +558,14 @@ public static class Contract
         "payload.transaction.id", "payload.transaction.sep", "payload.transaction.kind", "payload.transaction.status",
         "payload.transaction.started_at", "payload.transaction.fee_details.total",
         "payload.quote.id", "payload.quote.fee.total", "payload.quote.fee.asset",
-        "payload.customer.id",
     ];
 
     /// <summary>SEP-31 builds amounts with AP's plain constructor, so only there may amount_in/out/fee lack <c>amount</c>.</summary>
     private static readonly string[] StrictAmounts =
         ["payload.transaction.amount_in.amount", "payload.transaction.amount_out.amount", "payload.transaction.amount_fee.amount"];
 
-    private static readonly HashSet<string> Identifiers = ["id", "payload.transaction.id", "payload.quote.id", "payload.customer.id"];
+    /// <summary>The ids AP makes (UUIDs). A quote's and a customer's id are the anchor's text, any string.</summary>
+    private static readonly HashSet<string> Identifiers = ["id", "payload.transaction.id"];
 
     public const int MaxLength = 255;
 

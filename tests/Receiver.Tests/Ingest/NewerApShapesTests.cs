@@ -165,6 +165,36 @@ public sealed class NewerApShapesTests(ReceiverApp app) : IClassFixture<Receiver
         Assert.Equal(0, await app.CountAsync("customers", "id = $1", longCustomer));
     }
 
+    // A quote's id is the anchor's rate id (AP@4.3.0:core/.../sep38/Sep38Service.java postQuote), a customer's the
+    // anchor's SEP-12 id, which may even be missing (core/.../sep12/Sep12Service.java putCustomer): neither is
+    // bounded. The event is stored; an id that cannot key a row leaves the quote or customer without a state row.
+    [Fact]
+    public async Task Stores_quote_and_customer_events_whose_id_cannot_key_a_row()
+    {
+        var longId = new string('q', 3000);
+        var quotes = new[] { longId, "rate\u0007id" }.Select(id =>
+        {
+            var quote = ApEvents.QuoteCreated();
+            quote["payload"]!["quote"]!["id"] = id;
+            return quote;
+        });
+        var customers = new[] { longId, null }.Select(id =>
+        {
+            var customer = ApEvents.CustomerUpdated();
+            customer["payload"]!["customer"] = id is null ? new JsonObject() : new JsonObject { ["id"] = id };
+            return customer;
+        });
+
+        foreach (var body in quotes.Concat(customers))
+        {
+            var response = await app.CreateApClient().PostEventAsync(body);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            Assert.Equal(1, await app.CountAsync("events", "id = $1 AND quote_id IS NULL AND customer_id IS NULL", (string)body["id"]!));
+        }
+        Assert.Equal(0, await app.CountAsync("quotes", "id = $1 OR id = $2", longId, "rate\u0007id"));
+        Assert.Equal(0, await app.CountAsync("customers", "id = $1", longId));
+    }
+
     // PATCH /transactions stores the anchor's refunds, stellar_transactions, fee_details and instructions without
     // checking their members (AP@2.10.2 and AP@4.3.0:platform/.../service/TransactionService.java; 2.10.2's
     // validateAndGetRateFee takes fee_details as given when no amount_fee comes with them), and RestRateIntegration

@@ -108,7 +108,7 @@ public sealed class ValidationTests(ReceiverApp app) : IClassFixture<ReceiverApp
         { "quote-created", "payload/quote/fee/total", null, "payload.quote.fee.total" },
         { "quote-created", "payload/quote/creator/account", "1", "payload.quote.creator.account" },
         // Customer
-        { "customer-updated", "payload/customer/id", null, "payload.customer.id" },
+        { "customer-updated", "payload/customer/id", "7", "payload.customer.id" },
         { "customer-updated", "payload/customer", "\"x\"", "payload.customer" },
         // The subject must match the type
         { "quote-created", "type", "\"customer_updated\"", "payload.customer" },

@@ -194,40 +194,4 @@ public sealed class NewerApShapesTests(ReceiverApp app) : IClassFixture<Receiver
         Assert.Equal(0, await app.CountAsync("quotes", "id = $1 OR id = $2", longId, "rate\u0007id"));
         Assert.Equal(0, await app.CountAsync("customers", "id = $1", longId));
     }
-
-    // PATCH /transactions stores the anchor's refunds, stellar_transactions, fee_details and instructions without
-    // checking their members (AP@2.10.2 and AP@4.3.0:platform/.../service/TransactionService.java; 2.10.2's
-    // validateAndGetRateFee takes fee_details as given when no amount_fee comes with them), and RestRateIntegration
-    // never looks at a rate's fee lines (AP@4.3.0:platform/.../callback/RestRateIntegration.java).
-    public static TheoryData<string, string, string?> AnchorTextPassedOn => new()
-    {
-        { "sep24-withdrawal-refunded", "payload/transaction/refunds/payments/0/fee", "{\"asset\":\"stellar:USDC:G\"}" },
-        { "sep24-withdrawal-refunded", "payload/transaction/refunds/payments/0/id", null },
-        { "sep24-withdrawal-refunded", "payload/transaction/refunds/payments/0/amount/amount", "\"ninety-five\"" },
-        { "sep24-withdrawal-refunded", "payload/transaction/refunds/amount_refunded", null },
-        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/payments", null },
-        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/id", null },
-        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/payments/0/source_account", null },
-        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/payments/0/amount/amount", "\"1,5\"" },
-        { "sep24-deposit-completed", "payload/transaction/fee_details", "{\"total\":\"5\"}" },
-        { "sep24-deposit-completed", "payload/transaction/fee_details/total", "\"five\"" },
-        { "sep6-deposit-exchange-pending-anchor", "payload/transaction/fee_details/details/0/name", null },
-        { "sep6-deposit-exchange-pending-anchor", "payload/transaction/fee_details/details/1/amount", "\"half\"" },
-        { "quote-created", "payload/quote/fee/details/0/name", null },
-        { "quote-created", "payload/quote/fee/details/0/amount", "\"2 USD\"" },
-        { "sep6-withdrawal-on-hold", "payload/transaction/instructions/organization.bank_number/description", null },
-    };
-
-    [Theory]
-    [MemberData(nameof(AnchorTextPassedOn))]
-    public async Task Accepts_what_AP_passes_on_from_the_anchor_unchecked(string shape, string pointer, string? value)
-    {
-        var body = ApEvents.All[shape]().Set(pointer, value).ToJsonString();
-
-        var response = await app.CreateApClient().PostEventAsync(body);
-
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        Assert.Equal(Encoding.UTF8.GetBytes(body),
-            await app.ScalarAsync<byte[]>("SELECT body FROM events WHERE id = $1", (string)JsonNode.Parse(body)!["id"]!));
-    }
 }

@@ -151,6 +151,25 @@ public sealed class ValidationTests(ReceiverApp app) : IClassFixture<ReceiverApp
         { "sep6-withdrawal-on-hold", "payload/transaction/memo_type", "\"none\"" },
         { "quote-created", "payload/quote/transaction_id", "\"b9a6b7a6-1e2f-4b1e-9a8e-0f5c8a9b7c6d\"" },
         { "sep31-created", "payload/transaction/unknown_future_field", "{\"anything\":[1,true,null]}" },
+        // PATCH /transactions stores the anchor's refunds, stellar_transactions, fee_details and instructions without
+        // checking their members (AP@2.10.2 and AP@4.3.0:platform/.../service/TransactionService.java; 2.10.2's
+        // validateAndGetRateFee takes fee_details as given when no amount_fee comes with them), and RestRateIntegration
+        // never looks at a rate's fee lines (AP@4.3.0:platform/.../callback/RestRateIntegration.java).
+        { "sep24-withdrawal-refunded", "payload/transaction/refunds/payments/0/fee", "{\"asset\":\"stellar:USDC:G\"}" },
+        { "sep24-withdrawal-refunded", "payload/transaction/refunds/payments/0/id", null },
+        { "sep24-withdrawal-refunded", "payload/transaction/refunds/payments/0/amount/amount", "\"ninety-five\"" },
+        { "sep24-withdrawal-refunded", "payload/transaction/refunds/amount_refunded", null },
+        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/payments", null },
+        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/id", null },
+        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/payments/0/source_account", null },
+        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/payments/0/amount/amount", "\"1,5\"" },
+        { "sep24-deposit-completed", "payload/transaction/fee_details", "{\"total\":\"5\"}" },
+        { "sep24-deposit-completed", "payload/transaction/fee_details/total", "\"five\"" },
+        { "sep6-deposit-exchange-pending-anchor", "payload/transaction/fee_details/details/0/name", null },
+        { "sep6-deposit-exchange-pending-anchor", "payload/transaction/fee_details/details/1/amount", "\"half\"" },
+        { "quote-created", "payload/quote/fee/details/0/name", null },
+        { "quote-created", "payload/quote/fee/details/0/amount", "\"2 USD\"" },
+        { "sep6-withdrawal-on-hold", "payload/transaction/instructions/organization.bank_number/description", null },
     };
 
     [Theory]

@@ -52,8 +52,9 @@ internal sealed class PayloadValidator : JsonViewValidator<PayloadView>
 }
 
 /// <summary>
-/// <c>payload.transaction</c> for SEP-6, SEP-24 and SEP-31 as AP 2.10 really sends it, which is looser than
-/// its published schema (docs/anchor-platform.md: "payload.transaction" and "The documented Event API versus real traffic").
+/// <c>payload.transaction</c> for SEP-6, SEP-24 and SEP-31 as AP 2.10 to 4.x really send it, which is looser than
+/// its published schema (docs/anchor-platform.md: "payload.transaction", "Amounts", "What each line adds" and
+/// "What Receiver checks").
 /// </summary>
 internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
 {

@@ -26,10 +26,11 @@ internal sealed class KeySet(IEnumerable<string?> keys)
     }
 }
 
-/// <summary>One API-key scheme: which header carries the key, which keys open it, what a refusal says.</summary>
+/// <summary>One API-key scheme: which headers may carry the key, which keys open it, what a refusal says.</summary>
 internal sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
 {
-    public string HttpHeader { get; set; } = "X-Api-Key";
+    /// <summary>Headers read for the key, in the order a refusal names them. Duplicates are read once.</summary>
+    public IReadOnlyList<string> HttpHeaders { get; set; } = ["X-Api-Key"];
     public KeySet Keys { get; set; } = KeySet.Empty;
 
     /// <summary>Keys being rotated out: accepted as well as <see cref="Keys"/>, but only before <see cref="PreviousKeysUntil"/>.</summary>
@@ -41,19 +42,30 @@ internal sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
     public string WrongKeyDetail { get; set; } = "The API key is not accepted.";
 }
 
-/// <summary>The key verbatim, with no prefix, in the configured header (as AP's <c>api_key</c> callback auth sends it).</summary>
+/// <summary>
+/// The key verbatim, with no prefix, in one of the configured headers (as AP's <c>api_key</c> callback auth sends it).
+/// A request that carries the key in more than one of them is let in when any one holds an accepted key.
+/// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<ApiKeyAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, logger, encoder)
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? presented = Request.Headers[Options.HttpHeader];
-        if (string.IsNullOrEmpty(presented)) return Task.FromResult(AuthenticateResult.NoResult());
-        // Both sets are compared whatever the clock says, so the time taken tells nothing about which key matched;
-        // the deadline is checked per request, so the grace period ends on time without a restart.
-        var current = Options.Keys.Contains(presented);
-        var previous = Options.PreviousKeys.Contains(presented);
+        var present = false;
+        var current = false;
+        var previous = false;
+        foreach (var header in Options.HttpHeaders)
+        {
+            string? presented = Request.Headers[header];
+            if (string.IsNullOrEmpty(presented)) continue;
+            present = true;
+            // Both sets are compared whatever the clock says, so the time taken tells nothing about which key matched;
+            // the deadline is checked per request, so the grace period ends on time without a restart.
+            current |= Options.Keys.Contains(presented);
+            previous |= Options.PreviousKeys.Contains(presented);
+        }
+        if (!present) return Task.FromResult(AuthenticateResult.NoResult());
         var accepted = current || (previous && TimeProvider.GetUtcNow() < Options.PreviousKeysUntil);
         return Task.FromResult(accepted
             ? AuthenticateResult.Success(new AuthenticationTicket(
@@ -64,7 +76,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
-        var detail = result.Failure?.Message ?? $"Missing API key: send it in the {Options.HttpHeader} header.";
+        var detail = result.Failure?.Message ?? $"Missing API key: send it in the {string.Join(" or ", Options.HttpHeaders)} header.";
         await AuthProblem.WriteAsync(Context, "invalid_api_key", detail);
     }
 }

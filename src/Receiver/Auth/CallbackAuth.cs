@@ -13,7 +13,7 @@ namespace Receiver.Auth;
 /// Authentication of AP's calls to <c>POST /event</c>, exactly as AP builds them (AuthHelper.createCallbackAuthHeader):
 /// <list type="bullet">
 /// <item><c>jwt</c>: <c>Bearer &lt;token&gt;</c> in the configured header, HS256 over the secret's UTF-8 bytes, claims <c>iat</c> and <c>exp</c> only;</item>
-/// <item><c>api_key</c>: the secret verbatim in the configured header;</item>
+/// <item><c>api_key</c>: the secret verbatim, in <c>X-Api-Key</c> from AP 3.0 on, in the configured header before;</item>
 /// <item><c>none</c>: no header at all.</item>
 /// </list>
 /// </summary>
@@ -29,7 +29,7 @@ public static class CallbackAuth
         services.AddSwitchableAuth<CallbackAuthOptions>(Policy, "Anchor Platform callback", callback => callback.ParsedType, ConfigureJwt,
             (apiKey, callback) =>
             {
-                apiKey.HttpHeader = callback.ApiKey.HttpHeader;
+                apiKey.HttpHeaders = callback.ApiKeyHeaders;
                 apiKey.Keys = new KeySet([callback.Secret]);
                 apiKey.PreviousKeys = new KeySet(callback.PreviousSecrets);
                 apiKey.PreviousKeysUntil = callback.PreviousSecretsDeadline;

@@ -55,9 +55,21 @@ public sealed class CallbackAuthOptions
         public long ExpirationMilliseconds { get; set; } = 30_000;
     }
 
+    /// <summary>
+    /// Where an <c>api_key</c> callback may carry the key: always <c>X-Api-Key</c>, because AP 3.0 and later send it
+    /// there whatever <c>callback_api.auth.api_key.http_header</c> says (<c>AuthHelper.forApiKey</c> ignores the header
+    /// name at 3.1.4 and 4.3.0); and the configured header, which AP 2.x honours.
+    /// </summary>
+    internal IReadOnlyList<string> ApiKeyHeaders =>
+        [.. new[] { ApiKeySettings.ApThreeHeader, ApiKey.HttpHeader }.Distinct(StringComparer.OrdinalIgnoreCase)];
+
     public sealed class ApiKeySettings
     {
-        public string HttpHeader { get; set; } = "X-Api-Key";
+        /// <summary>The header AP 3.0 and later always put the key in.</summary>
+        internal const string ApThreeHeader = "X-Api-Key";
+
+        /// <summary>AP's <c>callback_api.auth.api_key.http_header</c>: where AP 2.x puts the key.</summary>
+        public string HttpHeader { get; set; } = ApThreeHeader;
     }
 }
 

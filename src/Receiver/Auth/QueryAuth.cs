@@ -24,7 +24,7 @@ public static class QueryAuth
             (jwt, query) => ConfigureJwt(jwt, query.Jwt),
             (apiKey, query) =>
             {
-                apiKey.HttpHeader = query.ApiKey.HttpHeader;
+                apiKey.HttpHeaders = [query.ApiKey.HttpHeader];
                 apiKey.Keys = new KeySet(query.ApiKey.Keys);
                 apiKey.WrongKeyDetail = "The API key is not one of QueryApi:Auth:ApiKey:Keys.";
             });

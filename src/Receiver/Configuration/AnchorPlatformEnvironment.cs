@@ -10,6 +10,7 @@ public static class AnchorPlatformEnvironment
 {
     internal static readonly IReadOnlyDictionary<string, string> Keys = new Dictionary<string, string>
     {
+        ["CALLBACK_API_BASE_URL"] = "CallbackApi:BaseUrl",
         ["CALLBACK_API_AUTH_TYPE"] = "CallbackApi:Auth:Type",
         ["SECRET_CALLBACK_API_AUTH_SECRET"] = "CallbackApi:Auth:Secret",
         ["CALLBACK_API_AUTH_JWT_HTTP_HEADER"] = "CallbackApi:Auth:Jwt:HttpHeader",

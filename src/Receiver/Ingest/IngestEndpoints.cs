@@ -8,7 +8,7 @@ using Receiver.Storage;
 
 namespace Receiver.Ingest;
 
-public static class IngestEndpoints
+public static partial class IngestEndpoints
 {
     public static IServiceCollection AddIngest(this IServiceCollection services)
     {
@@ -20,24 +20,39 @@ public static class IngestEndpoints
     }
 
     /// <summary>
-    /// <c>POST /event</c> at the root: AP 2.x keeps only scheme, host and port of <c>callback_api.base_url</c>.
+    /// <c>POST /event</c> at the root, where AP 2.x posts, and <c>POST {path}/event</c> under the path of
+    /// <c>callback_api.base_url</c>, where AP 3.0 and later post (<see cref="EventPaths"/>); the same endpoint at each.
     /// Never redirects: AP's HTTP client turns a 301/302 into a GET without the body.
     /// </summary>
     public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/event", ReceiveAsync)
-            .RequireCallbackAuth()
-            .WithName("PostEvent")
-            .WithTags("Events")
-            .WithSummary("Receive an Anchor Platform event")
-            .WithMetadata(new ReadsJsonBody())
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status408RequestTimeout)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        // Read from configuration, not the validated options: a bad value is reported with the others at start.
+        var paths = EventPaths.Resolve(routes.ServiceProvider.GetRequiredService<IConfiguration>(), out _);
+        foreach (var path in paths)
+        {
+            var endpoint = routes.MapPost(path, ReceiveAsync)
+                .RequireCallbackAuth()
+                .WithName(path == EventPaths.Root ? "PostEvent" : "PostEventUnderBasePath")
+                .WithTags("Events")
+                .WithSummary("Receive an Anchor Platform event")
+                .WithMetadata(new ReadsJsonBody())
+                .ProducesProblem(StatusCodes.Status401Unauthorized)
+                .ProducesProblem(StatusCodes.Status408RequestTimeout)
+                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+                .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+                .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            // The contract documents the operation once, at /event; the other path is the same operation.
+            if (path != EventPaths.Root) endpoint.ExcludeFromDescription();
+        }
+
+        var logger = routes.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(IngestEndpoints));
+        routes.ServiceProvider.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted
+            .Register(() => LogEventPaths(logger, string.Join(" and ", paths.Select(p => "POST " + p))));
         return routes;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Receiving Anchor Platform events at {EventPaths}.")]
+    private static partial void LogEventPaths(ILogger logger, string eventPaths);
 
     private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
         HttpContext context, EventIngestor ingestor, IOptions<IngestOptions> options, CancellationToken cancellationToken)

@@ -39,11 +39,14 @@ public sealed class IngestOptions
     private FrozenSet<string>? _acceptedStatuses;
 }
 
-internal sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
+/// <summary>Checks <c>Ingest:*</c>, and the events path that <see cref="EventPaths"/> takes from configuration.</summary>
+internal sealed class IngestOptionsValidator(IConfiguration configuration) : IValidateOptions<IngestOptions>
 {
     public ValidateOptionsResult Validate(string? name, IngestOptions options)
     {
         var failures = new List<string>();
+        EventPaths.Resolve(configuration, out var pathError);
+        if (pathError is not null) failures.Add(pathError);
         if (options.MaxBodyBytes is < 1024 or > 100 * 1024 * 1024)
             failures.Add($"Ingest:MaxBodyBytes must be between 1024 and 104857600 bytes; it is {options.MaxBodyBytes}.");
         if (!Enum.IsDefined(options.OnInvalid))

@@ -42,13 +42,26 @@ public sealed class ApiKeyAndNoAuthTests
     }
 
     [Fact]
-    public async Task A_custom_header_name_is_honoured()
+    public async Task With_a_custom_header_the_key_is_accepted_there_as_AP_2_sends_it_and_in_X_Api_Key_as_AP_3_and_4_send_it()
     {
         await using var app = ApiKeyApp("X-Anchor-Key");
         await app.InitializeAsync();
 
+        // AP 2.10.2 AuthHelper.forApiKey(header, key) uses callback_api.auth.api_key.http_header; 3.1.4 and 4.3.0 ignore it.
         Assert.Equal(HttpStatusCode.OK, (await JwtAuthTests.PostWithHeaderAsync(app, "X-Anchor-Key", Key)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await JwtAuthTests.PostWithHeaderAsync(app, "X-Api-Key", Key)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await JwtAuthTests.PostWithHeaderAsync(app, "X-Api-Key", Key)).StatusCode);
+
+        foreach (var header in new[] { "X-Anchor-Key", "X-Api-Key" })
+        {
+            var body = ApEvents.CustomerUpdated();
+            var response = await JwtAuthTests.PostWithHeaderAsync(app, header, Key + "x", body);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            await JwtAuthTests.AssertNothingStoredAsync(app, body);
+        }
+
+        var missing = await app.CreateClient().PostEventAsync(ApEvents.CustomerUpdated());
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Contains("X-Api-Key or X-Anchor-Key", await missing.Content.ReadAsStringAsync());
     }
 
     [Fact]

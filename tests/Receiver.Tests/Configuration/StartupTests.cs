@@ -107,8 +107,39 @@ public class StartupTests
         }, async http =>
         {
             Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Anchor-Key", Secret)).StatusCode);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "X-Api-Key", Secret)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Api-Key", Secret)).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(http, "X-Api-Key", Secret + "x")).StatusCode);
         });
+
+    [Fact]
+    public async Task AP_3_addressing_from_the_shared_env_file_is_served_and_logged_at_start() =>
+        await ReceiverProcess.RunOnOwnDatabaseAsync(new Dictionary<string, string>
+        {
+            // One env file for AP 3.x and Receiver: AP posts to base_url + /event, the key always in X-Api-Key.
+            ["CALLBACK_API_BASE_URL"] = "http://receiver:8081/callbacks/",
+            ["CALLBACK_API_AUTH_TYPE"] = "api_key",
+            ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
+            ["CALLBACK_API_AUTH_API_KEY_HTTP_HEADER"] = "X-Anchor-Key",
+            ["QueryApi__Auth__ApiKey__Keys__0"] = QueryKey,
+        }, async (app, http) =>
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Api-Key", Secret, "/callbacks/event")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, "X-Anchor-Key", Secret)).StatusCode);
+            Assert.Contains("Receiving Anchor Platform events at POST /event and POST /callbacks/event.", app.Output);
+        });
+
+    [Theory]
+    [InlineData("receiver:8081/callbacks",
+        "CallbackApi:BaseUrl (env CALLBACK_API_BASE_URL) is 'receiver:8081/callbacks': it must be an absolute http or https URL")]
+    [InlineData("http://receiver:8081/callbacks//v1",
+        "The events path taken from CallbackApi:BaseUrl is '/callbacks//v1/event': an empty path segment")]
+    public async Task A_base_url_that_gives_no_servable_path_stops_the_app(string baseUrl, string message) =>
+        await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = UnusedDatabase,
+            ["CALLBACK_API_AUTH_TYPE"] = "none",
+            ["CALLBACK_API_BASE_URL"] = baseUrl,
+        }, message);
 
     [Fact]
     public async Task Jwt_auth_configured_with_dotnet_names_reads_the_bearer_token_from_a_custom_header() =>
@@ -176,9 +207,9 @@ public class StartupTests
         }
     }
 
-    private static async Task<HttpResponseMessage> PostAsync(HttpClient http, string? header, string? value)
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient http, string? header, string? value, string path = "/event")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/event")
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Content = new StringContent(ApEvents.CustomerUpdated().ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
         };

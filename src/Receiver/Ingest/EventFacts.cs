@@ -49,12 +49,13 @@ internal static class EventFactsReader
     /// <summary>The member exactly as AP sent it, to be stored as its snapshot.</summary>
     private static string Raw(JsonElement value) => Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value));
 
+    /// <summary>The distinct values to index; one too long to index stays only in the snapshot.</summary>
     private static string[] Distinct(params ReadOnlySpan<JsonElement> values)
     {
         var found = new List<string>(values.Length);
         foreach (var value in values)
         {
-            if (value.AsString() is { Length: > 0 } text && !found.Contains(text)) found.Add(text);
+            if (value.AsString() is { Length: > 0 } text && JsonRules.IsIndexable(text) && !found.Contains(text)) found.Add(text);
         }
         return [.. found];
     }

@@ -59,10 +59,14 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
 {
     public TransactionValidator(FrozenSet<string> statuses)
     {
-        var strictAmount = new AmountValidator(amountRequired: true);
-        var lenientAmount = new AmountValidator(amountRequired: false);
+        var strictAmount = new AmountValidator(AmountText.Required);
+        var lenientAmount = new AmountValidator(AmountText.Optional);
+        var unparsedAmount = new AmountValidator(AmountText.Unparsed);
         // SEP-31 builds every amount with the plain constructor, so "amount_out": {} is real traffic.
         AmountValidator AmountFor(TransactionView t) => t.Sep.AsString() == "31" ? lenientAmount : strictAmount;
+        // SEP-24 keeps the wallet's amount as typed, parsing it only to compare with the asset's limits, and not at
+        // all when it has none (AP@2.10.2 and AP@4.3.0:core/.../sep24/Sep24Service.java, deposit and withdraw).
+        AmountValidator ExpectedAmountFor(TransactionView t) => t.Sep.AsString() == "24" ? unparsedAmount : lenientAmount;
 
         RuleFor(t => t.Id).Required().Identifier();
         RuleFor(t => t.Sep).Required().OneOf(Seps.All);
@@ -73,14 +77,15 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
         RuleFor(t => t.Status).Required().OneOf(statuses);
         RuleFor(t => t.Type).String();
 
-        // Published schema: SEP-24 requires amount_expected. It also lists destination_account, which AP
-        // leaves out of a SEP-24 withdrawal until the user has chosen where to send it; not required here.
-        RuleFor(t => t.AmountExpected).Required().When(t => t.Sep.AsString() == "24");
-        RuleFor(t => t.AmountExpected).Object().SetValidator(lenientAmount);
+        // The published schema requires amount_expected for SEP-24, but from 3.0 AP leaves it out of SEP-24 and SEP-6
+        // once the asset is no longer configured (AP@3.1.4 and AP@4.3.0:core/.../util/TransactionMapper.java). The
+        // schema also lists destination_account, which AP leaves out of a SEP-24 withdrawal until the user has chosen
+        // where to send it. Neither is required here.
+        RuleFor(t => t.AmountExpected).Object().SetValidator(ExpectedAmountFor);
         RuleFor(t => t.AmountIn).Object().SetValidator(AmountFor);
         RuleFor(t => t.AmountOut).Object().SetValidator(AmountFor);
         RuleFor(t => t.AmountFee).Object().SetValidator(AmountFor);
-        RuleFor(t => t.FeeDetails).Object().SetValidator(new FeeDetailsValidator());
+        RuleFor(t => t.FeeDetails).Object().SetValidator(new FeeDetailsValidator(FeeTotal.Unparsed));
 
         RuleFor(t => t.StartedAt).Required().DateTime();
         RuleFor(t => t.UpdatedAt).DateTime();
@@ -90,8 +95,8 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
 
         RuleFor(t => t.QuoteId).String();
         RuleFor(t => t.Message).String();
-        RuleFor(t => t.SourceAccount).Indexed();
-        RuleFor(t => t.DestinationAccount).Indexed();
+        RuleFor(t => t.SourceAccount).String();
+        RuleFor(t => t.DestinationAccount).String();
         RuleFor(t => t.ExternalTransactionId).String();
         RuleFor(t => t.Memo).String();
         RuleFor(t => t.MemoType).String();
@@ -100,9 +105,13 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
         RuleFor(t => t.ClientDomain).String();
         RuleFor(t => t.ClientName).String();
 
-        RuleFor(t => t.Refunds).Object().SetValidator(new RefundsValidator(strictAmount));
+        // Refunds and Stellar transactions may come from the anchor's PATCH /transactions, which AP stores without
+        // checking or parsing their members (AP@2.10.2 and AP@4.3.0:platform/.../service/TransactionService.java,
+        // core/.../sep24/Sep24Refunds.java), and SEP-24 and SEP-31 refunds are rebuilt with the plain Amount
+        // constructor (TransactionMapper.toRefunds): only the JSON types and the enums Gson reads are certain.
+        RuleFor(t => t.Refunds).Object().SetValidator(new RefundsValidator(unparsedAmount));
         RuleFor(t => t.StellarTransactions).Array();
-        RuleForEach(t => t.StellarTransactions).Object().SetValidator(new StellarTransactionValidator(strictAmount));
+        RuleForEach(t => t.StellarTransactions).Object().SetValidator(new StellarTransactionValidator(unparsedAmount));
 
         var stellarId = new StellarIdValidator();
         RuleFor(t => t.Customers).Object().SetValidator(new CustomersValidator(stellarId));
@@ -124,35 +133,78 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
     private static bool BeString(JsonValueView item) => item.Element.ValueKind == JsonValueKind.String;
 }
 
-/// <summary>AP's <c>Amount</c>: <c>{amount, asset}</c> with the amount as a decimal string.</summary>
+/// <summary>What an amount's <c>amount</c> member may be.</summary>
+internal enum AmountText
+{
+    /// <summary>Present, and a number as Java's BigDecimal reads it (<see cref="JavaBigDecimal"/>).</summary>
+    Required,
+
+    /// <summary>Absent, or such a number.</summary>
+    Optional,
+
+    /// <summary>Absent, or any string: text AP passes on without parsing (a wallet's typed amount, an anchor's PATCH).</summary>
+    Unparsed,
+}
+
+/// <summary>AP's <c>Amount</c>: <c>{amount, asset}</c> with the amount as a string.</summary>
 internal sealed class AmountValidator : JsonViewValidator<AmountView>
 {
-    public AmountValidator(bool amountRequired)
+    public AmountValidator(AmountText text)
     {
-        RuleFor(a => a.Amount).Required().When(_ => amountRequired);
-        RuleFor(a => a.Amount).DecimalString();
-        RuleFor(a => a.Asset).Indexed();
+        RuleFor(a => a.Amount).Required().When(_ => text == AmountText.Required);
+        if (text == AmountText.Unparsed)
+            RuleFor(a => a.Amount).String();
+        else
+            RuleFor(a => a.Amount).DecimalString();
+        RuleFor(a => a.Asset).String();
     }
+}
+
+/// <summary>Whether AP has parsed a fee's <c>total</c> before sending it.</summary>
+internal enum FeeTotal
+{
+    /// <summary>A quote's fee: the rate callback's answer, whose total AP parses (<c>RestRateIntegration</c>).</summary>
+    Parsed,
+
+    /// <summary>
+    /// A transaction's fee_details: PATCH /transactions stores the anchor's fee_details unparsed, asset and all, when
+    /// no amount_fee comes with them (AP@2.10.2:platform/.../service/TransactionService.java, validateAndGetRateFee).
+    /// </summary>
+    Unparsed,
 }
 
 internal sealed class FeeDetailsValidator : JsonViewValidator<FeeDetailsView>
 {
-    public FeeDetailsValidator()
+    public FeeDetailsValidator(FeeTotal total)
     {
-        RuleFor(f => f.Total).Required().DecimalString();
-        RuleFor(f => f.Asset).Required().String();
+        // AP sends fee_details only when it has a total (JdbcSepTransaction.getFeeDetails, 2.10.2 to 4.3.0).
+        RuleFor(f => f.Total).Required();
+        if (total == FeeTotal.Parsed)
+        {
+            RuleFor(f => f.Total).DecimalString();
+            RuleFor(f => f.Asset).Required();
+        }
+        else
+        {
+            RuleFor(f => f.Total).String();
+        }
+        RuleFor(f => f.Asset).String();
         RuleFor(f => f.Details).Array();
         RuleForEach(f => f.Details).Object().SetValidator(new FeeDescriptionValidator());
     }
 }
 
+/// <summary>
+/// One line of a fee. Neither the rate callback's nor PATCH's lines are checked before AP sends them
+/// (AP@4.3.0:platform/.../callback/RestRateIntegration.java, validateRateResponse), so each member is any string.
+/// </summary>
 internal sealed class FeeDescriptionValidator : JsonViewValidator<FeeDescriptionView>
 {
     public FeeDescriptionValidator()
     {
-        RuleFor(d => d.Name).Required().String();
+        RuleFor(d => d.Name).String();
         RuleFor(d => d.Description).String();
-        RuleFor(d => d.Amount).Required().DecimalString();
+        RuleFor(d => d.Amount).String();
     }
 }
 
@@ -160,8 +212,8 @@ internal sealed class RefundsValidator : JsonViewValidator<RefundsView>
 {
     public RefundsValidator(AmountValidator amount)
     {
-        RuleFor(r => r.AmountRefunded).Required().Object().SetValidator(amount);
-        RuleFor(r => r.AmountFee).Required().Object().SetValidator(amount);
+        RuleFor(r => r.AmountRefunded).Object().SetValidator(amount);
+        RuleFor(r => r.AmountFee).Object().SetValidator(amount);
         RuleFor(r => r.Payments).Array();
         RuleForEach(r => r.Payments).Object().SetValidator(new RefundPaymentValidator(amount));
     }
@@ -173,10 +225,10 @@ internal sealed class RefundPaymentValidator : JsonViewValidator<RefundPaymentVi
 
     public RefundPaymentValidator(AmountValidator amount)
     {
-        RuleFor(p => p.Id).Required().String();
-        RuleFor(p => p.IdType).Required().OneOf(IdTypes);
-        RuleFor(p => p.Amount).Required().Object().SetValidator(amount);
-        RuleFor(p => p.Fee).Required().Object().SetValidator(amount);
+        RuleFor(p => p.Id).String();
+        RuleFor(p => p.IdType).OneOf(IdTypes);
+        RuleFor(p => p.Amount).Object().SetValidator(amount);
+        RuleFor(p => p.Fee).Object().SetValidator(amount);
         RuleFor(p => p.RequestedAt).DateTime();
         RuleFor(p => p.RefundedAt).DateTime();
     }
@@ -186,12 +238,12 @@ internal sealed class StellarTransactionValidator : JsonViewValidator<StellarTra
 {
     public StellarTransactionValidator(AmountValidator amount)
     {
-        RuleFor(s => s.Id).Required().String();
+        RuleFor(s => s.Id).String();
         RuleFor(s => s.Memo).String();
         RuleFor(s => s.MemoType).String();
         RuleFor(s => s.CreatedAt).DateTime();
         RuleFor(s => s.Envelope).String();
-        RuleFor(s => s.Payments).Required().Array();
+        RuleFor(s => s.Payments).Array();
         RuleForEach(s => s.Payments).Object().SetValidator(new StellarPaymentValidator(amount));
     }
 }
@@ -202,12 +254,13 @@ internal sealed class StellarPaymentValidator : JsonViewValidator<StellarPayment
 
     public StellarPaymentValidator(AmountValidator amount)
     {
-        RuleFor(p => p.Id).Required().String();
-        // Horizon-style asset here ("USDC:G..."), still {amount, asset}.
-        RuleFor(p => p.Amount).Required().Object().SetValidator(amount);
-        RuleFor(p => p.PaymentType).Required().OneOf(PaymentTypes);
-        RuleFor(p => p.SourceAccount).Required().String();
-        RuleFor(p => p.DestinationAccount).Required().String();
+        RuleFor(p => p.Id).String();
+        // Horizon-style asset here ("USDC:G..."), still {amount, asset}. A token contract's payment (SEP-45, 4.x)
+        // has a C... source, an M... destination and payment_type path_payment: all plain strings here.
+        RuleFor(p => p.Amount).Object().SetValidator(amount);
+        RuleFor(p => p.PaymentType).OneOf(PaymentTypes);
+        RuleFor(p => p.SourceAccount).String();
+        RuleFor(p => p.DestinationAccount).String();
     }
 }
 
@@ -220,23 +273,27 @@ internal sealed class CustomersValidator : JsonViewValidator<CustomersView>
     }
 }
 
-/// <summary>AP's <c>StellarId</c>: <c>{id?, account?, memo?}</c>.</summary>
+/// <summary>
+/// AP's <c>StellarId</c>: <c>{id?, account?, memo?}</c>. The account is a G..., M... (SEP-6 and SEP-24 keep the
+/// muxed account from 4.3) or C... (SEP-45 contract, 4.x) address, the memo any text, an id memo up to 2^64-1.
+/// </summary>
 internal sealed class StellarIdValidator : JsonViewValidator<StellarIdView>
 {
     public StellarIdValidator()
     {
-        RuleFor(s => s.Id).Indexed();
-        RuleFor(s => s.Account).Indexed();
+        RuleFor(s => s.Id).String();
+        RuleFor(s => s.Account).String();
         RuleFor(s => s.Memo).String();
     }
 }
 
+/// <summary>A SEP-6 instruction: the anchor's own text, which PATCH /transactions stores unchecked.</summary>
 internal sealed class InstructionValidator : JsonViewValidator<InstructionView>
 {
     public InstructionValidator()
     {
-        RuleFor(i => i.Value).Required().String();
-        RuleFor(i => i.Description).Required().String();
+        RuleFor(i => i.Value).String();
+        RuleFor(i => i.Description).String();
     }
 }
 
@@ -256,7 +313,7 @@ internal sealed class QuoteValidator : JsonViewValidator<QuoteView>
         RuleFor(q => q.TotalPrice).DecimalString();
         RuleFor(q => q.Creator).Object().SetValidator(new StellarIdValidator());
         RuleFor(q => q.TransactionId).String();
-        RuleFor(q => q.Fee).Object().SetValidator(new FeeDetailsValidator());
+        RuleFor(q => q.Fee).Object().SetValidator(new FeeDetailsValidator(FeeTotal.Parsed));
     }
 }
 

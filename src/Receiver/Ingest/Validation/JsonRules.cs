@@ -26,13 +26,11 @@ internal static class JsonRules
     public const int MaxIdentifierLength = 255;
 
     /// <summary>
-    /// A string Receiver indexes (an asset, an account, a customer id): PostgreSQL cannot index a long value
-    /// (a B-tree entry holds about 2.7 kB), and AP's are short.
+    /// Whether Receiver indexes a string (an asset, an account, a customer id) for the query API. PostgreSQL cannot
+    /// index a long value (a B-tree entry holds about 2.7 kB), and AP's own are short, but an anchor's or a wallet's
+    /// text can be longer: such a value is kept in the snapshot and not indexed, never refused.
     /// </summary>
-    public static IRuleBuilderOptions<T, JsonElement> Indexed<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.String()
-            .Must(value => !value.IsPresent() || value.GetString()!.Length <= MaxIdentifierLength)
-            .WithMessage($"must be at most {MaxIdentifierLength} characters");
+    public static bool IsIndexable(string value) => value.Length <= MaxIdentifierLength;
 
     public static bool IsStorableIdentifier(string? value) =>
         value is { Length: > 0 and <= MaxIdentifierLength } && !value.Any(char.IsControl);
@@ -43,10 +41,10 @@ internal static class JsonRules
         return rule.String().Must(value => !value.IsPresent() || allowed.Contains(value.GetString()!)).WithMessage(message);
     }
 
-    /// <summary>AP sends every amount as a JSON string such as "100", "0.3" or "1.0000000".</summary>
+    /// <summary>An amount AP has parsed: a JSON string that Java's <c>new BigDecimal(String)</c> reads.</summary>
     public static IRuleBuilderOptions<T, JsonElement> DecimalString<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(value => !value.IsPresent() || (value.ValueKind == JsonValueKind.String && IsDecimal(value.GetString()!)))
-            .WithMessage("must be a decimal number written as a string, e.g. \"100\" or \"0.35\"");
+        rule.Must(value => !value.IsPresent() || (value.ValueKind == JsonValueKind.String && JavaBigDecimal.IsValid(value.GetString())))
+            .WithMessage("must be a number written as a string, as Java's BigDecimal reads it, e.g. \"100\", \"0.35\" or \"1E+2\"");
 
     public static IRuleBuilderOptions<T, JsonElement> DateTime<T>(this IRuleBuilder<T, JsonElement> rule) =>
         rule.Must(value => !value.IsPresent() || (value.ValueKind == JsonValueKind.String && Rfc3339.TryParse(value.GetString(), out _)))
@@ -57,15 +55,4 @@ internal static class JsonRules
 
     public static IRuleBuilderOptions<T, TValue> Array<T, TValue>(this IRuleBuilder<T, TValue> rule) where TValue : IJsonValue =>
         rule.Must(value => !value.Element.IsPresent() || value.Element.ValueKind == JsonValueKind.Array).WithMessage("must be an array");
-
-    private static bool IsDecimal(string text)
-    {
-        var span = text.AsSpan();
-        if (span.StartsWith('-')) span = span[1..];
-        var point = span.IndexOf('.');
-        var whole = point < 0 ? span : span[..point];
-        var fraction = point < 0 ? [] : span[(point + 1)..];
-        return whole.Length > 0 && !whole.ContainsAnyExceptInRange('0', '9')
-            && (point < 0 || (fraction.Length > 0 && !fraction.ContainsAnyExceptInRange('0', '9')));
-    }
 }

@@ -292,6 +292,9 @@ public static class ApCorpus
         // ---- SEP-31 (TransactionHelper@2.12.0/TransactionMapper@4.3.0: every amount from the plain constructor, so
         // {"asset": ...} or {}; customers by id; 3.x+ also source/destination, memo, refund_memo = memo, fundingMethod)
 
+        /// <summary>Sep31Service@2.12.0 creates a SEP-31 transaction pending_sender, @3.1.4 and @4.3.0 pending_receiver.</summary>
+        private string Sep31Start => V2 ? "pending_sender" : "pending_receiver";
+
         private Draft Sep31(string name)
         {
             var t = NewTransaction(name, "31", "receive");
@@ -324,7 +327,8 @@ public static class ApCorpus
         private void Sep31Receive()
         {
             var t = Sep31("sep31-receive");
-            t.Emit("transaction_created", "pending_sender");
+            t.Emit("transaction_created", Sep31Start);
+            if (!V2) t.Emit("transaction_status_changed", "pending_sender", d => d["message"] = "waiting for the sending anchor's payment");
             t.Emit("transaction_status_changed", "pending_receiver", d =>
             {
                 d["transfer_received_at"] = d["updated_at"]!.DeepClone();
@@ -369,7 +373,7 @@ public static class ApCorpus
         private void Sep31Refunded()
         {
             var t = Sep31("sep31-refunded");
-            t.Emit("transaction_created", "pending_sender");
+            t.Emit("transaction_created", Sep31Start);
             t.Emit("transaction_status_changed", "pending_receiver", d => d["transfer_received_at"] = d["updated_at"]!.DeepClone());
             t.Emit("transaction_status_changed", "refunded", d =>
             {
@@ -392,7 +396,7 @@ public static class ApCorpus
         private void Sep31Error()
         {
             var t = Sep31("sep31-error");
-            t.Emit("transaction_created", "pending_sender");
+            t.Emit("transaction_created", Sep31Start);
             t.Emit(line.HasTransactionError ? "transaction_error" : "transaction_status_changed", "error",
                 d => d["message"] = "receiving bank rejected the transfer");
         }
@@ -406,7 +410,7 @@ public static class ApCorpus
                 "24" => Sep24("sep24-status-tour", "deposit", Account),
                 _ => Sep31("sep31-status-tour"),
             };
-            t.Emit("transaction_created", sep == "31" ? "pending_sender" : "incomplete");
+            t.Emit("transaction_created", sep == "31" ? Sep31Start : "incomplete");
             foreach (var status in Statuses) t.Emit("transaction_status_changed", status);
         }
 

@@ -4,7 +4,19 @@ using System.Text.Json.Nodes;
 namespace Receiver.Tests.AnchorPlatform;
 
 /// <summary>One event of the corpus: its body exactly as AP writes it, and what it is about.</summary>
-public sealed record CorpusEvent(string Flow, string Id, string Type, string Body);
+public sealed record CorpusEvent(string Flow, string Id, string Type, string Body)
+{
+    /// <summary>
+    /// The body of another attempt: CallbackApiEventHandler@2.12.0/@4.3.0 builds SendEventRequest.from(event) afresh
+    /// for each, so the id and payload are the same and the timestamp is the attempt's.
+    /// </summary>
+    public string Resent()
+    {
+        var body = JsonNode.Parse(Body)!.AsObject();
+        body["timestamp"] = JavaInstant.Now();
+        return body.ToJsonString(ApLine.Gson);
+    }
+}
 
 /// <summary>What one subject (a transaction, quote or customer) went through, event by event, in AP's order.</summary>
 public sealed class CorpusFlow(string name, string subject, string subjectId)

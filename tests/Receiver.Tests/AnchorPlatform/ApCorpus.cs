@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Receiver.Tests.Infrastructure;
 
@@ -93,10 +94,7 @@ public static class ApCorpus
             t.Emit("transaction_status_changed", "pending_user_transfer_start", d =>
             {
                 d["amount_expected"] = Amount("100", Usdc);
-                d["amount_in"] = Amount("100", Usd);
-                d["amount_out"] = Amount("95", Usdc);
-                if (V2) d["amount_fee"] = Amount("5", Usd);
-                d["fee_details"] = new JsonObject { ["total"] = "5", ["asset"] = Usd };
+                Price(d, Amount("100", Usd), Amount("95", Usdc), "5", Usd);
                 d["message"] = "waiting for your bank transfer";
             });
             t.Emit("transaction_status_changed", "pending_anchor", d => d["external_transaction_id"] = "bank-ref-77");
@@ -117,10 +115,7 @@ public static class ApCorpus
             t.Emit("transaction_status_changed", "pending_user_transfer_start", d =>
             {
                 d["amount_expected"] = Amount("50", Usdc);
-                d["amount_in"] = Amount("50", Usdc);
-                d["amount_out"] = Amount("49", Usd);
-                if (V2) d["amount_fee"] = Amount("1", Usdc);
-                d["fee_details"] = new JsonObject { ["total"] = "1", ["asset"] = Usdc };
+                Price(d, Amount("50", Usdc), Amount("49", Usd), "1", Usdc);
                 d["destination_account"] = Distribution;
                 d["withdraw_anchor_account"] = Distribution;
                 d["memo"] = memo;
@@ -128,32 +123,14 @@ public static class ApCorpus
             });
             t.Emit("transaction_status_changed", "pending_anchor", d =>
                 d["stellar_transactions"] = StellarTransactions("50.0000000", Account, Distribution, "payment", memo, "id"));
-            // TransactionMapper@4.3.0 toRefunds/toRefundPayment: id_type stellar, amounts in the amount_in asset, no dates.
-            t.Emit("transaction_status_changed", "refunded", d =>
-            {
-                d["refunds"] = new JsonObject
-                {
-                    ["amount_refunded"] = Amount("50", Usdc),
-                    ["amount_fee"] = Amount("1", Usdc),
-                    ["payments"] = new JsonArray(new JsonObject
-                    {
-                        ["id"] = "b9d0b2292c4e09e8eb22d036171491e87b8d2086bf8b265874c8d182cb9c9020",
-                        ["id_type"] = "stellar",
-                        ["amount"] = Amount("49", Usdc),
-                        ["fee"] = Amount("1", Usdc),
-                    }),
-                };
-                d["completed_at"] = d["updated_at"]!.DeepClone();
-            });
+            EmitRefunded(t, 50, 1);
         }
 
-        /// <summary>2.x still has <c>transaction_error</c> (AnchorEvent@2.12.0); from 3.0 an error is a status change.</summary>
         private void Sep24Error()
         {
             var t = Sep24("sep24-error", "withdrawal", Account);
             t.Emit("transaction_created", "incomplete");
-            t.Emit(line.HasTransactionError ? "transaction_error" : "transaction_status_changed", "error",
-                d => d["message"] = "the anchor could not reach its bank");
+            EmitError(t, "the anchor could not reach its bank");
         }
 
         // ---- SEP-6 (2.x: required_info_*, required_customer_info_*, instructions; 3.x+: fundingMethod = type, creator,
@@ -191,17 +168,10 @@ public static class ApCorpus
             });
             t.Emit("transaction_status_changed", "pending_user_transfer_start", d =>
             {
-                d["amount_in"] = Amount("100", Usd);
-                d["amount_out"] = Amount("98", Usdc);
-                if (V2) d["amount_fee"] = Amount("2", Usd);
-                d["fee_details"] = new JsonObject
-                {
-                    ["total"] = "2",
-                    ["asset"] = Usd,
-                    ["details"] = new JsonArray(
-                        new JsonObject { ["name"] = "Service fee", ["description"] = "Fixed service fee", ["amount"] = "1.5" },
-                        new JsonObject { ["name"] = "Wire fee", ["amount"] = "0.5" }),
-                };
+                Price(d, Amount("100", Usd), Amount("98", Usdc), "2", Usd);
+                d["fee_details"]!["details"] = new JsonArray(
+                    new JsonObject { ["name"] = "Service fee", ["description"] = "Fixed service fee", ["amount"] = "1.5" },
+                    new JsonObject { ["name"] = "Wire fee", ["amount"] = "0.5" });
                 if (V2)
                 {
                     d["required_info_message"] = null;
@@ -234,9 +204,7 @@ public static class ApCorpus
             t.Emit("transaction_created", "incomplete");
             t.Emit("transaction_status_changed", "pending_user_transfer_start", d =>
             {
-                d["amount_in"] = Amount("100", "iso4217:EUR");
-                d["amount_out"] = Amount("106.1", Usdc);
-                d["fee_details"] = new JsonObject { ["total"] = "1.2", ["asset"] = "iso4217:EUR" };
+                Price(d, Amount("100", "iso4217:EUR"), Amount("106.1", Usdc), "1.2", "iso4217:EUR");
             });
             t.Emit("transaction_status_changed", "pending_anchor", d => d["transfer_received_at"] = d["updated_at"]!.DeepClone());
             t.Emit("transaction_status_changed", "pending_trust", d => d["message"] = "add a USDC trustline");
@@ -253,9 +221,7 @@ public static class ApCorpus
             t.Emit("transaction_created", "incomplete");
             t.Emit("transaction_status_changed", "pending_user_transfer_start", d =>
             {
-                d["amount_in"] = Amount("250.50", Usdc);
-                d["amount_out"] = Amount("245.50", Usd);
-                d["fee_details"] = new JsonObject { ["total"] = "5", ["asset"] = Usdc };
+                Price(d, Amount("250.50", Usdc), Amount("245.50", Usd), "5", Usdc);
                 d["destination_account"] = Distribution;
                 d["withdraw_anchor_account"] = Distribution;
                 d["memo"] = "wd-5512";
@@ -280,9 +246,7 @@ public static class ApCorpus
             t.Emit("transaction_created", "incomplete");
             t.Emit("transaction_status_changed", "pending_user_transfer_start", d =>
             {
-                d["amount_in"] = Amount("80", Usdc);
-                d["amount_out"] = Amount("73.6", "iso4217:EUR");
-                d["fee_details"] = new JsonObject { ["total"] = "0", ["asset"] = Usdc };
+                Price(d, Amount("80", Usdc), Amount("73.6", "iso4217:EUR"), "0", Usdc);
                 d["memo"] = "dGhpcyBpcyBhIGhhc2ggbWVtbyBvZiAzMiBieXRlcyE=";
                 d["memo_type"] = "hash";
             });
@@ -375,30 +339,40 @@ public static class ApCorpus
             var t = Sep31("sep31-refunded");
             t.Emit("transaction_created", Sep31Start);
             t.Emit("transaction_status_changed", "pending_receiver", d => d["transfer_received_at"] = d["updated_at"]!.DeepClone());
+            EmitRefunded(t, 10, 0);
+        }
+
+        /// <summary>
+        /// One Stellar refund of <paramref name="amount"/> less <paramref name="fee"/>, as TransactionMapper@4.3.0
+        /// (TransactionHelper@2.12.0) toRefunds/toRefundPayment build it: id_type stellar, the amount_in asset, no dates.
+        /// </summary>
+        private static void EmitRefunded(Draft t, decimal amount, decimal fee) =>
             t.Emit("transaction_status_changed", "refunded", d =>
             {
                 d["refunds"] = new JsonObject
                 {
-                    ["amount_refunded"] = Amount("10", Usdc),
-                    ["amount_fee"] = Amount("0", Usdc),
+                    ["amount_refunded"] = Amount($"{amount}", Usdc),
+                    ["amount_fee"] = Amount($"{fee}", Usdc),
                     ["payments"] = new JsonArray(new JsonObject
                     {
-                        ["id"] = "5d5e4c4f1b1e6a3f2c9d7e8f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d",
+                        ["id"] = TransactionHash(),
                         ["id_type"] = "stellar",
-                        ["amount"] = Amount("10", Usdc),
-                        ["fee"] = Amount("0", Usdc),
+                        ["amount"] = Amount($"{amount - fee}", Usdc),
+                        ["fee"] = Amount($"{fee}", Usdc),
                     }),
                 };
                 d["completed_at"] = d["updated_at"]!.DeepClone();
             });
-        }
+
+        /// <summary>2.x still has <c>transaction_error</c> (AnchorEvent@2.12.0); from 3.0 an error is a status change.</summary>
+        private void EmitError(Draft t, string message) =>
+            t.Emit(line.HasTransactionError ? "transaction_error" : "transaction_status_changed", "error", d => d["message"] = message);
 
         private void Sep31Error()
         {
             var t = Sep31("sep31-error");
             t.Emit("transaction_created", Sep31Start);
-            t.Emit(line.HasTransactionError ? "transaction_error" : "transaction_status_changed", "error",
-                d => d["message"] = "receiving bank rejected the transfer");
+            EmitError(t, "receiving bank rejected the transfer");
         }
 
         /// <summary>One transaction of each SEP through all 20 statuses, as PATCH /transactions allows.</summary>
@@ -545,12 +519,27 @@ public static class ApCorpus
         }
 
         /// <summary>
+        /// What the anchor's quote or rate sets: amounts in and out and the fee, which 2.x also sends as amount_fee
+        /// beside fee_details (PlatformTransactionData@2.12.0; amount_fee is gone at 3.1.4).
+        /// </summary>
+        private void Price(Draft d, JsonObject amountIn, JsonObject amountOut, string fee, string feeAsset)
+        {
+            d["amount_in"] = amountIn;
+            d["amount_out"] = amountOut;
+            if (V2) d["amount_fee"] = Amount(fee, feeAsset);
+            d["fee_details"] = new JsonObject { ["total"] = fee, ["asset"] = feeAsset };
+        }
+
+        /// <summary>A Stellar transaction hash: 64 lower-case hex digits.</summary>
+        private static string TransactionHash() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+
+        /// <summary>
         /// StellarTransaction/StellarPayment@4.3.0 as PaymentHelper@4.3.0 fills them: the transaction's own memo, the
         /// amount from the ledger's 7 decimals, the asset in SEP-11 (Horizon) form.
         /// </summary>
         private static JsonArray StellarTransactions(string amount, string from, string to, string paymentType, string? memo, string? memoType)
         {
-            var transaction = new JsonObject { ["id"] = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant().PadRight(64, '0') };
+            var transaction = new JsonObject { ["id"] = TransactionHash() };
             if (memo is not null) transaction["memo"] = memo;
             if (memoType is not null) transaction["memo_type"] = memoType;
             transaction["created_at"] = JavaInstant.Format(new DateTimeOffset(2025, 10, 1, 12, 30, 0, TimeSpan.Zero), 0);

@@ -5,8 +5,11 @@ using Receiver.Ingest.Validation;
 
 namespace Receiver.Ingest;
 
-/// <summary>What an accepted event tells about its subject, read from the validated parse.</summary>
-internal abstract record SubjectFacts(string Id);
+/// <summary>
+/// What an accepted event tells about its subject, read from the validated parse. <see cref="Id"/> keys the subject's
+/// state; null when the event names none Receiver can key (see <see cref="JsonRules.IsStorableIdentifier"/>).
+/// </summary>
+internal abstract record SubjectFacts(string? Id);
 
 /// <summary>A transaction snapshot, with the columns that order and filter the state.</summary>
 internal sealed record TransactionFacts(
@@ -18,10 +21,10 @@ internal sealed record TransactionFacts(
 }
 
 internal sealed record QuoteFacts(
-    string Id, string? SellAsset, string? BuyAsset, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt, string Snapshot)
+    string? Id, string? SellAsset, string? BuyAsset, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt, string Snapshot)
     : SubjectFacts(Id);
 
-internal sealed record CustomerFacts(string Id) : SubjectFacts(Id);
+internal sealed record CustomerFacts(string? Id) : SubjectFacts(Id);
 
 internal static class EventFactsReader
 {
@@ -30,7 +33,7 @@ internal static class EventFactsReader
         {
             EventSubject.Transaction => Transaction(view.Payload.Transaction),
             EventSubject.Quote => Quote(view.Payload.Quote),
-            _ => new CustomerFacts(view.Payload.Customer.Id.GetString()!),
+            _ => new CustomerFacts(Key(view.Payload.Customer.Id)),
         };
 
     private static TransactionFacts Transaction(TransactionView t) => new(
@@ -41,7 +44,13 @@ internal static class EventFactsReader
         Distinct(t.Customers.Sender.Id, t.Customers.Receiver.Id));
 
     private static QuoteFacts Quote(QuoteView q) => new(
-        q.Id.GetString()!, q.SellAsset.AsString(), q.BuyAsset.AsString(), Date(q.CreatedAt), Date(q.ExpiresAt), Raw(q.Element));
+        Key(q.Id), q.SellAsset.AsString(), q.BuyAsset.AsString(), Date(q.CreatedAt), Date(q.ExpiresAt), Raw(q.Element));
+
+    /// <summary>
+    /// A quote's or customer's id as the key of its state. AP takes both from the anchor (the rate callback's id, the
+    /// SEP-12 id), unbounded and, for a customer, possibly absent: such an event is stored, without a state row.
+    /// </summary>
+    private static string? Key(JsonElement id) => id.AsString() is { } text && JsonRules.IsStorableIdentifier(text) ? text : null;
 
     private static DateTimeOffset? Date(JsonElement value) =>
         value.AsString() is { } text && Rfc3339.TryParse(text, out var date) ? date.ToUniversalTime() : null;

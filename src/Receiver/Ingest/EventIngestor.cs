@@ -98,7 +98,7 @@ internal sealed partial class EventIngestor(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType} for {SubjectId}: {Outcome}")]
-    private static partial void LogOutcome(ILogger logger, string eventId, string eventType, string subjectId, IngestResult outcome);
+    private static partial void LogOutcome(ILogger logger, string eventId, string eventType, string? subjectId, IngestResult outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType}: {Outcome}, invalid at {InvalidPaths}")]
     private static partial void LogInvalid(ILogger logger, string? eventId, string? eventType, IngestResult outcome, string invalidPaths);

@@ -167,7 +167,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         SELECT seq, id FROM inserted
         """;
 
-    // The first quote_created of a quote is its state.
+    // The first quote_created of a quote is its state. A quote without a key (EventFactsReader.Key) has none.
     private const string InsertQuoteEvents =
         """
         WITH batch AS (
@@ -184,6 +184,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             SELECT DISTINCT ON (quote_id)
                    quote_id, sell_asset, buy_asset, created_at, expires_at, coalesce(created_at, received_at), snapshot, id, seq, received_at
             FROM inserted JOIN batch USING (id)
+            WHERE quote_id IS NOT NULL
             ORDER BY quote_id, seq
             ON CONFLICT (id) DO NOTHING
         )
@@ -204,6 +205,7 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             INSERT INTO customers AS c (id, first_seen_at, last_updated_at, update_count)
             SELECT customer_id, min(received_at), max(received_at), count(*)
             FROM inserted JOIN batch USING (id)
+            WHERE customer_id IS NOT NULL
             GROUP BY customer_id
             ON CONFLICT (id) DO UPDATE SET
                 last_updated_at = greatest(c.last_updated_at, excluded.last_updated_at),

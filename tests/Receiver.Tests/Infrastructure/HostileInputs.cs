@@ -75,7 +75,7 @@ public static class HostileInputs
             corpus.Swaps(shape, factory, sep, positions);
             corpus.DuplicateKeys(shape, factory, positions);
             corpus.InvalidUtf8(shape, factory, positions);
-            corpus.ControlCharacters(shape, factory, positions);
+            corpus.ControlCharacters(shape, factory, sep, positions);
             corpus.ExtraMembers(shape, factory);
             corpus.Framing(shape, factory);
         }
@@ -194,9 +194,9 @@ public static class HostileInputs
                 Swap(p, "an object", new JsonObject(), p.Kind != JsonValueKind.Object ? Expectation.Invalid
                     : Contract.HasRequiredMember(p.Path, sep) ? Expectation.Invalid : Expectation.Stored);
                 Swap(p, "another string", JsonValue.Create(Unique()), p.Kind != JsonValueKind.String ? Expectation.Invalid
-                    : Contract.StringKindOf(p.Path) == StringKind.Constrained ? Expectation.Invalid : Expectation.Stored);
+                    : Contract.StringKindOf(p.Path, sep) == StringKind.Constrained ? Expectation.Invalid : Expectation.Stored);
                 Swap(p, "an empty string", JsonValue.Create(""), p.Kind != JsonValueKind.String ? Expectation.Invalid
-                    : Contract.StringKindOf(p.Path) is StringKind.Free or StringKind.Indexed ? Expectation.Stored : Expectation.Invalid);
+                    : Contract.StringKindOf(p.Path, sep) == StringKind.Free ? Expectation.Stored : Expectation.Invalid);
 
                 Expectation Differs(JsonValueKind kind) => p.Kind == kind ? Expectation.Stored : Expectation.Invalid;
             }
@@ -294,11 +294,11 @@ public static class HostileInputs
             return Splice(body, Marker, bytes);
         }
 
-        public void ControlCharacters(string shape, Func<JsonObject> factory, List<Position> positions)
+        public void ControlCharacters(string shape, Func<JsonObject> factory, string? sep, List<Position> positions)
         {
-            var free = positions.Last(p => p.Kind == JsonValueKind.String && !p.IsArrayItem && Contract.StringKindOf(p.Path) == StringKind.Free
+            var free = positions.Last(p => p.Kind == JsonValueKind.String && !p.IsArrayItem && Contract.StringKindOf(p.Path, sep) == StringKind.Free
                                             || p.Path == "payload.customer.id");
-            var freeIsIdentifier = Contract.StringKindOf(free.Path) == StringKind.Identifier;
+            var freeIsIdentifier = Contract.StringKindOf(free.Path, sep) == StringKind.Identifier;
             var subject = free.Segments[..^1];
 
             // Raw: JSON allows no character below U+0020 inside a string; DEL (U+007F) is allowed by JSON.
@@ -402,7 +402,7 @@ public static class HostileInputs
         /// <summary>Once per distinct path (in the first shape that has it): huge strings and numbers out of range.</summary>
         public void PerDistinctPath()
         {
-            foreach (var (path, (shape, factory, _, p)) in _firstByPath)
+            foreach (var (path, (shape, factory, sep, p)) in _firstByPath)
             {
                 foreach (var number in OutOfRangeNumbers.Take(3))
                     Add("numbers", $"{shape}: {path} as {number}",
@@ -410,18 +410,18 @@ public static class HostileInputs
                         Expectation.Invalid);
 
                 if (p.Kind != JsonValueKind.String) continue;
-                var kind = Contract.StringKindOf(path);
+                var kind = Contract.StringKindOf(path, sep);
                 Add("huge", $"{shape}: {path} of {HugeString} bytes",
                     Edit(factory, p.Segments, (parent, key) => Replace(parent, key, RandomText(HugeString))),
                     kind == StringKind.Free ? Expectation.Stored : Expectation.Invalid);
-                if (kind is StringKind.Identifier or StringKind.Indexed)
+                if (kind == StringKind.Identifier)
                 {
                     Add("huge", $"{shape}: {path} of {Contract.MaxLength} characters",
                         Edit(factory, p.Segments, (parent, key) => Replace(parent, key, RandomText(Contract.MaxLength))), Expectation.Stored);
                     Add("huge", $"{shape}: {path} of {Contract.MaxLength + 1} characters",
                         Edit(factory, p.Segments, (parent, key) => Replace(parent, key, RandomText(Contract.MaxLength + 1))), Expectation.Invalid);
                 }
-                if (Contract.IsDecimal(path))
+                if (Contract.IsDecimal(path, sep))
                     Add("huge", $"{shape}: {path} as a decimal of {HugeString} digits",
                         Edit(factory, p.Segments, (parent, key) => Replace(parent, key, "1" + new string('0', HugeString - 3) + ".5")),
                         Expectation.Stored);
@@ -531,16 +531,16 @@ public static class HostileInputs
 
 public enum StringKind
 {
-    /// <summary>Any string: free text, accounts, assets, memos, customer ids.</summary>
+    /// <summary>
+    /// Any string: free text, accounts, assets, memos, customer ids in a transaction (indexed only up to 255 characters,
+    /// stored at any length), and amounts AP passes on without parsing them.
+    /// </summary>
     Free,
 
     /// <summary>An id Receiver stores and indexes: not empty, at most 255 characters, no control characters.</summary>
     Identifier,
 
-    /// <summary>An asset, an account or a customer id, which Receiver indexes: any string of at most 255 characters.</summary>
-    Indexed,
-
-    /// <summary>An enumeration, an RFC 3339 date-time or a decimal: an arbitrary string is invalid.</summary>
+    /// <summary>An enumeration, an RFC 3339 date-time or an amount AP has parsed: an arbitrary string is invalid.</summary>
     Constrained,
 }
 
@@ -556,48 +556,18 @@ public static class Contract
         "id", "type", "timestamp", "payload",
         "payload.transaction", "payload.quote", "payload.customer",
         "payload.transaction.id", "payload.transaction.sep", "payload.transaction.kind", "payload.transaction.status",
-        "payload.transaction.started_at",
-        "payload.transaction.fee_details.total", "payload.transaction.fee_details.asset",
-        "payload.transaction.fee_details.details[].name", "payload.transaction.fee_details.details[].amount",
-        "payload.transaction.refunds.amount_refunded", "payload.transaction.refunds.amount_fee",
-        "payload.transaction.refunds.amount_refunded.amount", "payload.transaction.refunds.amount_fee.amount",
-        "payload.transaction.refunds.payments[].id", "payload.transaction.refunds.payments[].id_type",
-        "payload.transaction.refunds.payments[].amount", "payload.transaction.refunds.payments[].fee",
-        "payload.transaction.refunds.payments[].amount.amount", "payload.transaction.refunds.payments[].fee.amount",
-        "payload.transaction.stellar_transactions[].id", "payload.transaction.stellar_transactions[].payments",
-        "payload.transaction.stellar_transactions[].payments[].id", "payload.transaction.stellar_transactions[].payments[].amount",
-        "payload.transaction.stellar_transactions[].payments[].amount.amount",
-        "payload.transaction.stellar_transactions[].payments[].payment_type",
-        "payload.transaction.stellar_transactions[].payments[].source_account",
-        "payload.transaction.stellar_transactions[].payments[].destination_account",
-        "payload.transaction.instructions.*.value", "payload.transaction.instructions.*.description",
+        "payload.transaction.started_at", "payload.transaction.fee_details.total",
         "payload.quote.id", "payload.quote.fee.total", "payload.quote.fee.asset",
-        "payload.quote.fee.details[].name", "payload.quote.fee.details[].amount",
-        "payload.customer.id",
     ];
 
     /// <summary>SEP-31 builds amounts with AP's plain constructor, so only there may amount_in/out/fee lack <c>amount</c>.</summary>
     private static readonly string[] StrictAmounts =
         ["payload.transaction.amount_in.amount", "payload.transaction.amount_out.amount", "payload.transaction.amount_fee.amount"];
 
-    private static readonly HashSet<string> Identifiers = ["id", "payload.transaction.id", "payload.quote.id", "payload.customer.id"];
+    /// <summary>The ids AP makes (UUIDs). A quote's and a customer's id are the anchor's text, any string.</summary>
+    private static readonly HashSet<string> Identifiers = ["id", "payload.transaction.id"];
 
     public const int MaxLength = 255;
-
-    /// <summary>AP's Amount objects, whose <c>asset</c> Receiver indexes.</summary>
-    private static readonly HashSet<string> Amounts =
-    [
-        "payload.transaction.amount_expected", "payload.transaction.amount_in", "payload.transaction.amount_out", "payload.transaction.amount_fee",
-        "payload.transaction.refunds.amount_refunded", "payload.transaction.refunds.amount_fee",
-        "payload.transaction.refunds.payments[].amount", "payload.transaction.refunds.payments[].fee",
-        "payload.transaction.stellar_transactions[].payments[].amount",
-    ];
-
-    /// <summary>AP's StellarId objects, whose <c>id</c> and <c>account</c> Receiver indexes.</summary>
-    private static readonly HashSet<string> StellarIds =
-    [
-        "payload.transaction.customers.sender", "payload.transaction.customers.receiver", "payload.transaction.creator", "payload.quote.creator",
-    ];
 
     private static readonly HashSet<string> Enumerations =
     [
@@ -605,7 +575,16 @@ public static class Contract
         "payload.transaction.refunds.payments[].id_type", "payload.transaction.stellar_transactions[].payments[].payment_type",
     ];
 
-    private static readonly HashSet<string> DecimalNames = ["amount", "total", "sell_amount", "buy_amount", "price", "total_price"];
+    /// <summary>
+    /// The amounts AP has read with Java's BigDecimal before sending them; a SEP-24 amount_expected is the wallet's
+    /// text, unparsed when the asset has no limits.
+    /// </summary>
+    private static readonly HashSet<string> ParsedAmounts =
+    [
+        "payload.transaction.amount_expected.amount", "payload.transaction.amount_in.amount", "payload.transaction.amount_out.amount",
+        "payload.transaction.amount_fee.amount", "payload.quote.sell_amount", "payload.quote.buy_amount", "payload.quote.price",
+        "payload.quote.total_price", "payload.quote.fee.total",
+    ];
 
     public static string Join(string path, string name) =>
         path.EndsWith("payload.transaction.instructions", StringComparison.Ordinal) ? path + ".*"
@@ -613,29 +592,24 @@ public static class Contract
         : $"{path}.{name}";
 
     public static bool IsRequired(string path, string? sep) =>
-        Required.Contains(path)
-        || (path == "payload.transaction.amount_expected" && sep == "24")
-        || (StrictAmounts.Contains(path) && sep != "31");
+        Required.Contains(path) || (StrictAmounts.Contains(path) && sep != "31");
 
     /// <summary>Whether <c>{}</c> in place of the object at <paramref name="path"/> lacks a required member.</summary>
     public static bool HasRequiredMember(string path, string? sep) =>
-        Required.Concat(StrictAmounts).Append("payload.transaction.amount_expected")
+        Required.Concat(StrictAmounts)
             .Any(member => member.StartsWith(path + ".", StringComparison.Ordinal)
                            && !member[(path.Length + 1)..].Contains('.')
                            && IsRequired(member, sep));
 
-    public static StringKind StringKindOf(string path)
+    public static StringKind StringKindOf(string path, string? sep)
     {
         if (Identifiers.Contains(path)) return StringKind.Identifier;
-        var (parent, name) = (path[..Math.Max(0, path.LastIndexOf('.'))], LastName(path));
-        if (path is "payload.transaction.source_account" or "payload.transaction.destination_account"
-            || (Amounts.Contains(parent) && name == "asset") || (StellarIds.Contains(parent) && name is "id" or "account"))
-            return StringKind.Indexed;
-        if (Enumerations.Contains(path) || IsDate(path) || IsDecimal(path)) return StringKind.Constrained;
+        if (Enumerations.Contains(path) || IsDate(path) || IsDecimal(path, sep)) return StringKind.Constrained;
         return StringKind.Free;
     }
 
-    public static bool IsDecimal(string path) => DecimalNames.Contains(LastName(path));
+    public static bool IsDecimal(string path, string? sep) =>
+        ParsedAmounts.Contains(path) && !(path == "payload.transaction.amount_expected.amount" && sep == "24");
 
     private static bool IsDate(string path) =>
         path == "timestamp" || LastName(path) is var name && (name.EndsWith("_at", StringComparison.Ordinal) || name == "user_action_required_by");

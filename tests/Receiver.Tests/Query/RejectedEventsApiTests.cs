@@ -69,7 +69,7 @@ public sealed class RejectedEventsApiTests
         var invalidIds = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            var invalid = ApEvents.CustomerUpdated().Set("payload/customer", "{}");
+            var invalid = ApEvents.CustomerUpdated().Set("payload/customer", "{\"id\":7}");
             invalidIds.Add((string)invalid["id"]!);
             Assert.Equal(HttpStatusCode.BadRequest, (await ap.PostEventAsync(invalid)).StatusCode);
         }

@@ -28,7 +28,7 @@ public sealed class MetricsTests
         var sep31 = ApEvents.TransactionEvent("transaction_created", ApEvents.Sep31Created());
         var quote = ApEvents.QuoteCreated();
         var conflicting = quote.DeepClone().AsObject().Set("payload/quote/price", "\"9.99\"");
-        var invalid = ApEvents.CustomerUpdated().Set("payload/customer", "{}");
+        var invalid = ApEvents.CustomerUpdated().Set("payload/customer", "{\"id\":7}");
         const string unknownType = """{"id":"metrics-unknown-type","type":"transaction_deleted","timestamp":"2024-09-25T18:59:32.123Z","payload":{}}""";
 
         foreach (var body in new[] { sep24, sep24, sep24, sep31, quote, conflicting })
@@ -166,7 +166,7 @@ public sealed class MetricsTests
             ["Metrics:BacklogRefreshSeconds"] = "0",
         }, cluster.ConnectionString("receiver_metrics_fault"));
         await app.InitializeAsync();
-        Assert.Equal(HttpStatusCode.BadRequest, (await app.CreateApClient().PostEventAsync(ApEvents.CustomerUpdated().Set("payload/customer", "{}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await app.CreateApClient().PostEventAsync(ApEvents.CustomerUpdated().Set("payload/customer", "{\"id\":7}"))).StatusCode);
         var metrics = app.CreateClient();
         await Scrape.UntilAsync(metrics, s => s.Value("receiver_rejected_events_backlog", ("reason", "invalid")) == 1);
 

@@ -302,7 +302,9 @@ internal sealed class QuoteValidator : JsonViewValidator<QuoteView>
 {
     public QuoteValidator()
     {
-        RuleFor(q => q.Id).Required().Identifier();
+        // The anchor's rate id, which RestRateIntegration requires of a firm quote but does not bound
+        // (AP@4.3.0:platform/.../callback/RestRateIntegration.java, validateRateResponse).
+        RuleFor(q => q.Id).Required().String();
         RuleFor(q => q.SellAmount).DecimalString();
         RuleFor(q => q.SellAsset).String();
         RuleFor(q => q.BuyAmount).DecimalString();
@@ -317,8 +319,12 @@ internal sealed class QuoteValidator : JsonViewValidator<QuoteView>
     }
 }
 
-/// <summary><c>payload.customer</c> of <c>customer_updated</c>: only <c>{id}</c> since AP 2.9.</summary>
+/// <summary>
+/// <c>payload.customer</c> of <c>customer_updated</c>: only <c>{id}</c> since AP 2.9. The id is whatever the anchor's
+/// customer callback answered, unchecked (AP@4.3.0:core/.../sep12/Sep12Service.java putCustomer,
+/// platform/.../rpc/NotifyCustomerInfoUpdatedHandler.java), so of any length and possibly absent.
+/// </summary>
 internal sealed class CustomerValidator : JsonViewValidator<CustomerView>
 {
-    public CustomerValidator() => RuleFor(c => c.Id).Required().Identifier();
+    public CustomerValidator() => RuleFor(c => c.Id).String();
 }

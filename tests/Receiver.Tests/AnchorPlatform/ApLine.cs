@@ -135,7 +135,8 @@ public sealed class ApLine
 
     /// <summary>
     /// Gson as GsonUtils@2.12.0/@3.1.4/@4.3.0 builds it: nulls left out (no serializeNulls), HTML escaping off,
-    /// members in declaration order.
+    /// members in declaration order. With the relaxed encoder System.Text.Json escapes what Gson's JsonWriter does:
+    /// quote, backslash, control characters, U+2028 and U+2029; '&lt;', '&amp;', '\'' and non-ASCII text stay as they are.
     /// </summary>
     public static readonly JsonSerializerOptions Gson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

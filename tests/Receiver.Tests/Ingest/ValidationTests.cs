@@ -170,6 +170,12 @@ public sealed class ValidationTests(ReceiverApp app) : IClassFixture<ReceiverApp
         { "quote-created", "payload/quote/fee/details/0/name", null },
         { "quote-created", "payload/quote/fee/details/0/amount", "\"2 USD\"" },
         { "sep6-withdrawal-on-hold", "payload/transaction/instructions/organization.bank_number/description", null },
+        // 2.x PATCH /transactions stores a SEP-6 transaction's required_info_updates and required_customer_info_updates
+        // as the anchor's List<String>, null elements and all, and TransactionHelper sends them back; Gson writes a
+        // null element of an array (AP@2.10.2 and AP@2.12.0:platform/.../service/TransactionService.java,
+        // core/.../util/TransactionHelper.java).
+        { "sep6-withdrawal-exchange-customer-info", "payload/transaction/required_info_updates/1", "null" },
+        { "sep6-withdrawal-exchange-customer-info", "payload/transaction/required_customer_info_updates/0", "null" },
     };
 
     [Theory]

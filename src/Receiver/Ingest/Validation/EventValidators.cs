@@ -118,12 +118,14 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
         RuleFor(t => t.Customers).Object().SetValidator(new CustomersValidator(stellarId));
         RuleFor(t => t.Creator).Object().SetValidator(stellarId);
 
+        // A List<String> that 2.x PATCH /transactions stores as the anchor sent it, null elements included, and Gson
+        // writes a null element of an array (AP@2.10.2:platform/.../service/TransactionService.java).
         RuleFor(t => t.RequiredInfoMessage).String();
         RuleFor(t => t.RequiredInfoUpdates).Array();
-        RuleForEach(t => t.RequiredInfoUpdates).Must(BeString).WithMessage("must be a string");
+        RuleForEach(t => t.RequiredInfoUpdates).Must(BeStringOrNull).WithMessage("must be a string");
         RuleFor(t => t.RequiredCustomerInfoMessage).String();
         RuleFor(t => t.RequiredCustomerInfoUpdates).Array();
-        RuleForEach(t => t.RequiredCustomerInfoUpdates).Must(BeString).WithMessage("must be a string");
+        RuleForEach(t => t.RequiredCustomerInfoUpdates).Must(BeStringOrNull).WithMessage("must be a string");
 
         RuleFor(t => t.Instructions).Object();
         RuleForEach(t => t.Instructions)
@@ -131,7 +133,7 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
             .Object().SetValidator(new InstructionValidator());
     }
 
-    private static bool BeString(JsonValueView item) => item.Element.ValueKind == JsonValueKind.String;
+    private static bool BeStringOrNull(JsonValueView item) => item.Element.ValueKind is JsonValueKind.String or JsonValueKind.Null;
 }
 
 /// <summary>What an amount's <c>amount</c> member may be.</summary>

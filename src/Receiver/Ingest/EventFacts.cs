@@ -53,7 +53,7 @@ internal static class EventFactsReader
     private static string? Key(JsonElement id) => id.AsString() is { } text && JsonRules.IsStorableIdentifier(text) ? text : null;
 
     private static DateTimeOffset? Date(JsonElement value) =>
-        value.AsString() is { } text && Rfc3339.TryParse(text, out var date) ? date.ToUniversalTime() : null;
+        value.AsString() is { } text && Rfc3339.TryParseInstant(text, out var date) ? date.ToUniversalTime() : null;
 
     /// <summary>The member exactly as AP sent it, to be stored as its snapshot.</summary>
     private static string Raw(JsonElement value) => Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value));

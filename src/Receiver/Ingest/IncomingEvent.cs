@@ -31,7 +31,7 @@ internal sealed class IncomingEvent : IDisposable
         {
             var view = new EventView(root);
             Subject = EventFactsReader.Read(view);
-            Timestamp = Rfc3339.TryParse(view.Timestamp.GetString(), out var timestamp) ? timestamp.ToUniversalTime() : default;
+            Timestamp = Rfc3339.TryParseInstant(view.Timestamp.GetString(), out var timestamp) ? timestamp.ToUniversalTime() : default;
         }
     }
 

@@ -46,13 +46,15 @@ internal sealed record PlatformSnapshot(string Id, DateTimeOffset StartedAt, Dat
     /// </summary>
     public static DateTimeOffset AsApStores(DateTimeOffset instant)
     {
+        // A year DateTimeOffset cannot hold reads as its bound (Rfc3339.TryParseInstant); rounding would overflow it.
+        if (instant == DateTimeOffset.MaxValue || instant == DateTimeOffset.MinValue) return instant;
         var belowMicrosecond = instant.UtcTicks % 10;
         return instant.AddTicks(belowMicrosecond >= 5 ? 10 - belowMicrosecond : -belowMicrosecond);
     }
 
     private static DateTimeOffset? Date(JsonElement record, string name) =>
         record.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-        && Rfc3339.TryParse(value.GetString(), out var date) ? date.ToUniversalTime() : null;
+        && Rfc3339.TryParseInstant(value.GetString(), out var date) ? date.ToUniversalTime() : null;
 }
 
 /// <summary>

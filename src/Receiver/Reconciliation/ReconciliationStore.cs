@@ -90,7 +90,7 @@ internal sealed class ReconciliationStore(ResilientDatabase database)
 
     // Ingest stores only snapshots whose timestamps are valid RFC 3339, so the text parses; the column is the floor.
     private static (string Id, DateTimeOffset OrderKey) ReadOrderKey(NpgsqlDataReader reader) =>
-        (reader.GetString(0), !reader.IsDBNull(2) && Rfc3339.TryParse(reader.GetString(2), out var published)
+        (reader.GetString(0), !reader.IsDBNull(2) && Rfc3339.TryParseInstant(reader.GetString(2), out var published)
             ? published.ToUniversalTime()
             : reader.GetFieldValue<DateTimeOffset>(1));
 

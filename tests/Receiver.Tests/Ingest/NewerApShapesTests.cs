@@ -194,4 +194,40 @@ public sealed class NewerApShapesTests(ReceiverApp app) : IClassFixture<Receiver
         Assert.Equal(0, await app.CountAsync("quotes", "id = $1 OR id = $2", longId, "rate\u0007id"));
         Assert.Equal(0, await app.CountAsync("customers", "id = $1", longId));
     }
+
+    // An anchor sets these instants (PATCH /transactions at 2.10.2 to 4.3.0: platform/.../service/TransactionService.java;
+    // the JSON-RPC actions' user_action_required_by and funds_received_at; the rate callback's expires_at) and AP takes
+    // any java.time.Instant, which GsonUtils writes with ISO_INSTANT: a year past 9999 signed, one before 1 as 0000 or
+    // -0001, up to Instant.MAX (api-schema/.../util/GsonUtils.java at 2.10.2 and 4.3.0).
+    [Theory]
+    [InlineData("+10000-01-01T00:00:00Z")]
+    [InlineData("+1000000000-12-31T23:59:59.999999999Z")]
+    [InlineData("0000-01-01T00:00:00Z")]
+    [InlineData("-0001-12-31T23:59:59.5Z")]
+    [InlineData("-1000000000-01-01T00:00:00Z")]
+    [InlineData("9999-12-31T23:59:59.999999999Z")]
+    public async Task Stores_instants_of_any_year_AP_writes_and_orders_them_by_their_bound(string instant)
+    {
+        var transaction = ApEvents.Sep6WithdrawalOnHold();
+        transaction["started_at"] = instant;
+        transaction["updated_at"] = instant;
+        transaction["user_action_required_by"] = instant;
+
+        var state = await PostAndReadStateAsync(transaction);
+
+        Assert.Equal(instant, (string?)state["started_at"]);
+        Assert.Equal(instant, (string?)state["user_action_required_by"]);
+        // Listed, page by page: the cursors carry the bound it orders by.
+        var listed = await app.CreateQueryClient().WalkAsync($"/transactions?account={ApEvents.UserAccount}&limit=2");
+        Assert.Contains((string?)transaction["id"], listed.Select(row => (string?)row["id"]));
+        var timeline = await app.CreateQueryClient().GetJsonAsync($"/transactions/{transaction["id"]}/events");
+        Assert.Single(timeline["data"]!.AsArray());
+
+        var quote = ApEvents.QuoteCreated();
+        quote["payload"]!["quote"]!["expires_at"] = instant;
+        var response = await app.CreateApClient().PostEventAsync(quote);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var storedQuote = await app.CreateQueryClient().GetJsonAsync($"/quotes/{quote["payload"]!["quote"]!["id"]}");
+        Assert.Equal(instant, (string?)storedQuote["expires_at"]);
+    }
 }

@@ -28,6 +28,12 @@ public sealed class ValidationTests(ReceiverApp app) : IClassFixture<ReceiverApp
         { "sep24-deposit-created", "timestamp", "\"2024-02-30T00:00:00Z\"", "timestamp" },
         { "sep24-deposit-created", "timestamp", "\"2024-09-25T18:59:32\"", "timestamp" },
         { "sep24-deposit-created", "timestamp", "1727290772", "timestamp" },
+        // ISO_INSTANT signs a year of five digits or more, and only such a year with '+'; none has eleven.
+        { "sep24-deposit-created", "timestamp", "\"10000-01-01T00:00:00Z\"", "timestamp" },
+        { "sep24-deposit-created", "timestamp", "\"+2024-09-25T18:59:32Z\"", "timestamp" },
+        { "sep24-deposit-created", "timestamp", "\"+10000-02-30T00:00:00Z\"", "timestamp" },
+        { "sep24-deposit-created", "timestamp", "\"-10000000000-01-01T00:00:00Z\"", "timestamp" },
+        { "sep24-deposit-created", "timestamp", "\"+10000-01-01\"", "timestamp" },
         { "sep24-deposit-created", "payload", null, "payload" },
         { "sep24-deposit-created", "payload", "\"x\"", "payload" },
         // Transaction

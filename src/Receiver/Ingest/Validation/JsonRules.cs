@@ -47,7 +47,7 @@ internal static class JsonRules
             .WithMessage("must be a number written as a string, as Java's BigDecimal reads it, e.g. \"100\", \"0.35\" or \"1E+2\"");
 
     public static IRuleBuilderOptions<T, JsonElement> DateTime<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(value => !value.IsPresent() || (value.ValueKind == JsonValueKind.String && Rfc3339.TryParse(value.GetString(), out _)))
+        rule.Must(value => !value.IsPresent() || (value.ValueKind == JsonValueKind.String && Rfc3339.TryParseInstant(value.GetString(), out _)))
             .WithMessage("must be an RFC 3339 date-time string, e.g. \"2024-09-25T18:59:32.123456Z\"");
 
     public static IRuleBuilderOptions<T, TValue> Object<T, TValue>(this IRuleBuilder<T, TValue> rule) where TValue : IJsonValue =>

@@ -8,18 +8,46 @@ namespace Receiver.Ingest.Validation;
 /// </summary>
 public static class Rfc3339
 {
-    public static bool TryParse(ReadOnlySpan<char> text, out DateTimeOffset value)
+    /// <summary>A date-time of years 1 to 9999, as settings and query parameters take it.</summary>
+    public static bool TryParse(ReadOnlySpan<char> text, out DateTimeOffset value) => TryParse(text, anyYear: false, out value);
+
+    /// <summary>
+    /// An instant in an event, as Java's ISO_INSTANT writes any <c>Instant</c>: also a year beyond 9999, signed
+    /// (<c>+10000-01-01T00:00:00Z</c>), and one before 1 (<c>0000-…</c>, <c>-0001-…</c>). AP passes on what an anchor
+    /// sets through PATCH /transactions, the JSON-RPC actions or the rate callback without bounding the year
+    /// (docs/anchor-platform.md, "What Receiver checks"). DateTimeOffset holds neither, so such an instant reads as
+    /// <see cref="DateTimeOffset.MaxValue"/> or <see cref="DateTimeOffset.MinValue"/>: it orders after or before
+    /// every other, and its text stays as sent in the stored event.
+    /// </summary>
+    public static bool TryParseInstant(ReadOnlySpan<char> text, out DateTimeOffset value) => TryParse(text, anyYear: true, out value);
+
+    private static bool TryParse(ReadOnlySpan<char> text, bool anyYear, out DateTimeOffset value)
     {
         value = default;
-        // yyyy-MM-ddTHH:mm:ss, then an optional fraction, then Z or ±hh:mm.
-        if (text.Length < 20 || text[4] != '-' || text[7] != '-' || (text[10] | 0x20) != 't'
-            || text[13] != ':' || text[16] != ':')
+        // ISO_INSTANT's year: four digits, or a sign and more (a '+' only past four digits).
+        long year;
+        var yearLength = 4;
+        if (anyYear && text.Length > 0 && text[0] is '+' or '-')
+        {
+            var digits = text[1..].IndexOfAnyExceptInRange('0', '9');
+            if (digits is < 4 or > 10 || (text[0] == '+' && digits < 5)) return false;
+            yearLength = 1 + digits;
+            year = long.Parse(text[1..yearLength], NumberStyles.None, CultureInfo.InvariantCulture) * (text[0] == '-' ? -1 : 1);
+        }
+        else if (text.Length < 4 || !TryDigits(text[..4], out var fourDigits))
             return false;
-        if (!TryDigits(text[..4], out var year) || !TryDigits(text[5..7], out var month) || !TryDigits(text[8..10], out var day)
-            || !TryDigits(text[11..13], out var hour) || !TryDigits(text[14..16], out var minute) || !TryDigits(text[17..19], out var second))
+        else
+            year = fourDigits;
+
+        // -MM-ddTHH:mm:ss, then an optional fraction, then Z or ±hh:mm.
+        var time = text[yearLength..];
+        if (time.Length < 16 || time[0] != '-' || time[3] != '-' || (time[6] | 0x20) != 't' || time[9] != ':' || time[12] != ':')
+            return false;
+        if (!TryDigits(time[1..3], out var month) || !TryDigits(time[4..6], out var day)
+            || !TryDigits(time[7..9], out var hour) || !TryDigits(time[10..12], out var minute) || !TryDigits(time[13..15], out var second))
             return false;
 
-        var rest = text[19..];
+        var rest = time[15..];
         long ticks = 0;
         if (rest[0] == '.')
         {
@@ -42,18 +70,28 @@ public static class Rfc3339
         else
             return false;
 
-        if (month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(Math.Max(year, 1), month)
-            || hour > 23 || minute > 59 || second > 59 || year < 1)
+        // Leap years repeat every 400 years, so a year in range with the same remainder has the same February.
+        var sameCalendarYear = (int)(((year % 400) + 400) % 400) + 2000;
+        if (month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(sameCalendarYear, month)
+            || hour > 23 || minute > 59 || second > 59)
             return false;
+        if (year is < 1 or > 9999)
+        {
+            if (!anyYear) return false;
+            value = year < 1 ? DateTimeOffset.MinValue : DateTimeOffset.MaxValue;
+            return true;
+        }
         try
         {
-            value = new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(ticks);
+            value = new DateTimeOffset((int)year, month, day, hour, minute, second, offset).AddTicks(ticks);
             return true;
         }
         catch (ArgumentOutOfRangeException)
         {
             // The offset pushes the instant outside DateTimeOffset's range (year 1 or 9999).
-            return false;
+            if (!anyYear) return false;
+            value = year == 1 ? DateTimeOffset.MinValue : DateTimeOffset.MaxValue;
+            return true;
         }
     }
 

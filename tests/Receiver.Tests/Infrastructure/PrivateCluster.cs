@@ -11,15 +11,31 @@ public sealed class PrivateCluster : IAsyncDisposable
 {
     private readonly DirectoryInfo _directory;
 
-    private PrivateCluster(DirectoryInfo directory, int port)
+    private readonly string[] _settings;
+
+    private PrivateCluster(DirectoryInfo directory, int port, string[] settings)
     {
         _directory = directory;
         Port = port;
+        _settings = settings;
     }
 
     public int Port { get; }
 
-    public static async Task<PrivateCluster> CreateAsync()
+    public static Task<PrivateCluster> CreateAsync() => CreateAsync([]);
+
+    /// <summary>
+    /// The cluster of a whole test run started without scripts/test (plain <c>dotnet test</c>), set up as
+    /// scripts/test sets up its own: the server installed when missing, durability traded for speed, room for the
+    /// suite's connections.
+    /// </summary>
+    public static async Task<PrivateCluster> CreateForSuiteAsync()
+    {
+        await ScriptAsync("install");
+        return await CreateAsync(["-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"]);
+    }
+
+    private static async Task<PrivateCluster> CreateAsync(string[] settings)
     {
         var directory = Directory.CreateTempSubdirectory("receiver-test-pg.");
         await ScriptAsync("init", directory.FullName);
@@ -28,7 +44,7 @@ public sealed class PrivateCluster : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var port = int.Parse(await ScriptAsync("free-port", Random.Shared.Next(20000, 30000).ToString()));
-            var cluster = new PrivateCluster(directory, port);
+            var cluster = new PrivateCluster(directory, port, settings);
             try
             {
                 await cluster.StartAsync();
@@ -44,7 +60,7 @@ public sealed class PrivateCluster : IAsyncDisposable
         new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "postgres", Password = "postgres", Database = database }
             .ConnectionString;
 
-    public Task StartAsync() => ScriptAsync("start", _directory.FullName, Port.ToString(), "-c", "fsync=off");
+    public Task StartAsync() => ScriptAsync(["start", _directory.FullName, Port.ToString(), "-c", "fsync=off", .. _settings]);
 
     /// <summary>Stops the server; <c>immediate</c> is a crash as far as clients can tell.</summary>
     public Task StopAsync(string mode = "immediate") => ScriptAsync("stop", _directory.FullName, mode);

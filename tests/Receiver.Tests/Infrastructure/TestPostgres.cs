@@ -2,17 +2,26 @@ using Npgsql;
 
 namespace Receiver.Tests.Infrastructure;
 
-/// <summary>The throwaway PostgreSQL cluster scripts/test starts; each app under test gets a database of its own.</summary>
+/// <summary>
+/// The throwaway PostgreSQL cluster of a test run: the one scripts/test starts (<see cref="Variable"/>), else one the
+/// run starts for itself, so a plain <c>dotnet test</c> works too. Each app under test gets a database of its own.
+/// </summary>
 public static class TestPostgres
 {
     public const string Variable = "RECEIVER_TEST_PG";
 
-    public static string ServerConnectionString =>
-        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException(
-                $"{Variable} is not set. Run the suite with scripts/test, which starts a throwaway PostgreSQL, " +
-                $"or set {Variable} to e.g. Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres.");
+    private static readonly Lazy<string> Server = new(() =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : StartClusterOfTheRun());
+
+    public static string ServerConnectionString => Server.Value;
+
+    private static string StartClusterOfTheRun()
+    {
+        // Off xunit's synchronization context: the scripts' awaits must not wait for the thread blocked here.
+        var cluster = Task.Run(PrivateCluster.CreateForSuiteAsync).GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return cluster.ConnectionString("postgres");
+    }
 
     public static string NewDatabaseConnectionString(string prefix = "receiver_test") =>
         new NpgsqlConnectionStringBuilder(ServerConnectionString)

@@ -78,7 +78,8 @@ public static class CallbackAuth
             OnTokenValidated = context =>
             {
                 if (context.SecurityToken is JsonWebToken token
-                    && UnacceptableClaims(token, jwt.TokenValidationParameters.ClockSkew, callback.Jwt.ExpirationMilliseconds) is { } reason)
+                    && UnacceptableClaims(token, (jwt.TimeProvider ?? TimeProvider.System).GetUtcNow(),
+                        jwt.TokenValidationParameters.ClockSkew, callback.Jwt.ExpirationMilliseconds) is { } reason)
                     context.Fail(reason);
                 return Task.CompletedTask;
             },
@@ -92,7 +93,7 @@ public static class CallbackAuth
     /// Checks the signature alone cannot: AP's two claims, a life no longer than AP gives its tokens, and no header
     /// that points at other keys or demands extensions.
     /// </summary>
-    private static string? UnacceptableClaims(JsonWebToken token, TimeSpan clockSkew, long expirationMilliseconds)
+    private static string? UnacceptableClaims(JsonWebToken token, DateTimeOffset now, TimeSpan clockSkew, long expirationMilliseconds)
     {
         foreach (var keyHeader in (string[])["kid", "jku", "jwk", "x5u", "x5c"])
         {
@@ -105,7 +106,7 @@ public static class CallbackAuth
             return "The token's crit header demands extensions this receiver does not understand.";
         if (!token.TryGetClaim(JwtRegisteredClaimNames.Iat, out _))
             return "The token has no iat claim.";
-        if (token.IssuedAt > DateTime.UtcNow + clockSkew)
+        if (token.IssuedAt > now.UtcDateTime + clockSkew)
             return "The token's iat is in the future beyond the allowed clock skew.";
         // AP's exp - iat is its setting rounded down to whole seconds (AuthHelper, 2.10.2 to 4.3.0); the second of slack
         // spares a token minted by code that rounds exp up instead (docs/anchor-platform.md, "Authentication").

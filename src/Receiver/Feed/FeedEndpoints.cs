@@ -66,7 +66,7 @@ public static class FeedEndpoints
     private static async Task<Results<Ok<FeedPage>, ValidationProblem>> PollAsync(
         [AsParameters] FeedRequest request, [FromQuery(Name = "wait")] string? wait, HttpContext context,
         FeedStore store, FeedNotifier notifier, CursorCodec cursors, IHostApplicationLifetime lifetime, ReceiverMetrics metrics,
-        CancellationToken cancellationToken)
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request, cursors);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "wait");
@@ -75,13 +75,13 @@ public static class FeedEndpoints
         if (!parameters.IsValid) return parameters.Problem();
 
         using var consumer = metrics.FeedConsumerConnected(FeedConsumerKind.Poll);
-        var deadline = DateTimeOffset.UtcNow + waitFor;
+        var started = clock.GetTimestamp();
         using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         while (true)
         {
             var seen = notifier.Latest;
             var events = await store.AfterAsync(after, filter, limit, cancellationToken);
-            var left = deadline - DateTimeOffset.UtcNow;
+            var left = waitFor - clock.GetElapsedTime(started);
             if (events.Count > 0 || left <= TimeSpan.Zero)
             {
                 metrics.FeedDelivered(FeedConsumerKind.Poll, events);
@@ -94,7 +94,7 @@ public static class FeedEndpoints
             catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 // Shutting down: answer now with what there is rather than hold the shutdown for the rest of `wait`.
-                deadline = DateTimeOffset.UtcNow;
+                waitFor = TimeSpan.Zero;
             }
         }
     }

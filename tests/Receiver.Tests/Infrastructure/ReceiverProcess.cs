@@ -27,6 +27,8 @@ public sealed class ReceiverProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the app with these settings and checks that it refuses them: exit code 1, the message on a
@@ -43,20 +45,28 @@ public sealed class ReceiverProcess : IAsyncDisposable
     /// <summary>Starts the app with exactly these settings as environment variables (and no others of ours).</summary>
     public static ReceiverProcess Start(IReadOnlyDictionary<string, string> environment, string? workingDirectory = null, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Receiver.dll"));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        foreach (var name in start.Environment.Keys.Where(k => InheritedSettings.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
-            start.Environment.Remove(name);
+        RemoveInheritedSettings(start);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         foreach (var (name, value) in environment) start.Environment[name] = value;
+        return Launch(start);
+    }
 
+    /// <summary>Removes the test machine's settings of ours from what the process will inherit.</summary>
+    public static void RemoveInheritedSettings(ProcessStartInfo start)
+    {
+        foreach (var name in start.Environment.Keys.Where(k => InheritedSettings.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
+            start.Environment.Remove(name);
+    }
+
+    /// <summary>Starts a command that runs the app (directly or through a script), capturing what both print.</summary>
+    public static ReceiverProcess Launch(ProcessStartInfo start)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         var process = new ReceiverProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
         process._process.OutputDataReceived += (_, e) => process.Append(e.Data);
         process._process.ErrorDataReceived += (_, e) => process.Append(e.Data);

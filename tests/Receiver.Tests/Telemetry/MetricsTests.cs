@@ -106,6 +106,15 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task The_first_scrape_after_start_has_the_rejected_events_backlog()
+    {
+        await using var app = new ReceiverApp();
+        var first = await Scrape.OfAsync(app.CreateClient());
+        Assert.True(first.Has("receiver_rejected_events_backlog", ("reason", "invalid")), first.Text);
+        Assert.True(first.Has("receiver_rejected_events_backlog", ("reason", "conflicting_duplicate")), first.Text);
+    }
+
+    [Fact]
     public async Task The_rejected_events_backlog_counts_what_is_not_replayed_and_falls_after_a_replay()
     {
         await using var before = ReceiverApp.With(new Dictionary<string, string?> { ["Metrics:BacklogRefreshSeconds"] = "0" });

@@ -4,7 +4,7 @@ using Receiver.Storage;
 
 namespace Receiver;
 
-internal static class Startup
+internal static partial class Startup
 {
     /// <summary>
     /// Checks every setting, migrates, then serves. A bad setting or an unreachable database ends the process
@@ -33,9 +33,13 @@ internal static class Startup
             return 1;
         }
 
+        app.Lifetime.ApplicationStarted.Register(() => LogReady(app.Logger, string.Join(", ", app.Urls)));
         await app.RunAsync();
         return 0;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ready on {Urls}")]
+    private static partial void LogReady(ILogger logger, string urls);
 
     /// <summary>Every failure of every options class: with more than one bad section the validator throws them together.</summary>
     private static List<string> ValidationFailures(Exception e) => e switch

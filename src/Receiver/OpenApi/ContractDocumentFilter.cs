@@ -15,7 +15,7 @@ internal sealed class ContractDocumentFilter : IDocumentFilter
     {
         var contract = ReceiverContract.Document;
         served.Info = contract.Info;
-        DescribeTags(served.Tags, contract.Tags);
+        served.Tags = DescribeTags(served.Tags, contract.Tags);
 
         var components = served.Components ??= new OpenApiComponents();
         if (contract.Components is { } contractComponents)
@@ -43,10 +43,17 @@ internal sealed class ContractDocumentFilter : IDocumentFilter
         return merged;
     }
 
-    private static void DescribeTags(ISet<OpenApiTag>? served, ISet<OpenApiTag>? contract)
+    /// <summary>
+    /// The tags the code uses, described and in the contract's order (Swagger UI lists them so); the generated set
+    /// is alphabetical. A tag the contract lacks comes last, undescribed, for the contract test to report.
+    /// </summary>
+    private static HashSet<OpenApiTag> DescribeTags(ISet<OpenApiTag>? served, ISet<OpenApiTag>? contract)
     {
-        foreach (var tag in served ?? new HashSet<OpenApiTag>())
-            tag.Description = contract?.FirstOrDefault(described => described.Name == tag.Name)?.Description;
+        var used = served?.Select(tag => tag.Name).ToHashSet(StringComparer.Ordinal) ?? [];
+        var described = (contract ?? new HashSet<OpenApiTag>()).Where(tag => used.Contains(tag.Name))
+            .Select(tag => new OpenApiTag { Name = tag.Name, Description = tag.Description });
+        var undescribed = (served ?? new HashSet<OpenApiTag>()).Where(tag => contract?.Any(known => known.Name == tag.Name) != true);
+        return [.. described, .. undescribed];
     }
 
     private static void DescribeSecuritySchemes(

@@ -1,11 +1,13 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Receiver.Storage;
 
-public static class StorageSetup
+public static partial class StorageSetup
 {
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
@@ -89,8 +91,23 @@ public static class StorageSetup
                      })
             await takeLock.ExecuteNonQueryAsync(cancellationToken);
         await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database.MigrateAsync(cancellationToken);
+        var database = scope.ServiceProvider.GetRequiredService<ReceiverDbContext>().Database;
+        // On a fresh database EF probes the history table with a SELECT that fails and logs it as an error before
+        // creating it (dotnet/efcore#37328): created first, the table is there to read and the first start logs no failure.
+        await database.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+        var pending = (await database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        await database.MigrateAsync(cancellationToken);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StorageSetup));
+        var latest = database.GetMigrations().LastOrDefault() ?? "no migration";
+        if (pending.Count > 0) LogMigrated(logger, latest, pending.Count);
+        else LogUpToDate(logger, latest);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated to {Migration} ({Applied} migrations applied)")]
+    private static partial void LogMigrated(ILogger logger, string migration, int applied);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database is up to date at {Migration}")]
+    private static partial void LogUpToDate(ILogger logger, string migration);
 
     /// <summary>Creates the configured database from the server's <c>postgres</c> maintenance database.</summary>
     private static async Task CreateDatabaseAsync(string connectionString, CancellationToken cancellationToken)

@@ -23,11 +23,12 @@ internal sealed partial class RejectedBacklog(
         GROUP BY reason
         """;
 
-    private Measurement<long>[] _last = [];
+    // Zero until the first count is in (it starts with the first scrape), so that the series is there from the start.
+    private Measurement<long>[] _last = ByReason(Reasons.ToDictionary(reason => reason, _ => 0L));
     private long _refreshedAtTicks = DateTimeOffset.MinValue.UtcTicks;
     private int _refreshing;
 
-    /// <summary>The last count, by reason; starts a count in the background when it is due. Nothing before the first count.</summary>
+    /// <summary>The last count, by reason; starts a count in the background when it is due. Zero before the first count.</summary>
     public IEnumerable<Measurement<long>> Observe()
     {
         var since = TimeSpan.FromTicks(clock.GetUtcNow().UtcTicks - Interlocked.Read(ref _refreshedAtTicks));
@@ -48,7 +49,7 @@ internal sealed partial class RejectedBacklog(
             {
                 if (counts.ContainsKey(reader.GetString(0))) counts[reader.GetString(0)] = reader.GetInt64(1);
             }
-            Volatile.Write(ref _last, [.. counts.Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("reason", c.Key)))]);
+            Volatile.Write(ref _last, ByReason(counts));
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
         {
@@ -60,6 +61,9 @@ internal sealed partial class RejectedBacklog(
             Volatile.Write(ref _refreshing, 0);
         }
     }
+
+    private static Measurement<long>[] ByReason(Dictionary<string, long> counts) =>
+        [.. counts.Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("reason", c.Key)))];
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not count the rejected-events backlog ({ErrorMessage}); the last count stands")]
     private static partial void LogCountFailed(ILogger logger, string errorMessage);

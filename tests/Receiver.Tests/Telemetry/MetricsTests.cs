@@ -106,6 +106,22 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task The_first_scrape_after_start_has_the_rejected_events_backlog()
+    {
+        // A process of its own, as Prometheus meets it: nothing has read the metrics before.
+        await ReceiverProcess.RunOnOwnDatabaseAsync(new Dictionary<string, string>
+        {
+            ["CallbackApi__Auth__Type"] = "none",
+            ["QueryApi__Auth__Type"] = "none",
+        }, async (_, http) =>
+        {
+            var first = await Scrape.OfAsync(http);
+            Assert.True(first.Has("receiver_rejected_events_backlog", ("reason", "invalid")), first.Text);
+            Assert.True(first.Has("receiver_rejected_events_backlog", ("reason", "conflicting_duplicate")), first.Text);
+        });
+    }
+
+    [Fact]
     public async Task The_rejected_events_backlog_counts_what_is_not_replayed_and_falls_after_a_replay()
     {
         await using var before = ReceiverApp.With(new Dictionary<string, string?> { ["Metrics:BacklogRefreshSeconds"] = "0" });

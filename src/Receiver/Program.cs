@@ -22,7 +22,7 @@ builder.Services.AddStorage();
 builder.Services.AddCallbackAuth();
 builder.Services.AddQueryAuth();
 builder.Services.AddFailedAuthLimit();
-// HTTPS is Kestrel's (README, HTTPS); responses over it tell browsers to stay on it. /event is never redirected.
+// HTTPS is Kestrel's (docs/operations.md, HTTPS); responses over it tell browsers to stay on it. /event is never redirected.
 builder.Services.AddHsts(hsts =>
 {
     hsts.MaxAge = TimeSpan.FromDays(365);

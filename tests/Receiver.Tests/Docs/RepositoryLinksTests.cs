@@ -50,8 +50,9 @@ public partial class RepositoryLinksTests
 
     /// <summary>
     /// A relative path that climbs out of the checkout into a sibling folder's shared reference files, which a clone
-    /// does not have (three dots, an elided path in a citation of AP's code, are not one).
+    /// does not have. An elided citation of AP's code in its package <c>shared</c> (three dots, then
+    /// the package) reads the same, so it counts too: such a citation names the AP path in full.
     /// </summary>
-    [GeneratedRegex(@"(?<![.\w])(\.\./)+(shared|reference)\b")]
+    [GeneratedRegex(@"(?<!\w)(\.\./)+(shared|reference)\b")]
     private static partial Regex OutsideReference();
 }

@@ -3,6 +3,7 @@ using Receiver.Auth;
 using Receiver.Configuration;
 using Receiver.Feed;
 using Receiver.Health;
+using Receiver.Http;
 using Receiver.Ingest;
 using Receiver.OpenApi;
 using Receiver.Query;
@@ -16,7 +17,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddAnchorPlatformEnvironment();
 
 // Services, one line per capability
-builder.Services.AddProblemDetails();
+builder.Services.AddHttpApi();
 builder.Services.AddGracefulShutdown();
 builder.Services.AddStorage();
 builder.Services.AddCallbackAuth();

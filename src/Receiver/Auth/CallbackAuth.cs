@@ -1,11 +1,9 @@
-using System.Security.Claims;
 using System.Text;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Receiver.Configuration;
 
 namespace Receiver.Auth;
 
@@ -23,8 +21,7 @@ public static class CallbackAuth
 
     public static IServiceCollection AddCallbackAuth(this IServiceCollection services)
     {
-        services.AddOptions<CallbackAuthOptions>().BindConfiguration(CallbackAuthOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CallbackAuthOptions>, CallbackAuthOptionsValidator>();
+        services.AddValidatedOptions<CallbackAuthOptions, CallbackAuthOptionsValidator>(CallbackAuthOptions.Section);
         services.AddHostedService<CallbackAuthStartupWarning>();
         services.AddSwitchableAuth<CallbackAuthOptions>(Policy, "Anchor Platform callback", callback => callback.ParsedType, ConfigureJwt,
             (apiKey, callback) =>

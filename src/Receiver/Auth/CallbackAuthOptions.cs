@@ -1,6 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Options;
-using Receiver.Ingest.Validation;
+using Receiver.AnchorPlatform;
 
 namespace Receiver.Auth;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using Receiver.Configuration;
 
 namespace Receiver.Auth;
 
@@ -89,8 +90,7 @@ public static class FailedAuthLimitSetup
 {
     public static IServiceCollection AddFailedAuthLimit(this IServiceCollection services)
     {
-        services.AddOptions<FailedAuthOptions>().BindConfiguration(FailedAuthOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<FailedAuthOptions>, FailedAuthOptionsValidator>();
+        services.AddValidatedOptions<FailedAuthOptions, FailedAuthOptionsValidator>(FailedAuthOptions.Section);
         services.AddSingleton<FailedAuthLimit>();
         return services;
     }

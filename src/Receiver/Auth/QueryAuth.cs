@@ -1,8 +1,8 @@
 using System.Text;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Receiver.Configuration;
 
 namespace Receiver.Auth;
 
@@ -17,8 +17,7 @@ public static class QueryAuth
 
     public static IServiceCollection AddQueryAuth(this IServiceCollection services)
     {
-        services.AddOptions<QueryAuthOptions>().BindConfiguration(QueryAuthOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<QueryAuthOptions>, QueryAuthOptionsValidator>();
+        services.AddValidatedOptions<QueryAuthOptions, QueryAuthOptionsValidator>(QueryAuthOptions.Section);
         services.AddHostedService<QueryAuthStartupWarning>();
         services.AddSwitchableAuth<QueryAuthOptions>(Policy, "Query API", query => query.ParsedType,
             (jwt, query) => ConfigureJwt(jwt, query.Jwt),

@@ -26,8 +26,7 @@ public static class GracefulShutdown
 {
     public static IServiceCollection AddGracefulShutdown(this IServiceCollection services)
     {
-        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ShutdownOptions>, ShutdownOptionsValidator>();
+        services.AddValidatedOptions<ShutdownOptions, ShutdownOptionsValidator>(ShutdownOptions.Section);
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.TimeoutSeconds));
         return services;

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using Receiver.Auth;
-using Receiver.Ingest.Validation;
-using Receiver.Query;
+using Receiver.AnchorPlatform;
+using Receiver.Configuration;
+using Receiver.Http;
 using Receiver.Telemetry;
 
 namespace Receiver.Feed;
@@ -22,13 +22,13 @@ public static class FeedEndpoints
 
     public static IServiceCollection AddFeed(this IServiceCollection services)
     {
-        services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
+        services.AddValidatedOptions<FeedOptions, FeedOptionsValidator>(FeedOptions.Section);
         services.AddSingleton<FeedStore>();
         services.AddSingleton<FeedNotifier>();
-        services.AddSingleton<Storage.IFeedSignal>(provider => provider.GetRequiredService<FeedNotifier>());
+        services.AddSingleton<IFeedSignal>(provider => provider.GetRequiredService<FeedNotifier>());
         services.AddHostedService(provider => provider.GetRequiredService<FeedNotifier>());
         services.AddSingleton<FeedStreams>();
+        services.AddInstruments<FeedMetrics>();
         return services;
     }
 
@@ -65,16 +65,16 @@ public static class FeedEndpoints
 
     private static async Task<Results<Ok<FeedPage>, ValidationProblem>> PollAsync(
         [AsParameters] FeedRequest request, [FromQuery(Name = "wait")] string? wait, HttpContext context,
-        FeedStore store, FeedNotifier notifier, CursorCodec cursors, IHostApplicationLifetime lifetime, ReceiverMetrics metrics,
+        FeedStore store, FeedNotifier notifier, IHostApplicationLifetime lifetime, FeedMetrics metrics,
         TimeProvider clock, CancellationToken cancellationToken)
     {
-        var parameters = new QueryParameters(context.Request, cursors);
+        var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "wait");
         var (after, filter, limit) = Read(parameters, request, request.LastSequenceNumber);
         var waitFor = TimeSpan.FromSeconds(parameters.Whole("wait", wait, 0, MaxWaitSeconds) ?? DefaultWaitSeconds);
         if (!parameters.IsValid) return parameters.Problem();
 
-        using var consumer = metrics.FeedConsumerConnected(FeedConsumerKind.Poll);
+        using var consumer = metrics.Connected(FeedConsumerKind.Poll);
         var started = clock.GetTimestamp();
         using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         while (true)
@@ -84,7 +84,7 @@ public static class FeedEndpoints
             var left = waitFor - clock.GetElapsedTime(started);
             if (events.Count > 0 || left <= TimeSpan.Zero)
             {
-                metrics.FeedDelivered(FeedConsumerKind.Poll, events);
+                metrics.Delivered(FeedConsumerKind.Poll, events);
                 return TypedResults.Ok(new FeedPage(events, events.Count > 0 ? events[^1].SequenceNumber : after, limit));
             }
             try
@@ -101,9 +101,9 @@ public static class FeedEndpoints
 
     private static async Task<Results<EmptyHttpResult, ValidationProblem>> StreamAsync(
         [AsParameters] FeedRequest request, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context,
-        FeedStreams streams, CursorCodec cursors, CancellationToken cancellationToken)
+        FeedStreams streams, CancellationToken cancellationToken)
     {
-        var parameters = new QueryParameters(context.Request, cursors);
+        var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id");
         // A reconnecting EventSource sends the id of the last frame it got; that wins over the URL it reuses.
         var (after, filter, limit) = Read(parameters, request,
@@ -122,7 +122,7 @@ public static class FeedEndpoints
          parameters.Limit(request.Limit));
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(string id, FeedStore store, CancellationToken cancellationToken) =>
-        await store.ByIdAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found) : QueryEndpoints.NotFound("event", id);
+        await store.ByIdAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found) : HttpApi.NotFound("event", id);
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> BySequenceAsync(
         [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, CancellationToken cancellationToken) =>

@@ -16,6 +16,9 @@ namespace Receiver.Feed;
 internal sealed partial class FeedNotifier(
     NpgsqlDataSource dataSource, IOptions<DatabaseOptions> database, ILogger<FeedNotifier> logger) : BackgroundService, IFeedSignal
 {
+    /// <summary>The channel on which instances announce the newest sequence number they committed.</summary>
+    internal const string Channel = "receiver_events";
+
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
     internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(5);
@@ -62,7 +65,7 @@ internal sealed partial class FeedNotifier(
             {
                 using var timeout = new CancellationTokenSource(AnnounceTimeout);
                 await using var notify = dataSource.CreateCommand("SELECT pg_notify($1, $2)");
-                notify.Parameters.Add(new NpgsqlParameter { Value = EventStore.FeedChannel });
+                notify.Parameters.Add(new NpgsqlParameter { Value = Channel });
                 notify.Parameters.Add(new NpgsqlParameter { Value = newest.ToString(CultureInfo.InvariantCulture) });
                 await notify.ExecuteNonQueryAsync(timeout.Token);
             }
@@ -133,7 +136,7 @@ internal sealed partial class FeedNotifier(
                 {
                     if (long.TryParse(e.Payload, out var sequenceNumber)) Advance(sequenceNumber);
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {EventStore.FeedChannel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 // Whatever was committed while we were not listening.
                 await ReadNewestAsync(connection, stoppingToken);

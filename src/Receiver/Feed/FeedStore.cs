@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
-using Receiver.Query;
+using Receiver.Http;
 using Receiver.Storage;
 
 namespace Receiver.Feed;

@@ -1,12 +1,10 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Receiver.Storage;
-using Receiver.Telemetry;
 
 namespace Receiver.Feed;
 
@@ -18,7 +16,7 @@ namespace Receiver.Feed;
 /// </summary>
 internal sealed partial class FeedStreams(
     FeedStore store, FeedNotifier notifier, IOptions<FeedOptions> options, IOptions<JsonOptions> json, IHostApplicationLifetime lifetime,
-    ReceiverMetrics metrics, ILogger<FeedStreams> logger)
+    FeedMetrics metrics, TimeProvider clock, ILogger<FeedStreams> logger)
 {
     /// <summary>The last frame of a stream the server closes because it is shutting down: reconnect, elsewhere or later.</summary>
     internal const string ShutdownFrame = "event: shutdown\ndata: {\"reason\":\"the server is shutting down; reconnect with Last-Event-ID\"}\n\n";
@@ -32,7 +30,7 @@ internal sealed partial class FeedStreams(
         catch (ReaderStalledException)
         {
             LogReaderStalled(logger, options.Value.WriteTimeoutSeconds);
-            metrics.FeedStreamDropped();
+            metrics.StreamDropped();
             // Ending the response politely would wait on the same full connection: close it, and what it holds goes.
             context.Abort();
         }
@@ -51,7 +49,7 @@ internal sealed partial class FeedStreams(
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        using var consumer = metrics.FeedConsumerConnected(FeedConsumerKind.Sse);
+        using var consumer = metrics.Connected(FeedConsumerKind.Sse);
         var output = new EventStream(response.BodyWriter, TimeSpan.FromSeconds(options.Value.WriteTimeoutSeconds), json.Value.SerializerOptions);
         // A stream would otherwise hold shutdown up to its timeout: it ends when the client leaves or the server stops.
         // Writes take the client's token only, so a frame under way is finished and the shutdown frame never lands in one.
@@ -60,24 +58,24 @@ internal sealed partial class FeedStreams(
         {
             var heartbeat = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
             await output.WriteAsync($"retry: {options.Value.RetryMilliseconds}\n\n", cancellationToken);
-            var silence = Stopwatch.StartNew();
+            var silentSince = clock.GetTimestamp();
             while (true)
             {
                 if (events.Count > 0)
                 {
                     after = events[^1].SequenceNumber;
                     await output.WriteFrameAsync(events, cancellationToken);
-                    metrics.FeedDelivered(FeedConsumerKind.Sse, events);
-                    silence.Restart();
+                    metrics.Delivered(FeedConsumerKind.Sse, events);
+                    silentSince = clock.GetTimestamp();
                 }
                 else
                 {
                     // Events of other filters wake us too; the heartbeat counts silence on this stream only.
-                    var untilHeartbeat = heartbeat - silence.Elapsed;
+                    var untilHeartbeat = heartbeat - clock.GetElapsedTime(silentSince);
                     if (untilHeartbeat <= TimeSpan.Zero)
                     {
                         await output.WriteAsync(": heartbeat\n\n", cancellationToken);
-                        silence.Restart();
+                        silentSince = clock.GetTimestamp();
                         continue;
                     }
                     await notifier.WaitBeyondAsync(seen, untilHeartbeat, ends.Token);

@@ -1,31 +1,13 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Receiver.AnchorPlatform;
 using Receiver.Ingest.Validation;
+using Receiver.Storage;
 
 namespace Receiver.Ingest;
 
-/// <summary>
-/// What an accepted event tells about its subject, read from the validated parse. <see cref="Id"/> keys the subject's
-/// state; null when the event names none Receiver can key (see <see cref="JsonRules.IsStorableIdentifier"/>).
-/// </summary>
-internal abstract record SubjectFacts(string? Id);
-
-/// <summary>A transaction snapshot, with the columns that order and filter the state.</summary>
-internal sealed record TransactionFacts(
-    string Id, string Sep, string Kind, string Status, DateTimeOffset StartedAt, DateTimeOffset? UpdatedAt,
-    string Snapshot, string[] Assets, string[] Accounts, string[] CustomerIds) : SubjectFacts(Id)
-{
-    /// <summary>What "newest" compares: <c>updated_at</c>, falling back to <c>started_at</c>.</summary>
-    public DateTimeOffset OrderKey => UpdatedAt ?? StartedAt;
-}
-
-internal sealed record QuoteFacts(
-    string? Id, string? SellAsset, string? BuyAsset, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt, string Snapshot)
-    : SubjectFacts(Id);
-
-internal sealed record CustomerFacts(string? Id) : SubjectFacts(Id);
-
+/// <summary>What an accepted event tells about its subject, read from the validated parse.</summary>
 internal static class EventFactsReader
 {
     public static SubjectFacts Read(EventView view) =>
@@ -50,7 +32,7 @@ internal static class EventFactsReader
     /// A quote's or customer's id as the key of its state. AP takes both from the anchor (the rate callback's id, the
     /// SEP-12 id), unbounded and, for a customer, possibly absent: such an event is stored, without a state row.
     /// </summary>
-    private static string? Key(JsonElement id) => id.AsString() is { } text && JsonRules.IsStorableIdentifier(text) ? text : null;
+    private static string? Key(JsonElement id) => id.AsString() is { } text && StorageLimits.IsStorableIdentifier(text) ? text : null;
 
     private static DateTimeOffset? Date(JsonElement value) =>
         value.AsString() is { } text && Rfc3339.TryParseInstant(text, out var date) ? date.ToUniversalTime() : null;
@@ -64,7 +46,7 @@ internal static class EventFactsReader
         var found = new List<string>(values.Length);
         foreach (var value in values)
         {
-            if (value.AsString() is { Length: > 0 } text && JsonRules.IsIndexable(text) && !found.Contains(text)) found.Add(text);
+            if (value.AsString() is { Length: > 0 } text && StorageLimits.IsIndexable(text) && !found.Contains(text)) found.Add(text);
         }
         return [.. found];
     }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Receiver.Ingest.Validation;
-using Receiver.Shared;
 using Receiver.Storage;
 using Receiver.Telemetry;
 
@@ -24,12 +23,26 @@ internal enum IngestResult
     Parked,
 }
 
+internal static class IngestResults
+{
+    /// <summary>The outcome's one name everywhere: metrics, replay results and the rejected events' replay outcome.</summary>
+    public static string Name(this IngestResult result) => result switch
+    {
+        IngestResult.Stored => "stored",
+        IngestResult.Redelivered => "redelivered",
+        IngestResult.ConflictingDuplicate => RejectionReasons.ConflictingDuplicate,
+        IngestResult.Rejected => "rejected",
+        IngestResult.Parked => "parked",
+        _ => throw new ArgumentOutOfRangeException(nameof(result), result, "unknown outcome"),
+    };
+}
+
 internal sealed record IngestOutcome(IngestResult Result, string? EventId, IReadOnlyDictionary<string, string[]> Errors);
 
 /// <summary>From body to stored row: parse once, validate that parse, store exactly once, keep whatever is refused.</summary>
 internal sealed partial class EventIngestor(
     EventValidator validator, EventStore store, EventWriter writer, IOptions<IngestOptions> options, TimeProvider clock,
-    ReceiverMetrics metrics, ILogger<EventIngestor> logger)
+    IngestMetrics metrics, ILogger<EventIngestor> logger)
 {
     private static readonly IReadOnlyDictionary<string, string[]> ConflictErrors = new Dictionary<string, string[]>
     {

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Unicode;
 using FluentValidation.Results;
+using Receiver.AnchorPlatform;
 using Receiver.Ingest.Validation;
+using Receiver.Storage;
 
 namespace Receiver.Ingest;
 
@@ -132,5 +134,5 @@ internal sealed class IncomingEvent : IDisposable
         return members;
     }
 
-    private static string? Storable(string? value) => JsonRules.IsStorableIdentifier(value) ? value : null;
+    private static string? Storable(string? value) => StorageLimits.IsStorableIdentifier(value) ? value : null;
 }

@@ -2,9 +2,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Receiver.Auth;
+using Receiver.Configuration;
 using Receiver.Ingest.Validation;
-using Receiver.OpenApi;
+using Receiver.Http;
 using Receiver.Storage;
+using Receiver.Telemetry;
 
 namespace Receiver.Ingest;
 
@@ -12,10 +14,12 @@ public static partial class IngestEndpoints
 {
     public static IServiceCollection AddIngest(this IServiceCollection services)
     {
-        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        services.AddValidatedOptions<IngestOptions, IngestOptionsValidator>(IngestOptions.Section);
         services.AddSingleton<EventValidator>();
         services.AddSingleton<EventIngestor>();
+        services.AddSingleton<EventWriter>();
+        services.AddInstruments<IngestMetrics>();
+        services.AddHostedService(provider => provider.GetRequiredService<EventWriter>());
         return services;
     }
 
@@ -55,7 +59,7 @@ public static partial class IngestEndpoints
     private static partial void LogEventPaths(ILogger logger, string eventPaths);
 
     private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
-        HttpContext context, EventIngestor ingestor, IOptions<IngestOptions> options, CancellationToken cancellationToken)
+        HttpContext context, EventIngestor ingestor, IOptions<IngestOptions> options, IOptions<DatabaseOptions> database, CancellationToken cancellationToken)
     {
         var request = context.Request;
         if (!IsJson(request.ContentType))
@@ -86,11 +90,10 @@ public static partial class IngestEndpoints
         }
         catch (DatabaseUnavailableException e)
         {
-            context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString();
             var stored = e.EventMayBeStored
                 ? "The event may still be stored; send it again: once it is stored, it is answered 200."
                 : "Nothing was stored; send the event again.";
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, detail: $"{e.Message} {stored}");
+            return HttpApi.DatabaseUnavailable(context, database.Value, $"{e.Message} {stored}");
         }
 
         if (outcome.Result != IngestResult.Rejected) return TypedResults.Ok();

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
-using Receiver.Ingest.Validation;
+using Receiver.AnchorPlatform;
+using Receiver.Storage;
 
 namespace Receiver.Ingest;
 
@@ -21,11 +22,6 @@ public sealed class IngestOptions
 
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
     public InvalidEventHandling OnInvalid { get; set; } = InvalidEventHandling.Reject;
-
-    /// <summary>How long one request may wait on PostgreSQL, retries included, before it answers 503.</summary>
-    public TimeSpan DatabaseTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    public int RetryAfterSeconds { get; set; } = 5;
 
     /// <summary>
     /// Transaction statuses to accept beyond AP 2.10's twenty, e.g. those of a newer AP, so its events are stored
@@ -51,11 +47,7 @@ internal sealed class IngestOptionsValidator(IConfiguration configuration) : IVa
             failures.Add($"Ingest:MaxBodyBytes must be between 1024 and 104857600 bytes; it is {options.MaxBodyBytes}.");
         if (!Enum.IsDefined(options.OnInvalid))
             failures.Add("Ingest:OnInvalid must be reject or park.");
-        if (options.DatabaseTimeout <= TimeSpan.Zero || options.DatabaseTimeout > TimeSpan.FromMinutes(5))
-            failures.Add($"Ingest:DatabaseTimeout must be more than 0 and at most 00:05:00; it is {options.DatabaseTimeout}.");
-        if (options.RetryAfterSeconds is < 1 or > 3600)
-            failures.Add($"Ingest:RetryAfterSeconds must be between 1 and 3600; it is {options.RetryAfterSeconds}.");
-        foreach (var status in options.AdditionalStatuses.Where(s => !JsonRules.IsStorableIdentifier(s) || s.Any(char.IsWhiteSpace)))
+        foreach (var status in options.AdditionalStatuses.Where(s => !StorageLimits.IsStorableIdentifier(s) || s.Any(char.IsWhiteSpace)))
             failures.Add($"Ingest:AdditionalStatuses holds '{status}': a status is a word such as pending_review.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

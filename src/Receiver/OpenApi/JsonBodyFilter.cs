@@ -1,13 +1,8 @@
 using Microsoft.OpenApi;
+using Receiver.Http;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace Receiver.OpenApi;
-
-/// <summary>
-/// Marks an endpoint that reads its JSON body itself. Unlike <c>Accepts</c>, it leaves content negotiation to the
-/// handler, so authentication runs first and a wrong Content-Type gets the handler's own 415 explanation.
-/// </summary>
-public sealed record ReadsJsonBody;
 
 /// <summary>Documents the request body of endpoints marked with <see cref="ReadsJsonBody"/>.</summary>
 internal sealed class JsonBodyFilter : IOperationFilter

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Receiver.Auth;
+using Receiver.Configuration;
+using Receiver.Http;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace Receiver.OpenApi;
@@ -21,7 +23,7 @@ public static class OpenApiSetup
 
     public static IServiceCollection AddReceiverOpenApi(this IServiceCollection services)
     {
-        services.AddOptions<OpenApiOptions>().BindConfiguration(OpenApiOptions.Section).ValidateOnStart();
+        services.AddValidatedOptions<OpenApiOptions>(OpenApiOptions.Section);
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(swagger =>
         {
@@ -29,7 +31,7 @@ public static class OpenApiSetup
             swagger.CustomSchemaIds(type => ContractSchemaNames.GetValueOrDefault(type) ?? inferredSchemaId(type));
             swagger.OperationFilter<AuthRequirementFilter>();
             // Stored JSON passed through as it is: the contract says which schema each operation answers with.
-            swagger.MapType<Query.RawJson>(() => new OpenApiSchema { Type = JsonSchemaType.Object });
+            swagger.MapType<RawJson>(() => new OpenApiSchema { Type = JsonSchemaType.Object });
             swagger.OperationFilter<JsonBodyFilter>();
             swagger.DocumentFilter<ContractDocumentFilter>();
         });

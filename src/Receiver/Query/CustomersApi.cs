@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Receiver.Http;
 
 namespace Receiver.Query;
 
@@ -10,8 +11,8 @@ internal static class CustomersApi
             .WithName("GetCustomer").WithSummary("What we know of a customer, and the ids of its transactions")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-    private static async Task<Results<Ok<CustomerView>, ProblemHttpResult>> GetAsync(string id, QueryStore store, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<CustomerSummary>, ProblemHttpResult>> GetAsync(string id, QueryStore store, CancellationToken cancellationToken) =>
         await store.CustomerAsync(id, cancellationToken) is { } customer
             ? TypedResults.Ok(customer)
-            : QueryEndpoints.NotFound("customer", id);
+            : HttpApi.NotFound("customer", id);
 }

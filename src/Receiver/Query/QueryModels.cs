@@ -1,3 +1,5 @@
+using Receiver.Http;
+
 namespace Receiver.Query;
 
 // What the query API answers, in AP's snake_case names (see QueryEndpoints' JSON options).
@@ -23,7 +25,7 @@ public sealed record TimelineEntry(
     string Source);
 
 /// <summary>What we know of a customer: AP's <c>customer_updated</c> carries only the id.</summary>
-public sealed record CustomerView(
+public sealed record CustomerSummary(
     string Id, DateTimeOffset FirstSeenAt, DateTimeOffset? LastUpdatedAt, int UpdateCount, IReadOnlyList<string> TransactionIds);
 
 public sealed record RejectedEventSummary(

@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
+using Receiver.Http;
 using Receiver.Storage;
 using static Receiver.Storage.SqlParameters;
 
@@ -110,7 +111,7 @@ internal sealed class QueryStore(ResilientDatabase database)
             cancellationToken);
     }
 
-    public async Task<CustomerView?> CustomerAsync(string id, CancellationToken cancellationToken)
+    public async Task<CustomerSummary?> CustomerAsync(string id, CancellationToken cancellationToken)
     {
         var found = await database.ListAsync(
             """
@@ -119,7 +120,7 @@ internal sealed class QueryStore(ResilientDatabase database)
             FROM customers c WHERE c.id = $1
             """,
             [Value(id)],
-            reader => new CustomerView(
+            reader => new CustomerSummary(
                 reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1),
                 reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3), reader.GetFieldValue<string[]>(4)),
             cancellationToken);

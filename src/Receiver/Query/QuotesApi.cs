@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Receiver.Http;
 
 namespace Receiver.Query;
 
@@ -27,7 +28,7 @@ internal static class QuotesApi
     private static async Task<Results<Ok<QuotePage>, ValidationProblem>> ListAsync(
         [AsParameters] ListRequest request, HttpContext context, QueryStore store, CursorCodec cursors, CancellationToken cancellationToken)
     {
-        var parameters = new QueryParameters(context.Request, cursors);
+        var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("sell_asset", "buy_asset", "created_after", "cursor", "limit");
         var filter = new QuoteFilter(
             parameters.Text("sell_asset", request.SellAsset),
@@ -35,7 +36,7 @@ internal static class QuotesApi
             parameters.Instant("created_after", request.CreatedAfter));
         var limit = parameters.Limit(request.Limit);
         var identity = QueryIdentity.Of("quotes", ("sell_asset", filter.SellAsset), ("buy_asset", filter.BuyAsset), ("created_after", filter.CreatedAfter));
-        var cursor = await parameters.CursorAsync(request.Cursor, identity, cancellationToken);
+        var cursor = await parameters.CursorAsync(cursors, request.Cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
 
         var asOf = cursor?.AsOf ?? await store.LatestSequenceAsync(cancellationToken);
@@ -47,5 +48,5 @@ internal static class QuotesApi
     private static async Task<Results<Ok<RawJson>, ProblemHttpResult>> GetAsync(string id, QueryStore store, CancellationToken cancellationToken) =>
         await store.QuoteAsync(id, cancellationToken) is { } snapshot
             ? TypedResults.Ok(new RawJson(snapshot))
-            : QueryEndpoints.NotFound("quote", id);
+            : HttpApi.NotFound("quote", id);
 }

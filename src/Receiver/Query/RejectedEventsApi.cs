@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Receiver.Http;
 using Receiver.Ingest;
 using Receiver.Storage;
 
@@ -35,12 +36,12 @@ internal static class RejectedEventsApi
     private static async Task<Results<Ok<RejectedEventPage>, ValidationProblem>> ListAsync(
         [AsParameters] ListRequest request, HttpContext context, QueryStore store, CursorCodec cursors, CancellationToken cancellationToken)
     {
-        var parameters = new QueryParameters(context.Request, cursors);
+        var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("reason", "event_id", "cursor", "limit");
         var filter = new RejectedFilter(parameters.OneOf("reason", request.Reason, Reasons), parameters.Text("event_id", request.EventId));
         var limit = parameters.Limit(request.Limit);
         var identity = QueryIdentity.Of("rejected-events", ("reason", filter.Reason), ("event_id", filter.EventId));
-        var cursor = await parameters.CursorAsync(request.Cursor, identity, cancellationToken);
+        var cursor = await parameters.CursorAsync(cursors, request.Cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
 
         var rows = await store.RejectedEventsAsync(filter, cursor is { Id: { } last } ? long.Parse(last) : null, limit + 1, cancellationToken);
@@ -54,21 +55,16 @@ internal static class RejectedEventsApi
         long id, QueryStore store, CancellationToken cancellationToken) =>
         await store.RejectedEventAsync(id, cancellationToken) is { } rejected
             ? TypedResults.Ok(rejected)
-            : QueryEndpoints.NotFound("rejected event", id);
+            : HttpApi.NotFound("rejected event", id);
 
     private static async Task<Results<Ok<ReplayResult>, ProblemHttpResult>> ReplayAsync(
         long id, QueryStore store, EventIngestor ingestor, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (await store.RejectedBodyAsync(id, cancellationToken) is not { } body) return QueryEndpoints.NotFound("rejected event", id);
+        if (await store.RejectedBodyAsync(id, cancellationToken) is not { } body) return HttpApi.NotFound("rejected event", id);
 
         var outcome = await ingestor.ReplayAsync(body, cancellationToken);
-        var name = outcome.Result switch
-        {
-            IngestResult.Stored => "stored",
-            IngestResult.Redelivered => "redelivered",
-            IngestResult.ConflictingDuplicate => RejectionReasons.ConflictingDuplicate,
-            _ => RejectionReasons.Invalid,
-        };
+        // Replay answers, never refuses: an event still invalid is "invalid", whether ingest would reject or park it.
+        var name = outcome.Result is IngestResult.Rejected or IngestResult.Parked ? RejectionReasons.Invalid : outcome.Result.Name();
         await store.RecordReplayAsync(id, name, clock.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(new ReplayResult(id, outcome.EventId, name, outcome.Errors));
     }

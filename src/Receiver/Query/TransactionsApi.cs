@@ -2,8 +2,9 @@ using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Receiver.AnchorPlatform;
+using Receiver.Http;
 using Receiver.Ingest;
-using Receiver.Ingest.Validation;
 
 namespace Receiver.Query;
 
@@ -42,7 +43,7 @@ internal static class TransactionsApi
         [AsParameters] ListRequest request, HttpContext context, QueryStore store, CursorCodec cursors,
         IOptions<IngestOptions> ingest, CancellationToken cancellationToken)
     {
-        var parameters = new QueryParameters(context.Request, cursors);
+        var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("sep", "kind", "status", "asset", "updated_after", "updated_before", "customer_id", "account", "cursor", "limit");
         var filter = new TransactionFilter(
             parameters.OneOf("sep", request.Sep, Seps.All),
@@ -58,7 +59,7 @@ internal static class TransactionsApi
             ("sep", filter.Sep), ("kind", filter.Kind), ("status", filter.Statuses.Order(StringComparer.Ordinal).ToArray()),
             ("asset", filter.Asset), ("updated_after", filter.UpdatedAfter), ("updated_before", filter.UpdatedBefore),
             ("customer_id", filter.CustomerId), ("account", filter.Account));
-        var cursor = await parameters.CursorAsync(request.Cursor, identity, cancellationToken);
+        var cursor = await parameters.CursorAsync(cursors, request.Cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
 
         var asOf = cursor?.AsOf ?? await store.LatestSequenceAsync(cancellationToken);
@@ -79,12 +80,12 @@ internal static class TransactionsApi
     private static async Task<Results<Ok<RawJson>, ProblemHttpResult>> GetAsync(string id, QueryStore store, CancellationToken cancellationToken) =>
         await store.TransactionAsync(id, cancellationToken) is { } snapshot
             ? TypedResults.Ok(new RawJson(snapshot))
-            : QueryEndpoints.NotFound("transaction", id);
+            : HttpApi.NotFound("transaction", id);
 
     private static async Task<Results<Ok<TransactionTimeline>, ProblemHttpResult>> TimelineAsync(
         string id, QueryStore store, CancellationToken cancellationToken)
     {
         var events = await store.TimelineAsync(id, cancellationToken);
-        return events.Count > 0 ? TypedResults.Ok(new TransactionTimeline(events)) : QueryEndpoints.NotFound("transaction", id);
+        return events.Count > 0 ? TypedResults.Ok(new TransactionTimeline(events)) : HttpApi.NotFound("transaction", id);
     }
 }

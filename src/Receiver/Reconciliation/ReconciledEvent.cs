@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Receiver.Ingest.Validation;
+using Receiver.AnchorPlatform;
 using Receiver.Storage;
 
 namespace Receiver.Reconciliation;

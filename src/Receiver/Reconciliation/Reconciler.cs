@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Receiver.AnchorPlatform;
 using Receiver.Ingest;
-using Receiver.Ingest.Validation;
-using Receiver.Shared;
+using Receiver.Telemetry;
 
 namespace Receiver.Reconciliation;
 

@@ -4,7 +4,9 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Receiver.Auth;
-using Receiver.Query;
+using Receiver.Configuration;
+using Receiver.Http;
+using Receiver.Telemetry;
 
 namespace Receiver.Reconciliation;
 
@@ -28,8 +30,7 @@ public static class ReconciliationEndpoints
 
     public static IServiceCollection AddReconciliation(this IServiceCollection services)
     {
-        services.AddOptions<ReconciliationOptions>().BindConfiguration(ReconciliationOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ReconciliationOptions>, ReconciliationOptionsValidator>();
+        services.AddValidatedOptions<ReconciliationOptions, ReconciliationOptionsValidator>(ReconciliationOptions.Section);
         services.AddTransient<PlatformApiAuthHandler>();
         var platformApi = services.AddHttpClient<PlatformApiHttp>((provider, http) =>
             {
@@ -63,7 +64,7 @@ public static class ReconciliationEndpoints
                 : provider.GetRequiredService<RestPlatformApi>());
         services.AddTransient<Reconciler>();
         services.AddSingleton<ReconciliationStore>();
-        services.AddSingleton<ReconciliationMetrics>();
+        services.AddInstruments<ReconciliationMetrics>();
         services.AddSingleton<ReconciliationRunner>();
         services.AddHostedService(provider => provider.GetRequiredService<ReconciliationRunner>());
         return services;
@@ -89,10 +90,10 @@ public static class ReconciliationEndpoints
     }
 
     private static async Task<Results<Ok<ReconciliationRunPage>, ValidationProblem>> ListAsync(
-        [FromQuery(Name = "limit")] string? limit, HttpContext context, ReconciliationStore store, CursorCodec cursors,
+        [FromQuery(Name = "limit")] string? limit, HttpContext context, ReconciliationStore store,
         IOptions<ReconciliationOptions> options, CancellationToken cancellationToken)
     {
-        var parameters = new QueryParameters(context.Request, cursors);
+        var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("limit");
         var take = (int)(parameters.Whole("limit", limit, 1, MaxRuns) ?? DefaultRuns);
         if (!parameters.IsValid) return parameters.Problem();
@@ -101,7 +102,7 @@ public static class ReconciliationEndpoints
 
     private static async Task<Results<Ok<ReconciliationRun>, ProblemHttpResult>> GetAsync(
         long id, ReconciliationStore store, CancellationToken cancellationToken) =>
-        await store.RunAsync(id, cancellationToken) is { } run ? TypedResults.Ok(run) : QueryEndpoints.NotFound("reconciliation run", id);
+        await store.RunAsync(id, cancellationToken) is { } run ? TypedResults.Ok(run) : HttpApi.NotFound("reconciliation run", id);
 
     private static async Task<Results<Accepted<ReconciliationRun>, ProblemHttpResult>> StartAsync(
         ReconciliationRunner runner, IOptions<ReconciliationOptions> options, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ internal sealed class ReconciliationMetrics
 
     public ReconciliationMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(ReceiverMetrics.MeterName);
+        var meter = meters.Create(ReceiverMeter.Name);
         _runs = meter.CreateCounter<long>("receiver.reconciliation.runs", "{run}", "Reconciliation runs finished, by status (succeeded, failed).");
         _checked = meter.CreateCounter<long>("receiver.reconciliation.transactions_checked", "{transaction}",
             "Transactions compared with AP's Platform API.");

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Receiver.Shared;
+using Receiver.Telemetry;
 using Receiver.Storage;
 
 namespace Receiver.Reconciliation;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
-using Receiver.Ingest.Validation;
+using Receiver.AnchorPlatform;
 using Receiver.Storage;
 using static Receiver.Storage.SqlParameters;
 

@@ -11,6 +11,12 @@ public sealed class DatabaseOptions
     public string? ConnectionString { get; set; }
     public bool MigrateOnStartup { get; set; } = true;
 
+    /// <summary>How long one request may wait on PostgreSQL, retries included, before it answers 503.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The <c>Retry-After</c> of those 503s, in seconds.</summary>
+    public int RetryAfterSeconds { get; set; } = 5;
+
     /// <summary>
     /// A connection outside the pool, for session state (a LISTEN, a session lock): closing it ends the session and
     /// with it that state, whatever happened. Pooled connections are not reset when they go back (see StorageSetup).
@@ -19,39 +25,47 @@ public sealed class DatabaseOptions
         new(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
 }
 
-internal sealed class DatabaseOptionsSetup(IConfiguration configuration) : IConfigureOptions<DatabaseOptions>
-{
-    public void Configure(DatabaseOptions options)
-    {
-        configuration.GetSection(DatabaseOptions.Section).Bind(options);
-        options.ConnectionString = configuration.GetConnectionString("Receiver");
-    }
-}
-
-internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : IValidateOptions<DatabaseOptions>
 {
     private const string Setting = "ConnectionStrings:Receiver (env ConnectionStrings__Receiver)";
 
+    /// <summary>Settings that were once under <c>Ingest</c>: set there, they would now be silently ignored.</summary>
+    private static readonly (string Old, string New)[] Moved =
+        [("Ingest:DatabaseTimeout", "Database:Timeout"), ("Ingest:RetryAfterSeconds", "Database:RetryAfterSeconds")];
+
     public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
     {
+        var failures = new List<string>();
+        foreach (var (old, now) in Moved.Where(setting => configuration[setting.Old] is not null))
+            failures.Add($"{old} is now {now} (it bounds every request's wait on PostgreSQL, not only ingest's): rename the setting.");
+        if (options.Timeout <= TimeSpan.Zero || options.Timeout > TimeSpan.FromMinutes(5))
+            failures.Add($"Database:Timeout must be more than 0 and at most 00:05:00; it is {options.Timeout}.");
+        if (options.RetryAfterSeconds is < 1 or > 3600)
+            failures.Add($"Database:RetryAfterSeconds must be between 1 and 3600; it is {options.RetryAfterSeconds}.");
+        if (ConnectionStringProblem(options) is { } problem) failures.Add(problem);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static string? ConnectionStringProblem(DatabaseOptions options)
+    {
         if (string.IsNullOrWhiteSpace(options.ConnectionString))
-            return ValidateOptionsResult.Fail(
+            return
                 $"{Setting} is not set: give the PostgreSQL connection string, " +
-                "e.g. Host=127.0.0.1;Port=5432;Database=receiver;Username=receiver;Password=... (scripts/run starts a local PostgreSQL and sets it for you).");
+                "e.g. Host=127.0.0.1;Port=5432;Database=receiver;Username=receiver;Password=... (scripts/run starts a local PostgreSQL and sets it for you).";
         try
         {
             // Parsed and checked as every connection will be, without connecting.
             using var _ = options.UnpooledConnection();
-            return ValidateOptionsResult.Success;
+            return null;
         }
         catch (ArgumentException)
         {
             // Npgsql's message quotes the key or value it choked on: with an unquoted ';' in the password, that is
             // a piece of the password. Say what is wrong in general terms only.
-            return ValidateOptionsResult.Fail(
+            return
                 $"{Setting} is not a valid Npgsql connection string (not repeated here: it may hold a password). " +
                 "It needs Host, keys Npgsql knows, values of the right kind, and single quotes around a value that " +
-                "contains ';', e.g. Host=db;Username=receiver;Password='pa;ss'.");
+                "contains ';', e.g. Host=db;Username=receiver;Password='pa;ss'.";
         }
     }
 }

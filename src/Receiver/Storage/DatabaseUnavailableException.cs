@@ -1,6 +1,6 @@
 namespace Receiver.Storage;
 
-/// <summary>PostgreSQL could not be reached, or did not answer within <c>Ingest:DatabaseTimeout</c>.</summary>
+/// <summary>PostgreSQL could not be reached, or did not answer within <c>Database:Timeout</c>.</summary>
 public sealed class DatabaseUnavailableException(string message, Exception? inner) : Exception(message, inner)
 {
     /// <summary>

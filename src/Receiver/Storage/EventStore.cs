@@ -2,7 +2,6 @@ using System.Data;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
-using Receiver.Ingest;
 using static Receiver.Storage.SqlParameters;
 
 namespace Receiver.Storage;
@@ -51,9 +50,6 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             }
         }, cancellationToken);
 
-    /// <summary>The channel on which instances announce the newest sequence number they committed (see FeedNotifier).</summary>
-    public const string FeedChannel = "receiver_events";
-
     /// <summary>
     /// Taken by every transaction that stores events, before it draws sequence numbers, and held to its commit:
     /// commits then happen in sequence order, so a reader that sees event n has already been able to see n-1.
@@ -81,9 +77,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                     Texts(transactions, row => row.Id), Texts(transactions, row => row.Type), Texts(facts, t => t.Id),
                     Texts(facts, t => t.Sep), Texts(facts, t => t.Kind), Texts(facts, t => t.Status),
                     Instants(facts, t => t.UpdatedAt), Instants(facts, t => t.OrderKey),
-                    Json(facts, t => JsonSerializer.Serialize(t.Assets, IngestJsonContext.Default.StringArray)),
-                    Json(facts, t => JsonSerializer.Serialize(t.Accounts, IngestJsonContext.Default.StringArray)),
-                    Json(facts, t => JsonSerializer.Serialize(t.CustomerIds, IngestJsonContext.Default.StringArray)),
+                    Json(facts, t => JsonSerializer.Serialize(t.Assets, StorageJsonContext.Default.StringArray)),
+                    Json(facts, t => JsonSerializer.Serialize(t.Accounts, StorageJsonContext.Default.StringArray)),
+                    Json(facts, t => JsonSerializer.Serialize(t.CustomerIds, StorageJsonContext.Default.StringArray)),
                     Instants(transactions, row => row.EventTimestamp), Bodies(transactions),
                     Instants(transactions, row => row.ReceivedAt), Instants(facts, t => t.StartedAt), Json(facts, t => t.Snapshot),
                     Texts(transactions, row => row.Source),
@@ -249,13 +245,3 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     private static NpgsqlParameter Text(string? value) => Value((object?)value ?? DBNull.Value, NpgsqlDbType.Text);
 
 }
-
-/// <param name="Body">The bytes as sent, in an array of the row's own: a queued row outlives its request.</param>
-/// <param name="Source">An <see cref="EventSources"/> value.</param>
-internal readonly record struct EventRow(
-    string Id, string Type, SubjectFacts Subject, DateTimeOffset EventTimestamp, byte[] Body, DateTimeOffset ReceivedAt,
-    string Source);
-
-internal readonly record struct RejectedRow(
-    string? EventId, string? EventType, string Reason, string ErrorsJson,
-    byte[] Body, byte[] Fingerprint, DateTimeOffset ReceivedAt);

@@ -1,17 +1,15 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Receiver.Ingest;
-using Receiver.Telemetry;
 
 namespace Receiver.Storage;
 
 /// <summary>
-/// Runs one idempotent database operation within <c>Ingest:DatabaseTimeout</c>, retrying transient failures
+/// Runs one idempotent database operation within <c>Database:Timeout</c>, retrying transient failures
 /// (a restarted server leaves dead connections in the pool), and turns every database failure into
 /// <see cref="DatabaseUnavailableException"/> so callers answer 503 rather than 500.
 /// </summary>
 internal sealed partial class ResilientDatabase(
-    NpgsqlDataSource dataSource, IOptions<IngestOptions> options, ReceiverMetrics metrics, ILogger<ResilientDatabase> logger)
+    NpgsqlDataSource dataSource, IOptions<DatabaseOptions> options, DatabaseMetrics metrics, ILogger<ResilientDatabase> logger)
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(1);
@@ -19,7 +17,7 @@ internal sealed partial class ResilientDatabase(
     public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken requestAborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
-        deadline.CancelAfter(options.Value.DatabaseTimeout);
+        deadline.CancelAfter(options.Value.Timeout);
         var backoff = FirstBackoff;
         while (true)
         {

@@ -4,6 +4,8 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Receiver.Configuration;
+using Receiver.Telemetry;
 
 namespace Receiver.Storage;
 
@@ -11,9 +13,8 @@ public static partial class StorageSetup
 {
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
-        services.AddOptions<DatabaseOptions>().ValidateOnStart();
-        services.AddSingleton<IConfigureOptions<DatabaseOptions>, DatabaseOptionsSetup>();
-        services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
+        services.AddValidatedOptions<DatabaseOptions, DatabaseOptionsValidator>(DatabaseOptions.Section)
+            .Configure<IConfiguration>((options, configuration) => options.ConnectionString = configuration.GetConnectionString("Receiver"));
 
         // One pool for the whole app: EF Core and the plain-Npgsql hot path share it.
         services.AddSingleton(provider =>
@@ -34,8 +35,8 @@ public static partial class StorageSetup
         services.AddDbContext<ReceiverDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ResilientDatabase>();
         services.AddSingleton<EventStore>();
-        services.AddSingleton<EventWriter>();
-        services.AddHostedService(provider => provider.GetRequiredService<EventWriter>());
+        services.AddSingleton<RejectedBacklog>();
+        services.AddInstruments<DatabaseMetrics>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

@@ -6,6 +6,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Receiver.Auth;
+using Receiver.Configuration;
 
 namespace Receiver.Telemetry;
 
@@ -20,18 +21,15 @@ public static class TelemetrySetup
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
+        services.AddValidatedOptions<MetricsOptions, MetricsOptionsValidator>(MetricsOptions.Section);
         services.AddOptions<OtlpOptions>().ValidateOnStart();
         services.AddSingleton<IConfigureOptions<OtlpOptions>, OtlpOptionsSetup>();
         services.AddSingleton<IValidateOptions<OtlpOptions>, OtlpOptionsValidator>();
-        services.AddSingleton<RejectedBacklog>();
-        services.AddSingleton<ReceiverMetrics>();
 
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithMetrics(metrics => metrics
-                .AddMeter(ReceiverMetrics.MeterName)
+                .AddMeter(ReceiverMeter.Name)
                 // http.server.request.duration and friends; .NET's own runtime and process meter.
                 .AddAspNetCoreInstrumentation()
                 .AddMeter("System.Runtime")
@@ -70,9 +68,10 @@ public static class TelemetrySetup
         {
             options = routes.ServiceProvider.GetRequiredService<IOptions<MetricsOptions>>().Value;
             // The instruments exist from the start, not from the first request that happens to need them (OTLP
-            // exports them even with the scrape endpoint off). They count the rejected backlog in PostgreSQL, so they
-            // need the database settings, which may be the bad ones: inside the guard.
-            routes.ServiceProvider.GetRequiredService<ReceiverMetrics>();
+            // exports them even with the scrape endpoint off). Some count in PostgreSQL (the rejected backlog), so
+            // they need the database settings, which may be the bad ones: inside the guard.
+            foreach (var instruments in routes.ServiceProvider.GetServices<ReceiverMeter.Instruments>())
+                routes.ServiceProvider.GetRequiredService(instruments.Type);
         }
         catch (Exception e) when (e is OptionsValidationException or InvalidOperationException)
         {

@@ -47,6 +47,33 @@ public class StartupTests
     }
 
     [Theory]
+    [InlineData("Ingest__DatabaseTimeout", "00:00:02", "Ingest:DatabaseTimeout is now Database:Timeout")]
+    [InlineData("Ingest__RetryAfterSeconds", "7", "Ingest:RetryAfterSeconds is now Database:RetryAfterSeconds")]
+    public Task A_database_setting_under_its_old_Ingest_name_stops_the_app_and_names_the_new_one(string name, string value, string message) =>
+        ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = UnusedDatabase,
+            ["CALLBACK_API_AUTH_TYPE"] = "api_key",
+            ["SECRET_CALLBACK_API_AUTH_SECRET"] = Secret,
+            ["QueryApi__Auth__Type"] = "none",
+            [name] = value,
+        }, message);
+
+    /// <summary>A value the binder cannot convert is one more bad setting, reported with the others, not alone as an exception.</summary>
+    [Fact]
+    public async Task A_value_of_the_wrong_type_is_reported_with_every_other_bad_setting()
+    {
+        var output = await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = UnusedDatabase,
+            ["QueryApi__Auth__Type"] = "none",
+            ["Feed__HeartbeatSeconds"] = "ten",
+        }, "CallbackApi:Auth:Type (env CALLBACK_API_AUTH_TYPE) is not set");
+
+        Assert.Contains("Configuration error: Failed to convert configuration value 'ten' at 'Feed:HeartbeatSeconds'", output);
+    }
+
+    [Theory]
     [InlineData("QueryApi__Auth__ApiKey__Keys__0", Secret, "QueryApi:Auth:ApiKey:Keys:0 is AP's callback secret")]
     [InlineData("QueryApi__Auth__ApiKey__Keys__0", "short", "QueryApi:Auth:ApiKey:Keys:0 must be at least 16 characters")]
     [InlineData("QueryApi__Auth__Type", "oauth", "QueryApi:Auth:Type is 'oauth'")]
@@ -186,8 +213,8 @@ public class StartupTests
         {
             var settings = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "appsettings.json")))!;
             settings["Urls"] = $"http://127.0.0.1:{port}";
-            settings["ConnectionStrings"]!["Receiver"] = database;
-            settings["CallbackApi"]!["Auth"]!["Type"] = "none";
+            settings["ConnectionStrings"] = new JsonObject { ["Receiver"] = database };
+            settings["CallbackApi"] = new JsonObject { ["Auth"] = new JsonObject { ["Type"] = "none" } };
             settings["QueryApi"] = new JsonObject { ["Auth"] = new JsonObject { ["Type"] = "none" } };
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "appsettings.json"), settings.ToJsonString());
 

@@ -61,7 +61,7 @@ public sealed class FaultUnderLoadTests
     public async Task PostgreSQL_stopped_under_load_gives_only_200_or_503_and_every_200_is_stored_once()
     {
         await using var cluster = await PrivateCluster.CreateAsync();
-        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Ingest:DatabaseTimeout"] = "00:00:02" }, cluster.ConnectionString("receiver_crash"));
+        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Database:Timeout"] = "00:00:02" }, cluster.ConnectionString("receiver_crash"));
         await app.InitializeAsync();
         using var stop = new CancellationTokenSource();
         var bag = new ConcurrentBag<Outcome>();

@@ -14,7 +14,7 @@ public sealed class FeedRestartTests
         await using var cluster = await PrivateCluster.CreateAsync();
         await using var app = ReceiverApp.With(new Dictionary<string, string?>
         {
-            ["Ingest:DatabaseTimeout"] = "00:00:02",
+            ["Database:Timeout"] = "00:00:02",
             ["Feed:RetryMilliseconds"] = "200",
         }, cluster.ConnectionString("receiver_feed_restart"));
         await app.InitializeAsync();

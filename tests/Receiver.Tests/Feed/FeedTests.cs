@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Receiver.Feed;
-using Receiver.Telemetry;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Feed;
@@ -214,7 +213,7 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     public async Task An_idle_stream_sends_heartbeats_and_a_client_that_leaves_frees_its_stream()
     {
         await using var quick = ReceiverApp.Beside(app, new Dictionary<string, string?> { ["Feed:HeartbeatSeconds"] = "1" });
-        var metrics = quick.Services.GetRequiredService<ReceiverMetrics>();
+        var metrics = quick.Services.GetRequiredService<FeedMetrics>();
         var (response, reader) = await SseReader.OpenAsync(quick.CreateQueryClient(), $"/events/stream?last_sequence_number={long.MaxValue / 2}");
         using (reader)
         {
@@ -223,13 +222,13 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             Assert.Equal("heartbeat", (await reader.NextAsync(TimeSpan.FromSeconds(5)))!.Comment);
             Assert.Equal("heartbeat", (await reader.NextAsync(TimeSpan.FromSeconds(5)))!.Comment);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"two heartbeats took {clock.Elapsed}");
-            Assert.Equal(1, metrics.FeedConsumers(FeedConsumerKind.Sse));
+            Assert.Equal(1, metrics.Consumers(FeedConsumerKind.Sse));
             response.Dispose();
         }
 
         var deadline = Stopwatch.StartNew();
-        while (metrics.FeedConsumers(FeedConsumerKind.Sse) != 0 && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
-        Assert.Equal(0, metrics.FeedConsumers(FeedConsumerKind.Sse));
+        while (metrics.Consumers(FeedConsumerKind.Sse) != 0 && deadline.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+        Assert.Equal(0, metrics.Consumers(FeedConsumerKind.Sse));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace Receiver.Tests.Ingest;
 
 /// <summary>
 /// An event is stored with the bytes it was sent with, or not at all, whatever happens to its request while the
-/// writer waits on PostgreSQL: its client gives up, or the receiver answers 503 at Ingest:DatabaseTimeout. Large
+/// writer waits on PostgreSQL: its client gives up, or the receiver answers 503 at Database:Timeout. Large
 /// events of one size are what a recycled request buffer would mix up.
 /// </summary>
 public sealed class BodyIntegrityTests
@@ -19,7 +19,7 @@ public sealed class BodyIntegrityTests
     [Fact]
     public async Task An_event_whose_client_gave_up_while_PostgreSQL_stalled_is_stored_with_its_own_bytes_or_not_at_all()
     {
-        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Ingest:DatabaseTimeout"] = "00:00:20" });
+        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Database:Timeout"] = "00:00:20" });
         await app.InitializeAsync();
         var client = app.CreateApClient();
         var abandoned = LargeEvent('a');
@@ -63,7 +63,7 @@ public sealed class BodyIntegrityTests
         // One pooled connection: once the stalled batch gives up, the next batch waits for that connection while its
         // requests reach their own deadline, as when every connection is stuck on a stalled server.
         var connectionString = new NpgsqlConnectionStringBuilder(TestPostgres.NewDatabaseConnectionString()) { MaxPoolSize = 1 }.ConnectionString;
-        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Ingest:DatabaseTimeout"] = "00:00:04" }, connectionString);
+        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Database:Timeout"] = "00:00:04" }, connectionString);
         await app.InitializeAsync();
         var client = app.CreateApClient();
         var large = LargeEvent('a');

@@ -16,8 +16,8 @@ public sealed class DatabaseFaultTests
         await using var cluster = await PrivateCluster.CreateAsync();
         await using var app = ReceiverApp.With(new Dictionary<string, string?>
         {
-            ["Ingest:DatabaseTimeout"] = "00:00:02",
-            ["Ingest:RetryAfterSeconds"] = "7",
+            ["Database:Timeout"] = "00:00:02",
+            ["Database:RetryAfterSeconds"] = "7",
         }, cluster.ConnectionString("receiver_fault"));
         await app.InitializeAsync();
         var client = app.CreateApClient();
@@ -72,9 +72,9 @@ public sealed class DatabaseFaultTests
     }
 
     [Fact]
-    public async Task A_database_slower_than_Ingest_DatabaseTimeout_gives_503_within_it()
+    public async Task A_database_slower_than_Database_Timeout_gives_503_within_it()
     {
-        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Ingest:DatabaseTimeout"] = "00:00:01" });
+        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Database:Timeout"] = "00:00:01" });
         await app.InitializeAsync();
         var client = app.CreateApClient();
 

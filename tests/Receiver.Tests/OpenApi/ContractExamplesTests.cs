@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Receiver.Ingest.Validation;
+using Receiver.AnchorPlatform;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.OpenApi;

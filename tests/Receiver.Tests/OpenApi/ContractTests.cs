@@ -1,5 +1,5 @@
 using Microsoft.OpenApi;
-using Receiver.Ingest.Validation;
+using Receiver.AnchorPlatform;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.OpenApi;

@@ -3,9 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Receiver.Ingest;
 using Receiver.Storage;
-using Receiver.Telemetry;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Storage;
@@ -26,7 +24,7 @@ public sealed class EventStoreBatchTests(ReceiverApp app) : IClassFixture<Receiv
         builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
         await using var dataSource = builder.Build();
         var store = new EventStore(dataSource,
-            new ResilientDatabase(dataSource, Options.Create(new IngestOptions()), app.Services.GetRequiredService<ReceiverMetrics>(),
+            new ResilientDatabase(dataSource, Options.Create(new DatabaseOptions()), app.Services.GetRequiredService<DatabaseMetrics>(),
                 NullLogger<ResilientDatabase>.Instance));
 
         // The statements reach Npgsql's auto-prepare threshold (5 uses) while PostgreSQL refuses the snapshot at Bind.

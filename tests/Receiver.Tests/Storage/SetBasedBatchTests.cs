@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using Receiver.Ingest;
 using Receiver.Storage;
 using Receiver.Tests.Infrastructure;
 

@@ -40,7 +40,7 @@ public sealed class MetricsTests
         var scrape = await Scrape.OfAsync(metrics);
 
         Assert.Equal(1, scrape.Value(Received, Event("transaction_created", "24", "stored")));
-        Assert.Equal(2, scrape.Value(Received, Event("transaction_created", "24", "duplicate")));
+        Assert.Equal(2, scrape.Value(Received, Event("transaction_created", "24", "redelivered")));
         Assert.Equal(1, scrape.Value(Received, Event("transaction_created", "31", "stored")));
         Assert.Equal(1, scrape.Value(Received, Event("quote_created", "none", "stored")));
         Assert.Equal(1, scrape.Value(Received, Event("quote_created", "none", "conflicting_duplicate")));
@@ -153,7 +153,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task A_database_slower_than_the_timeout_counts_a_timeout()
     {
-        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Ingest:DatabaseTimeout"] = "00:00:01" });
+        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Database:Timeout"] = "00:00:01" });
         var metrics = app.CreateClient();
         Assert.Equal(0, (await Scrape.OfAsync(metrics)).Value("receiver_database_errors_total"));
 
@@ -178,7 +178,7 @@ public sealed class MetricsTests
         await using var cluster = await PrivateCluster.CreateAsync();
         await using var app = ReceiverApp.With(new Dictionary<string, string?>
         {
-            ["Ingest:DatabaseTimeout"] = "00:00:02",
+            ["Database:Timeout"] = "00:00:02",
             ["Metrics:BacklogRefreshSeconds"] = "0",
         }, cluster.ConnectionString("receiver_metrics_fault"));
         await app.InitializeAsync();

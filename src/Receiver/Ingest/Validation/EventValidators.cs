@@ -3,6 +3,7 @@ using System.Text.Json;
 using FluentValidation;
 using FluentValidation.Results;
 using Microsoft.Extensions.Options;
+using Receiver.AnchorPlatform;
 
 namespace Receiver.Ingest.Validation;
 
@@ -12,11 +13,15 @@ namespace Receiver.Ingest.Validation;
 /// </summary>
 internal abstract class JsonViewValidator<T> : AbstractValidator<T> where T : IJsonValue
 {
-    static JsonViewValidator() =>
-        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) =>
-            member is null ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(member.Name);
-
     protected JsonViewValidator() => RuleLevelCascadeMode = CascadeMode.Stop;
+
+    // Each view's member is named after the JSON member it reads (AmountIn reads amount_in). Renamed here, per rule,
+    // rather than through FluentValidation's global PropertyNameResolver, which would rename the rules of every
+    // validator in the process.
+    protected override void OnRuleAdded(IValidationRule<T> rule)
+    {
+        if (rule.PropertyName is { } name) rule.PropertyName = JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
+    }
 
     // Members are checked only on an object; whether it may be absent or must be an object is the parent's rule.
     protected override bool PreValidate(ValidationContext<T> context, ValidationResult result) =>

@@ -1,6 +1,8 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using FluentValidation;
+using Receiver.AnchorPlatform;
+using Receiver.Storage;
 
 namespace Receiver.Ingest.Validation;
 
@@ -20,20 +22,8 @@ internal static class JsonRules
     public static IRuleBuilderOptions<T, JsonElement> Identifier<T>(this IRuleBuilder<T, JsonElement> rule) =>
         rule.String()
             .Must(value => !value.IsPresent() || value.GetString()!.Trim().Length > 0).WithMessage("must not be empty")
-            .Must(value => !value.IsPresent() || IsStorableIdentifier(value.GetString()))
-            .WithMessage($"must be at most {MaxIdentifierLength} characters, without control characters");
-
-    public const int MaxIdentifierLength = 255;
-
-    /// <summary>
-    /// Whether Receiver indexes a string (an asset, an account, a customer id) for the query API. PostgreSQL cannot
-    /// index a long value (a B-tree entry holds about 2.7 kB), and AP's own are short, but an anchor's or a wallet's
-    /// text can be longer: such a value is kept in the snapshot and not indexed, never refused.
-    /// </summary>
-    public static bool IsIndexable(string value) => value.Length <= MaxIdentifierLength;
-
-    public static bool IsStorableIdentifier(string? value) =>
-        value is { Length: > 0 and <= MaxIdentifierLength } && !value.Any(char.IsControl);
+            .Must(value => !value.IsPresent() || StorageLimits.IsStorableIdentifier(value.GetString()))
+            .WithMessage($"must be at most {StorageLimits.MaxIdentifierLength} characters, without control characters");
 
     public static IRuleBuilderOptions<T, JsonElement> OneOf<T>(this IRuleBuilder<T, JsonElement> rule, FrozenSet<string> allowed)
     {

@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Receiver.Ingest.Validation;
+using Receiver.AnchorPlatform;
+using Receiver.Storage;
 
-namespace Receiver.Query;
+namespace Receiver.Http;
 
 /// <summary>
 /// Reads query-string parameters and collects what is wrong with them, keyed by parameter name, so one 400
 /// names every bad parameter at once (RFC 9457 problem details, like the 400 of <c>/event</c>).
 /// </summary>
-internal sealed class QueryParameters(HttpRequest request, CursorCodec cursors)
+internal sealed class QueryParameters(HttpRequest request)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 250;
@@ -77,13 +78,13 @@ internal sealed class QueryParameters(HttpRequest request, CursorCodec cursors)
 
     public string? Text(string name, string? value)
     {
-        if (value is null || JsonRules.IsStorableIdentifier(value)) return value;
-        Fail(name, $"must be 1 to {JsonRules.MaxIdentifierLength} characters without control characters");
+        if (value is null || StorageLimits.IsStorableIdentifier(value)) return value;
+        Fail(name, $"must be 1 to {StorageLimits.MaxIdentifierLength} characters without control characters");
         return null;
     }
 
     /// <summary>The cursor of a walk through this query, or null to start one; a forged or foreign cursor is an error.</summary>
-    public async Task<Cursor?> CursorAsync(string? text, string query, CancellationToken cancellationToken)
+    public async Task<Cursor?> CursorAsync(CursorCodec cursors, string? text, string query, CancellationToken cancellationToken)
     {
         if (text is null) return null;
         if (await cursors.DecodeAsync(text, query, cancellationToken) is { } cursor) return cursor;

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Receiver.Query;
+namespace Receiver.Http;
 
 /// <summary>
 /// JSON stored as AP sent it (a snapshot), in UTF-8 as PostgreSQL hands it over (<c>convert_to(..., 'UTF8')</c>),

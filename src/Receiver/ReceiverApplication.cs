@@ -4,7 +4,7 @@ using Receiver.Storage;
 
 namespace Receiver;
 
-internal static partial class Startup
+internal static partial class ReceiverApplication
 {
     /// <summary>
     /// Checks every setting, migrates, then serves. A bad setting or an unreachable database ends the process
@@ -20,11 +20,6 @@ internal static partial class Startup
         catch (Exception e) when (ValidationFailures(e) is { Count: > 0 } failures)
         {
             foreach (var failure in failures) await Console.Error.WriteLineAsync($"Configuration error: {failure}");
-            return 1;
-        }
-        catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
-        {
-            await Console.Error.WriteLineAsync($"Configuration error: {e.Message}");
             return 1;
         }
         catch (NpgsqlException e)

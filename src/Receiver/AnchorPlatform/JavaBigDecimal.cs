@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Receiver.Ingest.Validation;
+namespace Receiver.AnchorPlatform;
 
 /// <summary>
 /// The text Java's <c>new BigDecimal(String)</c> accepts: AP reads the amounts it checks that way and then passes the

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
-namespace Receiver.Shared;
+namespace Receiver.Telemetry;
 
 /// <summary>
 /// Text from outside (a request's body or headers, AP's Platform API, an error that quotes them) made safe for a log

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Receiver.Ingest.Validation;
+namespace Receiver.AnchorPlatform;
 
 /// <summary>
 /// RFC 3339 date-times as AP writes them: <c>2024-09-25T18:59:32.123456789Z</c>, with 0 to 9 fractional

@@ -6,7 +6,7 @@ using System.Text.Json.Serialization;
 using Npgsql;
 using Receiver.Storage;
 
-namespace Receiver.Query;
+namespace Receiver.Http;
 
 /// <summary>
 /// Where a walk through a list stands: the sequence number the walk reads as of (so rows changed or added while

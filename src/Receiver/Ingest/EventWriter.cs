@@ -1,9 +1,10 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Receiver.Ingest;
+using Receiver.Feed;
+using Receiver.Storage;
 
-namespace Receiver.Storage;
+namespace Receiver.Ingest;
 
 /// <summary>
 /// Group commit: one writer per instance gathers the events of concurrent requests into one transaction, so the
@@ -16,7 +17,7 @@ namespace Receiver.Storage;
 /// every StopAsync), and drained before the process ends, so every request the server accepted is answered.
 /// </remarks>
 internal sealed partial class EventWriter(
-    EventStore store, IOptions<IngestOptions> options, IFeedSignal feed, ILogger<EventWriter> logger) : IHostedLifecycleService
+    EventStore store, IOptions<DatabaseOptions> options, IFeedSignal feed, ILogger<EventWriter> logger) : IHostedLifecycleService
 {
     /// <summary>Enough to amortise a commit many times over; small enough to keep one statement batch modest.</summary>
     internal const int MaxBatch = 128;
@@ -45,7 +46,7 @@ internal sealed partial class EventWriter(
     public async Task<bool> InsertAsync(EventRow row, CancellationToken cancellationToken)
     {
         var pending = new Pending(row);
-        var timeout = options.Value.DatabaseTimeout;
+        var timeout = options.Value.Timeout;
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -137,10 +138,4 @@ internal sealed partial class EventWriter(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} events failed ({ErrorMessage}); writing them one by one")]
     private static partial void LogBatchFailed(ILogger logger, int count, string errorMessage);
-}
-
-/// <summary>Told of every commit of events on this instance: its feed readers wake, and the other instances are told.</summary>
-internal interface IFeedSignal
-{
-    void Committed(long sequenceNumber);
 }

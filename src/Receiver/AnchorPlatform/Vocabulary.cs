@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 
-namespace Receiver.Ingest.Validation;
+namespace Receiver.AnchorPlatform;
 
 internal enum EventSubject
 {

@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Receiver.Storage;
+using Receiver.Telemetry;
 
-namespace Receiver.Telemetry;
+namespace Receiver.Storage;
 
 /// <summary>
 /// The rejected events still waiting for someone: never replayed, or replayed without being stored. Counted in

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Receiver.Storage;
+
+namespace Receiver.Http;
+
+/// <summary>What every API of Receiver shares: AP's JSON conventions, cursors, and the same 404 and 503 answers.</summary>
+public static class HttpApi
+{
+    public static IServiceCollection AddHttpApi(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddSingleton<CursorCodec>();
+        // AP's own names and instants: snake_case members, RFC 3339 in UTC.
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.Converters.Add(new UtcInstantConverter());
+        });
+        return services;
+    }
+
+    internal static ProblemHttpResult NotFound(string what, object id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No {what} with id '{id}' is stored.");
+
+    /// <summary>The 503 of a request PostgreSQL could not serve in time, with the configured <c>Retry-After</c>.</summary>
+    internal static ProblemHttpResult DatabaseUnavailable(HttpContext context, DatabaseOptions options, string detail)
+    {
+        context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString();
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, detail: detail);
+    }
+}
+
+/// <summary>PostgreSQL down or too slow: 503 with <c>Retry-After</c>, as on <c>/event</c>, never a 500.</summary>
+internal sealed class DatabaseUnavailableFilter(IOptions<DatabaseOptions> options) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (DatabaseUnavailableException e)
+        {
+            return HttpApi.DatabaseUnavailable(context.HttpContext, options.Value, $"{e.Message} Try again later.");
+        }
+    }
+}

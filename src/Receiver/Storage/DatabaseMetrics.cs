@@ -1,0 +1,29 @@
+using System.Diagnostics.Metrics;
+using Receiver.Telemetry;
+
+namespace Receiver.Storage;
+
+/// <summary>
+/// <c>receiver.database.errors</c> and <c>receiver.rejected_events.backlog</c>. Both are observed rather than added
+/// to, so that every series exists, at zero, from the start: <c>increase()</c> then sees the first error.
+/// </summary>
+internal sealed class DatabaseMetrics
+{
+    private long _timeouts;
+    private long _errors;
+
+    public DatabaseMetrics(IMeterFactory meters, RejectedBacklog backlog)
+    {
+        var meter = meters.Create(ReceiverMeter.Name);
+        meter.CreateObservableCounter("receiver.database.errors", () => (Measurement<long>[])
+            [
+                new(Interlocked.Read(ref _timeouts), new KeyValuePair<string, object?>("kind", "timeout")),
+                new(Interlocked.Read(ref _errors), new KeyValuePair<string, object?>("kind", "error")),
+            ],
+            "{error}", "Database operations given up on: kind=timeout when PostgreSQL did not answer within Database:Timeout, error when it failed");
+        meter.CreateObservableGauge("receiver.rejected_events.backlog", backlog.Observe, "{event}",
+            "Rejected events whose replay has not stored them, by reason (counted in PostgreSQL at most every Metrics:BacklogRefreshSeconds)");
+    }
+
+    public void DatabaseFailed(bool timedOut) => Interlocked.Increment(ref timedOut ? ref _timeouts : ref _errors);
+}

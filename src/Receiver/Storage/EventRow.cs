@@ -1,0 +1,32 @@
+namespace Receiver.Storage;
+
+/// <param name="Body">The bytes as sent, in an array of the row's own: a queued row outlives its request.</param>
+/// <param name="Source">An <see cref="EventSources"/> value.</param>
+internal readonly record struct EventRow(
+    string Id, string Type, SubjectFacts Subject, DateTimeOffset EventTimestamp, byte[] Body, DateTimeOffset ReceivedAt,
+    string Source);
+
+internal readonly record struct RejectedRow(
+    string? EventId, string? EventType, string Reason, string ErrorsJson,
+    byte[] Body, byte[] Fingerprint, DateTimeOffset ReceivedAt);
+
+/// <summary>
+/// What an accepted event tells about its subject, read from the validated parse. <see cref="Id"/> keys the subject's
+/// state; null when the event names none Receiver can key (see <see cref="StorageLimits.IsStorableIdentifier"/>).
+/// </summary>
+internal abstract record SubjectFacts(string? Id);
+
+/// <summary>A transaction snapshot, with the columns that order and filter the state.</summary>
+internal sealed record TransactionFacts(
+    string Id, string Sep, string Kind, string Status, DateTimeOffset StartedAt, DateTimeOffset? UpdatedAt,
+    string Snapshot, string[] Assets, string[] Accounts, string[] CustomerIds) : SubjectFacts(Id)
+{
+    /// <summary>What "newest" compares: <c>updated_at</c>, falling back to <c>started_at</c>.</summary>
+    public DateTimeOffset OrderKey => UpdatedAt ?? StartedAt;
+}
+
+internal sealed record QuoteFacts(
+    string? Id, string? SellAsset, string? BuyAsset, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt, string Snapshot)
+    : SubjectFacts(Id);
+
+internal sealed record CustomerFacts(string? Id) : SubjectFacts(Id);

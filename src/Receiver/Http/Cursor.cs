@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Npgsql;
 using Receiver.Storage;
 
 namespace Receiver.Http;
@@ -26,10 +25,10 @@ internal sealed record Cursor(
 internal sealed partial class CursorJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// Cursors are opaque, URL-safe and signed (HMAC-SHA256 with a key kept in the database, so every instance
-/// reads the cursors of every other): a forged or altered cursor is refused rather than walked.
+/// Cursors are opaque, URL-safe and signed (HMAC-SHA256 with a key kept in the database, <see cref="ReceiverKeys"/>, so
+/// every instance reads the cursors of every other): a forged or altered cursor is refused rather than walked.
 /// </summary>
-internal sealed class CursorCodec(ResilientDatabase database)
+internal sealed class CursorCodec(ReceiverKeys keys)
 {
     private const int SignatureBytes = 16;
     private readonly SemaphoreSlim _loading = new(1, 1);
@@ -72,14 +71,7 @@ internal sealed class CursorCodec(ResilientDatabase database)
         await _loading.WaitAsync(cancellationToken);
         try
         {
-            // The first instance to need a key makes it; every other instance reads that one.
-            var candidate = RandomNumberGenerator.GetBytes(32);
-            return _key ??= (await database.ScalarAsync<byte[]>(
-                """
-                WITH made AS (INSERT INTO receiver_keys (name, key) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING RETURNING key)
-                SELECT key FROM made UNION ALL SELECT key FROM receiver_keys WHERE name = 'cursor' LIMIT 1
-                """,
-                [new NpgsqlParameter { Value = candidate }], cancellationToken))!;
+            return _key ??= await keys.GetOrCreateAsync("cursor", cancellationToken);
         }
         finally
         {

@@ -35,6 +35,7 @@ public static partial class StorageSetup
         services.AddDbContext<ReceiverDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ResilientDatabase>();
         services.AddSingleton<EventStore>();
+        services.AddSingleton<ReceiverKeys>();
         services.AddSingleton<RejectedBacklog>();
         services.AddInstruments<DatabaseMetrics>();
         services.AddSingleton(TimeProvider.System);

@@ -73,7 +73,8 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     // static fields are initialized in the order they are written.
     private static IEnumerable<NpgsqlBatchCommand> InsertCommands(IReadOnlyList<EventRow> rows)
     {
-        var transactions = new List<TransactionEvent>();
+        // Most batches are transaction events only: one array of the batch's size, never grown.
+        var transactions = new List<TransactionEvent>(rows.Count);
         var quotes = new List<QuoteEvent>();
         var customers = new List<EventRow>();
         foreach (var row in rows)
@@ -86,16 +87,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             }
         }
 
-        if (transactions.Count > 0) yield return Command(InsertTransactionEvents, TransactionColumns.Parameters(transactions));
-        if (quotes.Count > 0) yield return Command(InsertQuoteEvents, QuoteColumns.Parameters(quotes));
-        if (customers.Count > 0) yield return Command(InsertCustomerEvents, CustomerColumns.Parameters(customers));
-    }
-
-    private static NpgsqlBatchCommand Command(string sql, IEnumerable<NpgsqlParameter> parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var parameter in parameters) command.Parameters.Add(parameter);
-        return command;
+        if (transactions.Count > 0) yield return TransactionColumns.Command(InsertTransactionEvents, transactions);
+        if (quotes.Count > 0) yield return QuoteColumns.Command(InsertQuoteEvents, quotes);
+        if (customers.Count > 0) yield return CustomerColumns.Command(InsertCustomerEvents, customers);
     }
 
     /// <summary>Each insert statement with its column list, for the test that compares the lists with the schema.</summary>
@@ -107,24 +101,27 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     ];
 
     // A transaction event fills a row of events and, through started_at and snapshot, the transaction's state.
-    private static readonly UnnestColumns<TransactionEvent> TransactionColumns = new UnnestColumns<TransactionEvent>("events")
-        .Text("id", row => row.Event.Id)
-        .Text("type", row => row.Event.Type)
-        .Text("transaction_id", row => row.Facts.Id)
-        .Text("sep", row => row.Facts.Sep)
-        .Text("kind", row => row.Facts.Kind)
-        .Text("status", row => row.Facts.Status)
-        .Instant("updated_at", row => row.Facts.UpdatedAt)
-        .Instant("order_key", row => row.Facts.OrderKey)
-        .TextArrayAsJson("assets", row => JsonSerializer.Serialize(row.Facts.Assets, IngestJsonContext.Default.StringArray))
-        .TextArrayAsJson("accounts", row => JsonSerializer.Serialize(row.Facts.Accounts, IngestJsonContext.Default.StringArray))
-        .TextArrayAsJson("customer_ids", row => JsonSerializer.Serialize(row.Facts.CustomerIds, IngestJsonContext.Default.StringArray))
-        .Instant("event_timestamp", row => row.Event.EventTimestamp)
-        .Bytea("body", row => row.Event.Body)
-        .Instant("received_at", row => row.Event.ReceivedAt)
-        .Instant("started_at", row => row.Facts.StartedAt, table: "transactions")
-        .Jsonb("snapshot", row => row.Facts.Snapshot, table: "transactions")
-        .Text("source", row => row.Event.Source);
+    private static readonly UnnestColumns<TransactionEvent> TransactionColumns =
+        new UnnestColumns<TransactionEvent>("events")
+            .Text("id", (in row) => row.Event.Id)
+            .Text("type", (in row) => row.Event.Type)
+            .Text("transaction_id", (in row) => row.Facts.Id)
+            .Text("sep", (in row) => row.Facts.Sep)
+            .Text("kind", (in row) => row.Facts.Kind)
+            .Text("status", (in row) => row.Facts.Status)
+            .Instant("updated_at", (in row) => row.Facts.UpdatedAt)
+            .Instant("order_key", (in row) => row.Facts.OrderKey)
+            .TextArrayAsJson("assets", (in row) => JsonArray(row.Facts.Assets))
+            .TextArrayAsJson("accounts", (in row) => JsonArray(row.Facts.Accounts))
+            .TextArrayAsJson("customer_ids", (in row) => JsonArray(row.Facts.CustomerIds))
+            .Instant("event_timestamp", (in row) => row.Event.EventTimestamp)
+            .Bytea("body", (in row) => row.Event.Body)
+            .Instant("received_at", (in row) => row.Event.ReceivedAt)
+            .Instant("started_at", (in row) => row.Facts.StartedAt, table: "transactions")
+            .Jsonb("snapshot", (in row) => row.Facts.Snapshot, table: "transactions")
+            .Text("source", (in row) => row.Event.Source);
+
+    private static string JsonArray(string[] values) => JsonSerializer.Serialize(values, IngestJsonContext.Default.StringArray);
 
     // A later snapshot replaces the state only when it is newer: greater order key, or equal and received later
     // (a greater sequence number). Within the batch, the newest event of each transaction is the one applied.
@@ -168,19 +165,20 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         """;
 
     // A quote event fills a row of events and, from sell_asset to snapshot, the quote's state.
-    private static readonly UnnestColumns<QuoteEvent> QuoteColumns = new UnnestColumns<QuoteEvent>("events")
-        .Text("id", row => row.Event.Id)
-        .Text("type", row => row.Event.Type)
-        .Text("quote_id", row => row.Facts.Id)
-        .Instant("event_timestamp", row => row.Event.EventTimestamp)
-        .Bytea("body", row => row.Event.Body)
-        .Instant("received_at", row => row.Event.ReceivedAt)
-        .Text("sell_asset", row => row.Facts.SellAsset, table: "quotes")
-        .Text("buy_asset", row => row.Facts.BuyAsset, table: "quotes")
-        .Instant("created_at", row => row.Facts.CreatedAt, table: "quotes")
-        .Instant("expires_at", row => row.Facts.ExpiresAt, table: "quotes")
-        .Jsonb("snapshot", row => row.Facts.Snapshot, table: "quotes")
-        .Text("source", row => row.Event.Source);
+    private static readonly UnnestColumns<QuoteEvent> QuoteColumns =
+        new UnnestColumns<QuoteEvent>("events")
+            .Text("id", (in row) => row.Event.Id)
+            .Text("type", (in row) => row.Event.Type)
+            .Text("quote_id", (in row) => row.Facts.Id)
+            .Instant("event_timestamp", (in row) => row.Event.EventTimestamp)
+            .Bytea("body", (in row) => row.Event.Body)
+            .Instant("received_at", (in row) => row.Event.ReceivedAt)
+            .Text("sell_asset", (in row) => row.Facts.SellAsset, table: "quotes")
+            .Text("buy_asset", (in row) => row.Facts.BuyAsset, table: "quotes")
+            .Instant("created_at", (in row) => row.Facts.CreatedAt, table: "quotes")
+            .Instant("expires_at", (in row) => row.Facts.ExpiresAt, table: "quotes")
+            .Jsonb("snapshot", (in row) => row.Facts.Snapshot, table: "quotes")
+            .Text("source", (in row) => row.Event.Source);
 
     // The first quote_created of a quote is its state. A quote without a key (EventFactsReader.Key) has none.
     private static readonly string InsertQuoteEvents =
@@ -204,14 +202,15 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         SELECT seq, id FROM inserted
         """;
 
-    private static readonly UnnestColumns<EventRow> CustomerColumns = new UnnestColumns<EventRow>("events")
-        .Text("id", row => row.Id)
-        .Text("type", row => row.Type)
-        .Text("customer_id", row => row.Subject.Id)
-        .Instant("event_timestamp", row => row.EventTimestamp)
-        .Bytea("body", row => row.Body)
-        .Instant("received_at", row => row.ReceivedAt)
-        .Text("source", row => row.Source);
+    private static readonly UnnestColumns<EventRow> CustomerColumns =
+        new UnnestColumns<EventRow>("events")
+            .Text("id", (in row) => row.Id)
+            .Text("type", (in row) => row.Type)
+            .Text("customer_id", (in row) => row.Subject.Id)
+            .Instant("event_timestamp", (in row) => row.EventTimestamp)
+            .Bytea("body", (in row) => row.Body)
+            .Instant("received_at", (in row) => row.ReceivedAt)
+            .Text("source", (in row) => row.Source);
 
     private static readonly string InsertCustomerEvents =
         $"""

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
-using Receiver.Storage;
+using Receiver.Storage.Schema;
 
 #nullable disable
 
@@ -25,7 +25,7 @@ namespace Receiver.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("Receiver.Storage.RejectedEvent", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.RejectedEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -86,7 +86,7 @@ namespace Receiver.Migrations
                     b.ToTable("rejected_events", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.StoredEvent", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.StoredEvent", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")

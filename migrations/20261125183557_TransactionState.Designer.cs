@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
-using Receiver.Storage;
+using Receiver.Storage.Schema;
 
 #nullable disable
 
@@ -27,7 +27,7 @@ namespace Receiver.Migrations
 
             modelBuilder.HasSequence("event_seq");
 
-            modelBuilder.Entity("Receiver.Storage.CustomerState", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.CustomerState", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")
@@ -52,7 +52,7 @@ namespace Receiver.Migrations
                     b.ToTable("customers", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.QuoteState", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.QuoteState", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")
@@ -100,7 +100,7 @@ namespace Receiver.Migrations
                     b.ToTable("quotes", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.RejectedEvent", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.RejectedEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -169,7 +169,7 @@ namespace Receiver.Migrations
                     b.ToTable("rejected_events", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.StoredEvent", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.StoredEvent", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")
@@ -255,7 +255,7 @@ namespace Receiver.Migrations
                     b.ToTable("events", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.TransactionState", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.TransactionState", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
-using Receiver.Storage;
+using Receiver.Storage.Schema;
 
 #nullable disable
 
@@ -24,7 +24,7 @@ namespace Receiver.Migrations
 
             modelBuilder.HasSequence("event_seq");
 
-            modelBuilder.Entity("Receiver.Storage.CustomerState", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.CustomerState", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")
@@ -49,7 +49,7 @@ namespace Receiver.Migrations
                     b.ToTable("customers", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.QuoteState", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.QuoteState", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")
@@ -103,7 +103,7 @@ namespace Receiver.Migrations
                     b.ToTable("quotes", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.ReconciliationRunRecord", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.ReconciliationRunRecord", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -154,7 +154,7 @@ namespace Receiver.Migrations
                     b.ToTable("reconciliation_runs", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.RejectedEvent", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.RejectedEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -223,7 +223,7 @@ namespace Receiver.Migrations
                     b.ToTable("rejected_events", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.SharedKey", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.SharedKey", b =>
                 {
                     b.Property<string>("Name")
                         .HasColumnType("text")
@@ -239,7 +239,7 @@ namespace Receiver.Migrations
                     b.ToTable("receiver_keys", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.StoredEvent", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.StoredEvent", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")
@@ -332,7 +332,7 @@ namespace Receiver.Migrations
                     b.ToTable("events", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.TransactionState", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.TransactionState", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("text")

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Receiver.Storage;
+using Receiver.Storage.Schema;
 
 namespace Receiver.Health;
 

@@ -44,12 +44,14 @@ internal sealed class ReconciliationStore(ResilientDatabase database)
         database.ExecuteAsync(
             """
             UPDATE reconciliation_runs
-            SET status = $2, finished_at = $3, transactions_checked = $4, gaps_closed = $5, error_count = $6, errors = $7
-            WHERE id = $1
+            SET status = @status, finished_at = @finished_at, transactions_checked = @transactions_checked,
+                gaps_closed = @gaps_closed, error_count = @error_count, errors = @errors
+            WHERE id = @id
             """,
             [
-                Value(id), Value(status), Value(finishedAt), Value(tally.TransactionsChecked), Value(tally.GapsClosed),
-                Value(tally.ErrorCount), Value(JsonSerializer.Serialize(tally.Errors), NpgsqlDbType.Jsonb),
+                Named("id", id), Named("status", status), Named("finished_at", finishedAt),
+                Named("transactions_checked", tally.TransactionsChecked), Named("gaps_closed", tally.GapsClosed),
+                Named("error_count", tally.ErrorCount), Named("errors", JsonSerializer.Serialize(tally.Errors), NpgsqlDbType.Jsonb),
             ],
             cancellationToken);
 

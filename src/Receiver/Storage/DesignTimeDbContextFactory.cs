@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Receiver.Storage.Schema;
 
 namespace Receiver.Storage;
 

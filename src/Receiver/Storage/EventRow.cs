@@ -10,6 +10,20 @@ internal readonly record struct RejectedRow(
     string? EventId, string? EventType, string Reason, string ErrorsJson,
     byte[] Body, byte[] Fingerprint, DateTimeOffset ReceivedAt);
 
+/// <summary>The values of <see cref="EventRow.Source"/> (the <c>source</c> column of <c>events</c>).</summary>
+public static class EventSources
+{
+    public const string Ap = "ap";
+    public const string Reconciliation = "reconciliation";
+}
+
+/// <summary>The values of <see cref="RejectedRow.Reason"/> (the <c>reason</c> column of <c>rejected_events</c>).</summary>
+public static class RejectionReasons
+{
+    public const string Invalid = "invalid";
+    public const string ConflictingDuplicate = "conflicting_duplicate";
+}
+
 /// <summary>
 /// What an accepted event tells about its subject, read from the validated parse. <see cref="Id"/> keys the subject's
 /// state; null when the event names none Receiver can key (see <see cref="StorageLimits.IsStorableIdentifier"/>).

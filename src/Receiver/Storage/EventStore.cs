@@ -6,6 +6,9 @@ using static Receiver.Storage.SqlParameters;
 
 namespace Receiver.Storage;
 
+using TransactionEvent = (EventRow Event, TransactionFacts Facts);
+using QuoteEvent = (EventRow Event, QuoteFacts Facts);
+
 /// <summary>The ingest path's writes, in plain Npgsql: one statement each, so nothing is ever half-written.</summary>
 internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase database)
 {
@@ -61,73 +64,67 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     internal static IEnumerable<NpgsqlBatchCommand> BatchCommands(IReadOnlyList<EventRow> rows) =>
         InsertCommands(rows).Prepend(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
 
-    // Each statement takes one array per column (element i of every array is event i) and returns (seq, id) per
-    // event it stored. The text arrays of a transaction (assets, accounts, customer ids) differ in length from event
-    // to event, which a PostgreSQL array of arrays cannot hold, so each travels as a JSON array.
+    // Each statement takes one array per column (element i of every array is event i), declared once in its column
+    // list, and returns (seq, id) per event it stored. A column list is declared before the statement built from it:
+    // static fields are initialized in the order they are written.
     private static IEnumerable<NpgsqlBatchCommand> InsertCommands(IReadOnlyList<EventRow> rows)
     {
-        var transactions = rows.Where(row => row.Subject is TransactionFacts).ToList();
-        if (transactions.Count > 0)
+        // Most batches are transaction events only: one array of the batch's size, never grown.
+        var transactions = new List<TransactionEvent>(rows.Count);
+        var quotes = new List<QuoteEvent>();
+        var customers = new List<EventRow>();
+        foreach (var row in rows)
         {
-            var facts = transactions.Select(row => (TransactionFacts)row.Subject).ToList();
-            yield return new NpgsqlBatchCommand(InsertTransactionEvents)
+            switch (row.Subject)
             {
-                Parameters =
-                {
-                    Texts(transactions, row => row.Id), Texts(transactions, row => row.Type), Texts(facts, t => t.Id),
-                    Texts(facts, t => t.Sep), Texts(facts, t => t.Kind), Texts(facts, t => t.Status),
-                    Instants(facts, t => t.UpdatedAt), Instants(facts, t => t.OrderKey),
-                    Json(facts, t => JsonSerializer.Serialize(t.Assets, StorageJsonContext.Default.StringArray)),
-                    Json(facts, t => JsonSerializer.Serialize(t.Accounts, StorageJsonContext.Default.StringArray)),
-                    Json(facts, t => JsonSerializer.Serialize(t.CustomerIds, StorageJsonContext.Default.StringArray)),
-                    Instants(transactions, row => row.EventTimestamp), Bodies(transactions),
-                    Instants(transactions, row => row.ReceivedAt), Instants(facts, t => t.StartedAt), Json(facts, t => t.Snapshot),
-                    Texts(transactions, row => row.Source),
-                },
-            };
+                case TransactionFacts transaction: transactions.Add((row, transaction)); break;
+                case QuoteFacts quote: quotes.Add((row, quote)); break;
+                case CustomerFacts: customers.Add(row); break;
+            }
         }
 
-        var quotes = rows.Where(row => row.Subject is QuoteFacts).ToList();
-        if (quotes.Count > 0)
-        {
-            var facts = quotes.Select(row => (QuoteFacts)row.Subject).ToList();
-            yield return new NpgsqlBatchCommand(InsertQuoteEvents)
-            {
-                Parameters =
-                {
-                    Texts(quotes, row => row.Id), Texts(quotes, row => row.Type), Texts(facts, q => q.Id),
-                    Instants(quotes, row => row.EventTimestamp), Bodies(quotes), Instants(quotes, row => row.ReceivedAt),
-                    Texts(facts, q => q.SellAsset), Texts(facts, q => q.BuyAsset), Instants(facts, q => q.CreatedAt),
-                    Instants(facts, q => q.ExpiresAt), Json(facts, q => q.Snapshot), Texts(quotes, row => row.Source),
-                },
-            };
-        }
-
-        var customers = rows.Where(row => row.Subject is CustomerFacts).ToList();
-        if (customers.Count > 0)
-        {
-            yield return new NpgsqlBatchCommand(InsertCustomerEvents)
-            {
-                Parameters =
-                {
-                    Texts(customers, row => row.Id), Texts(customers, row => row.Type), Texts(customers, row => row.Subject.Id),
-                    Instants(customers, row => row.EventTimestamp), Bodies(customers), Instants(customers, row => row.ReceivedAt),
-                    Texts(customers, row => row.Source),
-                },
-            };
-        }
+        if (transactions.Count > 0) yield return TransactionColumns.Command(InsertTransactionEvents, transactions);
+        if (quotes.Count > 0) yield return QuoteColumns.Command(InsertQuoteEvents, quotes);
+        if (customers.Count > 0) yield return CustomerColumns.Command(InsertCustomerEvents, customers);
     }
+
+    /// <summary>Each insert statement with its column list, for the test that compares the lists with the schema.</summary>
+    internal static IReadOnlyList<(string Name, string Sql, IReadOnlyList<UnnestColumn> Columns)> Inserts =>
+    [
+        (nameof(InsertTransactionEvents), InsertTransactionEvents, TransactionColumns.Columns),
+        (nameof(InsertQuoteEvents), InsertQuoteEvents, QuoteColumns.Columns),
+        (nameof(InsertCustomerEvents), InsertCustomerEvents, CustomerColumns.Columns),
+    ];
+
+    // A transaction event fills a row of events and, through started_at and snapshot, the transaction's state.
+    private static readonly UnnestColumns<TransactionEvent> TransactionColumns =
+        new UnnestColumns<TransactionEvent>("events")
+            .Text("id", (in row) => row.Event.Id)
+            .Text("type", (in row) => row.Event.Type)
+            .Text("transaction_id", (in row) => row.Facts.Id)
+            .Text("sep", (in row) => row.Facts.Sep)
+            .Text("kind", (in row) => row.Facts.Kind)
+            .Text("status", (in row) => row.Facts.Status)
+            .Instant("updated_at", (in row) => row.Facts.UpdatedAt)
+            .Instant("order_key", (in row) => row.Facts.OrderKey)
+            .TextArrayAsJson("assets", (in row) => JsonArray(row.Facts.Assets))
+            .TextArrayAsJson("accounts", (in row) => JsonArray(row.Facts.Accounts))
+            .TextArrayAsJson("customer_ids", (in row) => JsonArray(row.Facts.CustomerIds))
+            .Instant("event_timestamp", (in row) => row.Event.EventTimestamp)
+            .Bytea("body", (in row) => row.Event.Body)
+            .Instant("received_at", (in row) => row.Event.ReceivedAt)
+            .Instant("started_at", (in row) => row.Facts.StartedAt, table: "transactions")
+            .Jsonb("snapshot", (in row) => row.Facts.Snapshot, table: "transactions")
+            .Text("source", (in row) => row.Event.Source);
+
+    private static string JsonArray(string[] values) => JsonSerializer.Serialize(values, StorageJsonContext.Default.StringArray);
 
     // A later snapshot replaces the state only when it is newer: greater order key, or equal and received later
     // (a greater sequence number). Within the batch, the newest event of each transaction is the one applied.
-    private const string InsertTransactionEvents =
-        """
+    private static readonly string InsertTransactionEvents =
+        $"""
         WITH batch AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                 $7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::jsonb[],
-                                 $12::timestamptz[], $13::bytea[], $14::timestamptz[], $15::timestamptz[], $16::jsonb[], $17::text[])
-                AS b(id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts, customer_ids,
-                     event_timestamp, body, received_at, started_at, snapshot, source)
+            SELECT * FROM {TransactionColumns.Unnest}
         ), inserted AS (
             INSERT INTO events (id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts,
                                 customer_ids, event_timestamp, body, received_at, source)
@@ -163,13 +160,27 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         SELECT seq, id FROM inserted
         """;
 
+    // A quote event fills a row of events and, from sell_asset to snapshot, the quote's state.
+    private static readonly UnnestColumns<QuoteEvent> QuoteColumns =
+        new UnnestColumns<QuoteEvent>("events")
+            .Text("id", (in row) => row.Event.Id)
+            .Text("type", (in row) => row.Event.Type)
+            .Text("quote_id", (in row) => row.Facts.Id)
+            .Instant("event_timestamp", (in row) => row.Event.EventTimestamp)
+            .Bytea("body", (in row) => row.Event.Body)
+            .Instant("received_at", (in row) => row.Event.ReceivedAt)
+            .Text("sell_asset", (in row) => row.Facts.SellAsset, table: "quotes")
+            .Text("buy_asset", (in row) => row.Facts.BuyAsset, table: "quotes")
+            .Instant("created_at", (in row) => row.Facts.CreatedAt, table: "quotes")
+            .Instant("expires_at", (in row) => row.Facts.ExpiresAt, table: "quotes")
+            .Jsonb("snapshot", (in row) => row.Facts.Snapshot, table: "quotes")
+            .Text("source", (in row) => row.Event.Source);
+
     // The first quote_created of a quote is its state. A quote without a key (EventFactsReader.Key) has none.
-    private const string InsertQuoteEvents =
-        """
+    private static readonly string InsertQuoteEvents =
+        $"""
         WITH batch AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::timestamptz[],
-                                 $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[], $12::text[])
-                AS b(id, type, quote_id, event_timestamp, body, received_at, sell_asset, buy_asset, created_at, expires_at, snapshot, source)
+            SELECT * FROM {QuoteColumns.Unnest}
         ), inserted AS (
             INSERT INTO events (id, type, quote_id, event_timestamp, body, received_at, source)
             SELECT id, type, quote_id, event_timestamp, body, received_at, source FROM batch
@@ -187,11 +198,20 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         SELECT seq, id FROM inserted
         """;
 
-    private const string InsertCustomerEvents =
-        """
+    private static readonly UnnestColumns<EventRow> CustomerColumns =
+        new UnnestColumns<EventRow>("events")
+            .Text("id", (in row) => row.Id)
+            .Text("type", (in row) => row.Type)
+            .Text("customer_id", (in row) => row.Subject.Id)
+            .Instant("event_timestamp", (in row) => row.EventTimestamp)
+            .Bytea("body", (in row) => row.Body)
+            .Instant("received_at", (in row) => row.ReceivedAt)
+            .Text("source", (in row) => row.Source);
+
+    private static readonly string InsertCustomerEvents =
+        $"""
         WITH batch AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bytea[], $6::timestamptz[], $7::text[])
-                AS b(id, type, customer_id, event_timestamp, body, received_at, source)
+            SELECT * FROM {CustomerColumns.Unnest}
         ), inserted AS (
             INSERT INTO events (id, type, customer_id, event_timestamp, body, received_at, source)
             SELECT id, type, customer_id, event_timestamp, body, received_at, source FROM batch
@@ -218,30 +238,17 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         database.ExecuteAsync(
             """
             INSERT INTO rejected_events (event_id, event_type, reason, errors, body, fingerprint, first_received_at, last_received_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+            VALUES (@event_id, @event_type, @reason, @errors, @body, @fingerprint, @received_at, @received_at)
             ON CONFLICT (event_id, reason, fingerprint) DO UPDATE
             SET attempts = rejected_events.attempts + 1,
                 errors = excluded.errors,
                 last_received_at = excluded.last_received_at
             """,
             [
-                Text(row.EventId), Text(row.EventType), Value(row.Reason), Value(row.ErrorsJson, NpgsqlDbType.Jsonb),
-                Value(row.Body, NpgsqlDbType.Bytea), Value(row.Fingerprint), Value(row.ReceivedAt),
+                Named("event_id", row.EventId, NpgsqlDbType.Text), Named("event_type", row.EventType, NpgsqlDbType.Text),
+                Named("reason", row.Reason), Named("errors", row.ErrorsJson, NpgsqlDbType.Jsonb),
+                Named("body", row.Body, NpgsqlDbType.Bytea), Named("fingerprint", row.Fingerprint),
+                Named("received_at", row.ReceivedAt),
             ],
             cancellationToken);
-
-    private static NpgsqlParameter Texts<T>(List<T> items, Func<T, string?> column) =>
-        Value(items.Select(column).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
-
-    private static NpgsqlParameter Instants<T>(List<T> items, Func<T, DateTimeOffset?> column) =>
-        Value(items.Select(column).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
-
-    private static NpgsqlParameter Json<T>(List<T> items, Func<T, string> column) =>
-        Value(items.Select(column).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
-
-    private static NpgsqlParameter Bodies(List<EventRow> rows) =>
-        Value(rows.Select(row => row.Body).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bytea);
-
-    private static NpgsqlParameter Text(string? value) => Value((object?)value ?? DBNull.Value, NpgsqlDbType.Text);
-
 }

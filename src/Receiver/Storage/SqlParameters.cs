@@ -13,4 +13,16 @@ internal static class SqlParameters
         if (type is { } dbType) parameter.NpgsqlDbType = dbType;
         return parameter;
     }
+
+    /// <summary>
+    /// A named parameter, written <c>@name</c> in the SQL (null becomes SQL NULL): for a statement with more values
+    /// than can be matched by position at a glance. The hot path's statements stay positional (their parameters come
+    /// from one column list, see <see cref="UnnestColumns{TRow}"/>), which spares Npgsql rewriting their SQL.
+    /// </summary>
+    public static NpgsqlParameter Named(string name, object? value, NpgsqlDbType? type = null)
+    {
+        var parameter = Value(value ?? DBNull.Value, type);
+        parameter.ParameterName = name;
+        return parameter;
+    }
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Receiver.Configuration;
+using Receiver.Storage.Schema;
 using Receiver.Telemetry;
 
 namespace Receiver.Storage;

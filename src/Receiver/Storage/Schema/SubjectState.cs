@@ -1,6 +1,9 @@
-namespace Receiver.Storage;
+namespace Receiver.Storage.Schema;
 
-/// <summary>The newest snapshot of one transaction: greatest <c>updated_at</c> (else <c>started_at</c>), ties to the later event.</summary>
+/// <summary>
+/// The newest snapshot of one transaction: greatest <c>updated_at</c> (else <c>started_at</c>), ties to the later event.
+/// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
+/// </summary>
 public sealed class TransactionState
 {
     public required string Id { get; init; }
@@ -24,7 +27,10 @@ public sealed class TransactionState
     public DateTimeOffset ChangedAt { get; init; }
 }
 
-/// <summary>A quote from <c>quote_created</c>; quotes do not change after creation.</summary>
+/// <summary>
+/// A quote from <c>quote_created</c>; quotes do not change after creation.
+/// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
+/// </summary>
 public sealed class QuoteState
 {
     public required string Id { get; init; }
@@ -45,14 +51,20 @@ public sealed class QuoteState
     public DateTimeOffset ReceivedAt { get; init; }
 }
 
-/// <summary>A key the instances sharing this database must agree on, e.g. the one that signs list cursors.</summary>
+/// <summary>
+/// A key the instances sharing this database must agree on, e.g. the one that signs list cursors.
+/// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
+/// </summary>
 public sealed class SharedKey
 {
     public required string Name { get; init; }
     public required byte[] Key { get; init; }
 }
 
-/// <summary>A customer: from <c>customer_updated</c> (which carries only the id) and from the ids transactions name.</summary>
+/// <summary>
+/// A customer: from <c>customer_updated</c> (which carries only the id) and from the ids transactions name.
+/// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
+/// </summary>
 public sealed class CustomerState
 {
     public required string Id { get; init; }

@@ -1,8 +1,9 @@
-namespace Receiver.Storage;
+namespace Receiver.Storage.Schema;
 
 /// <summary>
 /// A body we did not accept as an event, kept verbatim so nothing AP sent is ever lost.
 /// AP retries a refused event forever, so repeats of the same rejection are counted on one row.
+/// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
 /// </summary>
 public sealed class RejectedEvent
 {
@@ -26,10 +27,4 @@ public sealed class RejectedEvent
     /// <summary>When it was last run through ingest again, and with which outcome.</summary>
     public DateTimeOffset? ReplayedAt { get; init; }
     public string? ReplayOutcome { get; init; }
-}
-
-public static class RejectionReasons
-{
-    public const string Invalid = "invalid";
-    public const string ConflictingDuplicate = "conflicting_duplicate";
 }

@@ -1,8 +1,9 @@
-namespace Receiver.Storage;
+namespace Receiver.Storage.Schema;
 
 /// <summary>
 /// One accepted event, stored once under AP's event id. Besides the body it keeps what the event said about its
 /// subject, so the state as of any point of the sequence can be read back (consistent pagination, timelines).
+/// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
 /// </summary>
 public sealed class StoredEvent
 {
@@ -38,11 +39,4 @@ public sealed class StoredEvent
 
     /// <summary>Who told us: <c>ap</c> (delivered by AP) or <c>reconciliation</c> (made from AP's Platform API).</summary>
     public string Source { get; init; } = EventSources.Ap;
-}
-
-/// <summary>The values of <see cref="StoredEvent.Source"/>.</summary>
-public static class EventSources
-{
-    public const string Ap = "ap";
-    public const string Reconciliation = "reconciliation";
 }

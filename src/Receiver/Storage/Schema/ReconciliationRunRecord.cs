@@ -1,8 +1,9 @@
-namespace Receiver.Storage;
+namespace Receiver.Storage.Schema;
 
 /// <summary>
 /// One reconciliation run with AP's Platform API (see Reconciliation/): when it ran, what it checked, which gaps it
 /// closed and what went wrong, so an operator can see that missed events are being recovered.
+/// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
 /// </summary>
 public sealed class ReconciliationRunRecord
 {

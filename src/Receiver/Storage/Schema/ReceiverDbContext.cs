@@ -1,8 +1,13 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 
-namespace Receiver.Storage;
+namespace Receiver.Storage.Schema;
 
+/// <summary>
+/// The schema, as an EF Core model: the migrations (migrations/) are made from it and applied at start. Schema only:
+/// no store reads or writes through it or its entity classes (the stores' SQL does); at run time the context only
+/// migrates (StorageSetup) and tells whether the database answers (Health).
+/// </summary>
 public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> options) : DbContext(options)
 {
     public DbSet<StoredEvent> Events => Set<StoredEvent>();

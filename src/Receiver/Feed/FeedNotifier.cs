@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Receiver.Storage;
@@ -14,11 +13,8 @@ namespace Receiver.Feed;
 /// task, not a thousand database connections.
 /// </summary>
 internal sealed partial class FeedNotifier(
-    NpgsqlDataSource dataSource, IOptions<DatabaseOptions> database, ILogger<FeedNotifier> logger) : BackgroundService, IFeedSignal
+    FeedStore store, IOptions<DatabaseOptions> database, ILogger<FeedNotifier> logger) : BackgroundService, IFeedSignal
 {
-    /// <summary>The channel on which instances announce the newest sequence number they committed.</summary>
-    internal const string Channel = "receiver_events";
-
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
     internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(5);
@@ -64,10 +60,7 @@ internal sealed partial class FeedNotifier(
             try
             {
                 using var timeout = new CancellationTokenSource(AnnounceTimeout);
-                await using var notify = dataSource.CreateCommand("SELECT pg_notify($1, $2)");
-                notify.Parameters.Add(new NpgsqlParameter { Value = Channel });
-                notify.Parameters.Add(new NpgsqlParameter { Value = newest.ToString(CultureInfo.InvariantCulture) });
-                await notify.ExecuteNonQueryAsync(timeout.Token);
+                await store.AnnounceAsync(newest, timeout.Token);
             }
             catch (Exception e)
             {
@@ -136,8 +129,7 @@ internal sealed partial class FeedNotifier(
                 {
                     if (long.TryParse(e.Payload, out var sequenceNumber)) Advance(sequenceNumber);
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                await FeedStore.ListenAsync(connection, stoppingToken);
                 // Whatever was committed while we were not listening.
                 await ReadNewestAsync(connection, stoppingToken);
                 Wake();
@@ -163,11 +155,8 @@ internal sealed partial class FeedNotifier(
         }
     }
 
-    private async Task ReadNewestAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var newest = new NpgsqlCommand("SELECT coalesce(max(seq), 0) FROM events", connection);
-        Advance((long)(await newest.ExecuteScalarAsync(cancellationToken))!);
-    }
+    private async Task ReadNewestAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        Advance(await FeedStore.NewestAsync(connection, cancellationToken));
 
     private void Wake() => Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -19,7 +20,7 @@ internal sealed record FeedFilter(string[] Types, string? TransactionId);
 /// Reads the feed. Sequence numbers become visible in increasing order (see EventStore.SequenceLock), so "after n"
 /// never skips an event that commits later.
 /// </summary>
-internal sealed class FeedStore(ResilientDatabase database, IOptions<FeedOptions> options)
+internal sealed class FeedStore(NpgsqlDataSource dataSource, ResilientDatabase database, IOptions<FeedOptions> options)
 {
     // The body is kept as AP sent it; as json (not jsonb) its payload comes back byte for byte, and as UTF-8 bytes
     // it is written out without ever being a string.
@@ -74,4 +75,33 @@ internal sealed class FeedStore(ResilientDatabase database, IOptions<FeedOptions
         database.ListAsync(sql, parameters, reader => new FeedEvent(
             reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
             reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), new RawJson(reader.GetFieldValue<byte[]>(6))), cancellationToken);
+
+    // The cross-instance signal (see FeedNotifier): each instance announces the newest sequence number it committed
+    // on one channel, and listens to it on a session of its own.
+
+    /// <summary>The channel on which instances announce the newest sequence number they committed.</summary>
+    internal const string Channel = "receiver_events";
+
+    /// <summary>Tells every listening instance that <paramref name="newest"/> is committed.</summary>
+    public async Task AnnounceAsync(long newest, CancellationToken cancellationToken)
+    {
+        await using var notify = dataSource.CreateCommand("SELECT pg_notify($1, $2)");
+        notify.Parameters.Add(new NpgsqlParameter { Value = Channel });
+        notify.Parameters.Add(new NpgsqlParameter { Value = newest.ToString(CultureInfo.InvariantCulture) });
+        await notify.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Starts hearing the announcements on <paramref name="session"/>, a connection that lives as long as the listening.</summary>
+    public static async Task ListenAsync(NpgsqlConnection session, CancellationToken cancellationToken)
+    {
+        await using var listen = new NpgsqlCommand($"LISTEN {Channel}", session);
+        await listen.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The newest committed sequence number, read on the listening session (which also proves it alive).</summary>
+    public static async Task<long> NewestAsync(NpgsqlConnection session, CancellationToken cancellationToken)
+    {
+        await using var newest = new NpgsqlCommand("SELECT coalesce(max(seq), 0) FROM events", session);
+        return (long)(await newest.ExecuteScalarAsync(cancellationToken))!;
+    }
 }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Receiver.Telemetry;
 using Receiver.Storage;
+using Receiver.Telemetry;
 
 namespace Receiver.Reconciliation;
 
@@ -15,14 +15,11 @@ namespace Receiver.Reconciliation;
 /// another instance may start while this one finishes; every gap maps to one event id, so a gap is still stored once.
 /// </remarks>
 internal sealed partial class ReconciliationRunner(
-    IOptions<DatabaseOptions> database, ReconciliationStore store, IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options,
+    ReconciliationStore store, IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options,
     ReconciliationMetrics metrics, TimeProvider clock, ILogger<ReconciliationRunner> logger) : BackgroundService
 {
     public const string Scheduled = "schedule";
     public const string Manual = "manual";
-
-    /// <summary>Any fixed number, the same in every instance: "Reconcil" in ASCII.</summary>
-    private const long RunLockKey = 0x5265636F6E63696C;
 
     // Never disposed: it has no timer or registration to release, and the host may dispose this service before it
     // calls StopAsync (seen when a test host is disposed), which would then throw on a disposed source.
@@ -35,7 +32,7 @@ internal sealed partial class ReconciliationRunner(
     /// <summary>Starts a run in the background; null when one is already running (here or on another instance), or not due.</summary>
     public async Task<ReconciliationRun?> TryStartAsync(string trigger, CancellationToken cancellationToken)
     {
-        var runLock = await TryLockAsync(cancellationToken);
+        var runLock = await store.TryTakeRunLockAsync(cancellationToken);
         if (runLock is null) return null;
         try
         {
@@ -141,33 +138,6 @@ internal sealed partial class ReconciliationRunner(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-        }
-    }
-
-    /// <summary>
-    /// The run lock on a connection of its own, outside the pool: closing it ends the session and so releases the
-    /// lock, whatever happened (a pooled connection would keep it while idle). Null when another session holds it.
-    /// </summary>
-    private async Task<NpgsqlConnection?> TryLockAsync(CancellationToken cancellationToken)
-    {
-        var connection = database.Value.UnpooledConnection();
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection) { Parameters = { new() { Value = RunLockKey } } };
-            if (await command.ExecuteScalarAsync(cancellationToken) is true) return connection;
-            await connection.DisposeAsync();
-            return null;
-        }
-        catch (NpgsqlException e)
-        {
-            await connection.DisposeAsync();
-            throw new DatabaseUnavailableException($"PostgreSQL refused the reconciliation lock ({e.Message}).", e);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
         }
     }
 

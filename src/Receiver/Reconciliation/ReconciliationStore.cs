@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using Receiver.AnchorPlatform;
@@ -8,12 +9,42 @@ using static Receiver.Storage.SqlParameters;
 namespace Receiver.Reconciliation;
 
 /// <summary>Run records, and what reconciliation reads of our state, in plain SQL like the other stores.</summary>
-internal sealed class ReconciliationStore(ResilientDatabase database)
+internal sealed class ReconciliationStore(ResilientDatabase database, IOptions<DatabaseOptions> databaseOptions)
 {
     /// <summary>Messages kept per run; the count goes on. A Platform API that is down fails every call the same way.</summary>
     public const int MaxKeptErrors = 100;
 
     private static readonly string[] TerminalStatuses = [.. TransactionStatuses.Terminal];
+
+    /// <summary>Any fixed number, the same in every instance: "Reconcil" in ASCII.</summary>
+    private const long RunLockKey = 0x5265636F6E63696C;
+
+    /// <summary>
+    /// The run lock on a connection of its own, outside the pool: closing it ends the session and so releases the
+    /// lock, whatever happened (a pooled connection would keep it while idle). Null when another session holds it.
+    /// </summary>
+    public async Task<NpgsqlConnection?> TryTakeRunLockAsync(CancellationToken cancellationToken)
+    {
+        var connection = databaseOptions.Value.UnpooledConnection();
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection) { Parameters = { new() { Value = RunLockKey } } };
+            if (await command.ExecuteScalarAsync(cancellationToken) is true) return connection;
+            await connection.DisposeAsync();
+            return null;
+        }
+        catch (NpgsqlException e)
+        {
+            await connection.DisposeAsync();
+            throw new DatabaseUnavailableException($"PostgreSQL refused the reconciliation lock ({e.Message}).", e);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 
     private const string Columns =
         "id, trigger, status, started_at, finished_at, transactions_checked, gaps_closed, error_count, errors::text";

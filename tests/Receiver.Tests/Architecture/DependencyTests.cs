@@ -62,6 +62,24 @@ public partial class DependencyTests
         Assert.True(violations.Count == 0, "Uses the map in docs/architecture.md does not allow:\n" + string.Join('\n', violations));
     }
 
+    /// <summary>docs/architecture.md: "EF for schema and migrations, SQL only in the stores".</summary>
+    [Fact]
+    public void Sql_is_run_only_in_Storage_and_in_the_stores()
+    {
+        var source = Path.Combine(Repository.Root, "src", "Receiver");
+        var elsewhere = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
+            .Select(file => Path.GetRelativePath(source, file))
+            .Where(file => !file.StartsWith("obj", StringComparison.Ordinal) && !file.StartsWith("bin", StringComparison.Ordinal))
+            .Where(file => !file.StartsWith("Storage" + Path.DirectorySeparatorChar, StringComparison.Ordinal) && !file.EndsWith("Store.cs", StringComparison.Ordinal))
+            .Where(file => RunsSql().IsMatch(File.ReadAllText(Path.Combine(source, file))))
+            .ToList();
+
+        Assert.True(elsewhere.Count == 0, "SQL run outside Storage/ and the stores: " + string.Join(", ", elsewhere));
+    }
+
+    [GeneratedRegex(@"\b(NpgsqlCommand|NpgsqlBatch|CreateCommand|CreateBatch|ExecuteScalar|ExecuteNonQuery|ExecuteReader|ExecuteSql\w*|FromSql\w*|SqlQuery\w*)\b")]
+    private static partial Regex RunsSql();
+
     [GeneratedRegex(@"(?<![\w.])Receiver\.(?<folder>[A-Z]\w*)\b")]
     private static partial Regex NamedFolder();
 

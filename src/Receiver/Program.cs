@@ -23,12 +23,6 @@ builder.Services.AddStorage();
 builder.Services.AddCallbackAuth();
 builder.Services.AddQueryAuth();
 builder.Services.AddFailedAuthLimit();
-// HTTPS is Kestrel's (docs/operations.md, HTTPS); responses over it tell browsers to stay on it. /event is never redirected.
-builder.Services.AddHsts(hsts =>
-{
-    hsts.MaxAge = TimeSpan.FromDays(365);
-    hsts.ExcludedHosts.Clear();
-});
 builder.Services.AddIngest();
 builder.Services.AddQuery();
 builder.Services.AddFeed();

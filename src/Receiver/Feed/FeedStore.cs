@@ -4,6 +4,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Receiver.Http;
 using Receiver.Storage;
+using static Receiver.Storage.SqlParameters;
 
 namespace Receiver.Feed;
 
@@ -36,17 +37,17 @@ internal sealed class FeedStore(NpgsqlDataSource dataSource, ResilientDatabase d
     {
         var parameters = new List<NpgsqlParameter>
         {
-            new() { Value = after }, new() { Value = limit }, new() { Value = (long)options.Value.MaxPageBytes },
+            Value(after), Value(limit), Value((long)options.Value.MaxPageBytes),
         };
         var conditions = "e.seq > $1";
         if (filter.Types.Length > 0)
         {
-            parameters.Add(new NpgsqlParameter { Value = filter.Types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            parameters.Add(Value(filter.Types, NpgsqlDbType.Array | NpgsqlDbType.Text));
             conditions += $" AND e.type = ANY(${parameters.Count})";
         }
         if (filter.TransactionId is { } transactionId)
         {
-            parameters.Add(new NpgsqlParameter { Value = transactionId });
+            parameters.Add(Value(transactionId));
             conditions += $" AND e.transaction_id = ${parameters.Count}";
         }
         // The page ends at the last of the first `limit` events whose running size is within the cap (the first one
@@ -66,10 +67,10 @@ internal sealed class FeedStore(NpgsqlDataSource dataSource, ResilientDatabase d
     }
 
     public async Task<FeedEvent?> ByIdAsync(string id, CancellationToken cancellationToken) =>
-        (await ReadAsync($"SELECT {Columns} WHERE e.id = $1", [new() { Value = id }], cancellationToken)).SingleOrDefault();
+        (await ReadAsync($"SELECT {Columns} WHERE e.id = $1", [Value(id)], cancellationToken)).SingleOrDefault();
 
     public async Task<FeedEvent?> BySequenceAsync(long sequenceNumber, CancellationToken cancellationToken) =>
-        (await ReadAsync($"SELECT {Columns} WHERE e.seq = $1", [new() { Value = sequenceNumber }], cancellationToken)).SingleOrDefault();
+        (await ReadAsync($"SELECT {Columns} WHERE e.seq = $1", [Value(sequenceNumber)], cancellationToken)).SingleOrDefault();
 
     private Task<List<FeedEvent>> ReadAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
         database.ListAsync(sql, parameters, reader => new FeedEvent(
@@ -86,8 +87,8 @@ internal sealed class FeedStore(NpgsqlDataSource dataSource, ResilientDatabase d
     public async Task AnnounceAsync(long newest, CancellationToken cancellationToken)
     {
         await using var notify = dataSource.CreateCommand("SELECT pg_notify($1, $2)");
-        notify.Parameters.Add(new NpgsqlParameter { Value = Channel });
-        notify.Parameters.Add(new NpgsqlParameter { Value = newest.ToString(CultureInfo.InvariantCulture) });
+        notify.Parameters.Add(Value(Channel));
+        notify.Parameters.Add(Value(newest.ToString(CultureInfo.InvariantCulture)));
         await notify.ExecuteNonQueryAsync(cancellationToken);
     }
 

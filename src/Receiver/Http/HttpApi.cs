@@ -5,12 +5,19 @@ using Receiver.Storage;
 
 namespace Receiver.Http;
 
-/// <summary>What every API of Receiver shares: AP's JSON conventions, cursors, and the same 404 and 503 answers.</summary>
+/// <summary>What every API of Receiver shares: problem details, HSTS, AP's JSON conventions, cursors, and the same 404 and 503 answers.</summary>
 public static class HttpApi
 {
     public static IServiceCollection AddHttpApi(this IServiceCollection services)
     {
         services.AddProblemDetails();
+        // HTTPS is Kestrel's (docs/operations.md, HTTPS); responses over it tell browsers to stay on it (UseHsts).
+        // /event is never redirected.
+        services.AddHsts(hsts =>
+        {
+            hsts.MaxAge = TimeSpan.FromDays(365);
+            hsts.ExcludedHosts.Clear();
+        });
         services.AddSingleton<CursorCodec>();
         // AP's own names and instants: snake_case members, RFC 3339 in UTC.
         services.ConfigureHttpJsonOptions(json =>

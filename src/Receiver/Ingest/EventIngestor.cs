@@ -25,14 +25,14 @@ internal enum IngestResult
 
 internal static class IngestResults
 {
-    /// <summary>The outcome's one name everywhere: metrics, replay results and the rejected events' replay outcome.</summary>
+    /// <summary>The outcome's one name everywhere: logs, metrics, replay results and the rejected events' replay outcome.</summary>
     public static string Name(this IngestResult result) => result switch
     {
-        IngestResult.Stored => "stored",
-        IngestResult.Redelivered => "redelivered",
-        IngestResult.ConflictingDuplicate => RejectionReasons.ConflictingDuplicate,
-        IngestResult.Rejected => "rejected",
-        IngestResult.Parked => "parked",
+        IngestResult.Stored => Outcomes.Stored,
+        IngestResult.Redelivered => Outcomes.Redelivered,
+        IngestResult.ConflictingDuplicate => Outcomes.ConflictingDuplicate,
+        IngestResult.Rejected => Outcomes.Rejected,
+        IngestResult.Parked => Outcomes.Parked,
         _ => throw new ArgumentOutOfRangeException(nameof(result), result, "unknown outcome"),
     };
 }
@@ -51,50 +51,54 @@ internal sealed partial class EventIngestor(
 
     /// <summary>Stores an event AP posted. <paramref name="body"/> becomes the stored row's: the caller must not reuse it.</summary>
     public Task<IngestOutcome> IngestAsync(byte[] body, CancellationToken cancellationToken) =>
-        IngestAsync(body, EventSources.Ap, keepRejected: true, cancellationToken);
+        IngestAsync(body, EventSources.Ap, postedToEvent: true, cancellationToken);
 
     /// <summary>
     /// Runs a body kept as rejected through ingest again (after an upgrade or a configuration change). It is not kept
     /// as rejected a second time: its rejected row stays, and records the outcome of the replay.
     /// </summary>
     public Task<IngestOutcome> ReplayAsync(byte[] body, CancellationToken cancellationToken) =>
-        IngestAsync(body, EventSources.Ap, keepRejected: false, cancellationToken);
+        IngestAsync(body, EventSources.Ap, postedToEvent: false, cancellationToken);
 
     /// <summary>
     /// Stores an event reconciliation made from AP's Platform API. An invalid one is reported to the run, not kept
     /// as rejected: rejected events are what AP sent.
     /// </summary>
     public Task<IngestOutcome> IngestReconciledAsync(byte[] body, CancellationToken cancellationToken) =>
-        IngestAsync(body, EventSources.Reconciliation, keepRejected: false, cancellationToken);
+        IngestAsync(body, EventSources.Reconciliation, postedToEvent: false, cancellationToken);
 
-    private async Task<IngestOutcome> IngestAsync(byte[] body, string source, bool keepRejected, CancellationToken cancellationToken)
+    /// <param name="postedToEvent">
+    /// An event AP posted to <c>/event</c>: what is refused is kept as rejected, and the event counts in
+    /// <c>receiver.events.received</c>. A replay or a reconciled event does neither.
+    /// </param>
+    private async Task<IngestOutcome> IngestAsync(byte[] body, string source, bool postedToEvent, CancellationToken cancellationToken)
     {
         var receivedAt = clock.GetUtcNow();
         using var incoming = IncomingEvent.Parse(body, validator);
 
         if (!incoming.IsValid)
         {
-            if (keepRejected)
+            if (postedToEvent)
                 await store.RecordRejectedAsync(new RejectedRow(
                     incoming.Id, incoming.Type, RejectionReasons.Invalid, incoming.ErrorsJson(),
                     body, incoming.Fingerprint(body), receivedAt), cancellationToken);
             var result = options.Value.OnInvalid == InvalidEventHandling.Park ? IngestResult.Parked : IngestResult.Rejected;
             // Member names in the paths can hold any character; an id or type, none of the control characters (else it
             // is null here) but still a Unicode line separator.
-            LogInvalid(logger, LogText.Escape(incoming.Id), LogText.Escape(incoming.Type), result, LogText.Escape(string.Join(", ", incoming.Errors.Keys)));
-            if (keepRejected) metrics.EventReceived(incoming.Type, subject: null, result);
+            LogInvalid(logger, LogText.Escape(incoming.Id), LogText.Escape(incoming.Type), result.Name(), LogText.Escape(string.Join(", ", incoming.Errors.Keys)));
+            if (postedToEvent) metrics.EventReceived(incoming.Type, subject: null, result);
             return new IngestOutcome(result, incoming.Id, incoming.Errors);
         }
 
         var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, receivedAt, source);
-        var outcome = await StoreAsync(incoming, row, keepRejected, cancellationToken);
+        var outcome = await StoreAsync(incoming, row, postedToEvent, cancellationToken);
         // Ids may hold a Unicode line separator; the type is one of five.
-        LogOutcome(logger, LogText.Escape(row.Id), row.Type, LogText.Escape(row.Subject.Id), outcome.Result);
-        if (keepRejected) metrics.EventReceived(row.Type, row.Subject, outcome.Result);
+        LogOutcome(logger, LogText.Escape(row.Id), row.Type, LogText.Escape(row.Subject.Id), outcome.Result.Name());
+        if (postedToEvent) metrics.EventReceived(row.Type, row.Subject, outcome.Result);
         return outcome;
     }
 
-    private async Task<IngestOutcome> StoreAsync(IncomingEvent incoming, EventRow row, bool keepRejected, CancellationToken cancellationToken)
+    private async Task<IngestOutcome> StoreAsync(IncomingEvent incoming, EventRow row, bool postedToEvent, CancellationToken cancellationToken)
     {
         if (await writer.InsertAsync(row, cancellationToken))
             return new IngestOutcome(IngestResult.Stored, row.Id, IncomingEvent.NoErrors);
@@ -103,7 +107,7 @@ internal sealed partial class EventIngestor(
         if (stored is null || incoming.IsRedeliveryOf(stored))
             return new IngestOutcome(IngestResult.Redelivered, row.Id, IncomingEvent.NoErrors);
 
-        if (keepRejected)
+        if (postedToEvent)
             await store.RecordRejectedAsync(new RejectedRow(
                 row.Id, row.Type, RejectionReasons.ConflictingDuplicate, IncomingEvent.SerializeErrors(ConflictErrors),
                 row.Body, incoming.Fingerprint(row.Body), row.ReceivedAt), cancellationToken);
@@ -111,8 +115,8 @@ internal sealed partial class EventIngestor(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType} for {SubjectId}: {Outcome}")]
-    private static partial void LogOutcome(ILogger logger, string eventId, string eventType, string? subjectId, IngestResult outcome);
+    private static partial void LogOutcome(ILogger logger, string eventId, string eventType, string? subjectId, string outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType}: {Outcome}, invalid at {InvalidPaths}")]
-    private static partial void LogInvalid(ILogger logger, string? eventId, string? eventType, IngestResult outcome, string invalidPaths);
+    private static partial void LogInvalid(ILogger logger, string? eventId, string? eventType, string outcome, string invalidPaths);
 }

@@ -64,7 +64,7 @@ internal static class RejectedEventsApi
 
         var outcome = await ingestor.ReplayAsync(body, cancellationToken);
         // Replay answers, never refuses: an event still invalid is "invalid", whether ingest would reject or park it.
-        var name = outcome.Result is IngestResult.Rejected or IngestResult.Parked ? RejectionReasons.Invalid : outcome.Result.Name();
+        var name = outcome.Result is IngestResult.Rejected or IngestResult.Parked ? Outcomes.Invalid : outcome.Result.Name();
         await store.RecordReplayAsync(id, name, clock.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(new ReplayResult(id, outcome.EventId, name, outcome.Errors));
     }

@@ -20,8 +20,31 @@ public static class EventSources
 /// <summary>The values of <see cref="RejectedRow.Reason"/> (the <c>reason</c> column of <c>rejected_events</c>).</summary>
 public static class RejectionReasons
 {
-    public const string Invalid = "invalid";
+    public const string Invalid = Outcomes.Invalid;
+    public const string ConflictingDuplicate = Outcomes.ConflictingDuplicate;
+}
+
+/// <summary>
+/// What became of an event, by one name everywhere: logs, the <c>outcome</c> of <c>receiver.events.received</c>, a
+/// replay's answer and the <c>replay_outcome</c> column of <c>rejected_events</c>.
+/// </summary>
+public static class Outcomes
+{
+    public const string Stored = "stored";
+
+    /// <summary>Already stored, with the same payload: AP delivered it again.</summary>
+    public const string Redelivered = "redelivered";
+
     public const string ConflictingDuplicate = "conflicting_duplicate";
+
+    /// <summary>Invalid, answered <c>400</c> (<c>Ingest:OnInvalid=reject</c>).</summary>
+    public const string Rejected = "rejected";
+
+    /// <summary>Invalid, answered <c>200</c> (<c>Ingest:OnInvalid=park</c>).</summary>
+    public const string Parked = "parked";
+
+    /// <summary>A replay of a rejected event that is still invalid (replays answer, never refuse).</summary>
+    public const string Invalid = "invalid";
 }
 
 /// <summary>

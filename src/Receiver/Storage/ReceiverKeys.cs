@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Npgsql;
 
 namespace Receiver.Storage;
 
@@ -17,6 +16,6 @@ internal sealed class ReceiverKeys(ResilientDatabase database)
             WITH made AS (INSERT INTO receiver_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING key)
             SELECT key FROM made UNION ALL SELECT key FROM receiver_keys WHERE name = $1 LIMIT 1
             """,
-            [new NpgsqlParameter { Value = name }, new NpgsqlParameter { Value = RandomNumberGenerator.GetBytes(KeyBytes) }],
+            [SqlParameters.Value(name), SqlParameters.Value(RandomNumberGenerator.GetBytes(KeyBytes))],
             cancellationToken))!;
 }

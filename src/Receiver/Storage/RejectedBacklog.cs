@@ -17,9 +17,9 @@ internal sealed partial class RejectedBacklog(
     private static readonly string[] Reasons = [RejectionReasons.Invalid, RejectionReasons.ConflictingDuplicate];
 
     private const string CountSql =
-        """
+        $"""
         SELECT reason, count(*) FROM rejected_events
-        WHERE replay_outcome IS NULL OR replay_outcome NOT IN ('stored', 'redelivered')
+        WHERE replay_outcome IS NULL OR replay_outcome NOT IN ('{Outcomes.Stored}', '{Outcomes.Redelivered}')
         GROUP BY reason
         """;
 

@@ -67,7 +67,7 @@ internal sealed class UnnestColumns<TRow>(string defaultTable)
             var span = CollectionsMarshal.AsSpan(rows);
             var array = new T[span.Length];
             for (var i = 0; i < array.Length; i++) array[i] = value(in span[i]);
-            return new NpgsqlParameter { Value = array, NpgsqlDbType = NpgsqlDbType.Array | dbType };
+            return SqlParameters.Value(array, NpgsqlDbType.Array | dbType);
         });
         return this;
     }

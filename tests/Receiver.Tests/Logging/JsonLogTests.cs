@@ -37,6 +37,6 @@ public sealed class JsonLogTests
         Assert.Equal("Information", line.Value.GetProperty("LogLevel").GetString());
         Assert.Equal("transaction_created", state.GetProperty("EventType").GetString());
         Assert.Equal((string)body["payload"]!["transaction"]!["id"]!, state.GetProperty("SubjectId").GetString());
-        Assert.Equal("Stored", state.GetProperty("Outcome").GetString());
+        Assert.Equal("stored", state.GetProperty("Outcome").GetString());
     }
 }

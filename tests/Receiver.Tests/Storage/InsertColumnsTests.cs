@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
-using Receiver.Ingest;
 using Receiver.Storage;
 using Receiver.Tests.Infrastructure;
 

@@ -52,16 +52,6 @@ public sealed class QuoteState
 }
 
 /// <summary>
-/// A key the instances sharing this database must agree on, e.g. the one that signs list cursors.
-/// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
-/// </summary>
-public sealed class SharedKey
-{
-    public required string Name { get; init; }
-    public required byte[] Key { get; init; }
-}
-
-/// <summary>
 /// A customer: from <c>customer_updated</c> (which carries only the id) and from the ids transactions name.
 /// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
 /// </summary>

@@ -21,7 +21,8 @@ internal sealed record FeedFilter(string[] Types, string? TransactionId);
 /// Reads the feed. Sequence numbers become visible in increasing order (see EventStore.SequenceLock), so "after n"
 /// never skips an event that commits later.
 /// </summary>
-internal sealed class FeedStore(NpgsqlDataSource dataSource, ResilientDatabase database, IOptions<FeedOptions> options)
+internal sealed class FeedStore(
+    NpgsqlDataSource dataSource, [FromKeyedServices(DatabaseWork.Read)] ResilientDatabase database, IOptions<FeedOptions> options)
 {
     // The body is kept as AP sent it; as json (not jsonb) its payload comes back byte for byte, and as UTF-8 bytes
     // it is written out without ever being a string.

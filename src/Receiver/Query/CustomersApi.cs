@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Receiver.Http;
 
 namespace Receiver.Query;
@@ -8,11 +9,24 @@ internal static class CustomersApi
     public static void MapCustomers(this RouteGroupBuilder query) =>
         query.MapGet("/customers/{id}", GetAsync)
             .WithTags("Customers")
-            .WithName("GetCustomer").WithSummary("What we know of a customer, and the ids of its transactions")
+            .WithName("GetCustomer").WithSummary("What we know of a customer, and the ids of its transactions, a page at a time")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-    private static async Task<Results<Ok<CustomerSummary>, ProblemHttpResult>> GetAsync(string id, QueryStore store, CancellationToken cancellationToken) =>
-        await store.CustomerAsync(id, cancellationToken) is { } customer
-            ? TypedResults.Ok(customer)
-            : HttpApi.NotFound("customer", id);
+    private static async Task<Results<Ok<CustomerSummary>, ValidationProblem, ProblemHttpResult>> GetAsync(
+        string id, [FromQuery(Name = "cursor")] string? cursor, [FromQuery(Name = "limit")] string? limit, HttpContext context,
+        QueryStore store, CursorCodec cursors, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(context.Request);
+        parameters.AllowOnly("cursor", "limit");
+        var take = parameters.Limit(limit);
+        var identity = QueryIdentity.Of("customer", ("id", id));
+        var after = await parameters.CursorAsync(cursors, cursor, identity, cancellationToken);
+        if (!parameters.IsValid) return parameters.Problem();
+
+        if (await store.CustomerAsync(id, after, take + 1, cancellationToken) is not var (customer, transactions))
+            return HttpApi.NotFound("customer", id);
+        // A transaction's started_at never changes, so the ids need no pinned walk: one added meanwhile sorts after.
+        var next = await TransactionsApi.NextCursorAsync(cursors, transactions, take, identity, asOf: 0, cancellationToken);
+        return TypedResults.Ok(customer with { TransactionIds = [.. customer.TransactionIds.Take(take)], NextCursor = next, Limit = take });
+    }
 }

@@ -24,9 +24,13 @@ public sealed record TimelineEntry(
     long SequenceNumber, string Id, string Type, string? Status, DateTimeOffset? UpdatedAt, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt,
     string Source);
 
-/// <summary>What we know of a customer: AP's <c>customer_updated</c> carries only the id.</summary>
+/// <summary>
+/// What we know of a customer (AP's <c>customer_updated</c> carries only the id), with one page of the ids of its
+/// transactions, oldest <c>started_at</c> first, and how many there are in all.
+/// </summary>
 public sealed record CustomerSummary(
-    string Id, DateTimeOffset FirstSeenAt, DateTimeOffset? LastUpdatedAt, int UpdateCount, IReadOnlyList<string> TransactionIds);
+    string Id, DateTimeOffset FirstSeenAt, DateTimeOffset? LastUpdatedAt, int UpdateCount, long TransactionCount,
+    IReadOnlyList<string> TransactionIds, string? NextCursor, int Limit);
 
 public sealed record RejectedEventSummary(
     long Id, string? EventId, string? EventType, string Reason, RawJson Errors, int Attempts,

@@ -22,7 +22,7 @@ internal readonly record struct Listed<T>(T Item, DateTimeOffset OrderKey, strin
 /// The query API's reads, in plain SQL: the lists read the state as of one sequence number (the newest when a walk
 /// began), which LINQ cannot say; stored JSON is read as UTF-8 bytes and passed through as it is (RawJson).
 /// </summary>
-internal sealed class QueryStore(ResilientDatabase database)
+internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] ResilientDatabase database)
 {
     public Task<byte[]?> TransactionAsync(string id, CancellationToken cancellationToken) =>
         database.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1", [Value(id)], cancellationToken);
@@ -111,20 +111,42 @@ internal sealed class QueryStore(ResilientDatabase database)
             cancellationToken);
     }
 
-    public async Task<CustomerSummary?> CustomerAsync(string id, CancellationToken cancellationToken)
+    /// <summary>
+    /// A customer, with how many transactions name it and one page of them (oldest <c>started_at</c> first, after
+    /// <paramref name="after"/>): ids with their sort keys, so the caller can continue after the last.
+    /// </summary>
+    public async Task<(CustomerSummary Customer, List<Listed<string>> Transactions)?> CustomerAsync(
+        string id, Cursor? after, int take, CancellationToken cancellationToken)
     {
+        var sql = new SqlBuilder();
+        var customer = sql.Add(id);
+        sql.Where($"t.customer_ids @> ARRAY[{customer}]");
+        if (after is { OrderKey: { } key, Id: { } last }) sql.Where($"(t.started_at, t.id) > ({sql.Add(key)}, {sql.Add(last)})");
         var found = await database.ListAsync(
-            """
-            SELECT c.id, c.first_seen_at, c.last_updated_at, c.update_count,
-                   coalesce((SELECT array_agg(t.id ORDER BY t.started_at, t.id) FROM transactions t WHERE t.customer_ids @> ARRAY[c.id]), '{}')
-            FROM customers c WHERE c.id = $1
-            """,
-            [Value(id)],
-            reader => new CustomerSummary(
-                reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1),
-                reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3), reader.GetFieldValue<string[]>(4)),
+            $"""
+             SELECT c.id, c.first_seen_at, c.last_updated_at, c.update_count,
+                    (SELECT count(*) FROM transactions t WHERE t.customer_ids @> ARRAY[c.id]),
+                    page.ids, page.started
+             FROM customers c, LATERAL (
+                 SELECT coalesce(array_agg(p.id ORDER BY p.started_at, p.id), ARRAY[]::text[]) AS ids,
+                        coalesce(array_agg(p.started_at ORDER BY p.started_at, p.id), ARRAY[]::timestamptz[]) AS started
+                 FROM (SELECT t.id, t.started_at FROM transactions t {sql.WhereClause} ORDER BY t.started_at, t.id LIMIT {sql.Add(take)}) p
+             ) page
+             WHERE c.id = {customer}
+             """,
+            sql.Parameters,
+            reader =>
+            {
+                var ids = reader.GetFieldValue<string[]>(5);
+                var started = reader.GetFieldValue<DateTimeOffset[]>(6);
+                var summary = new CustomerSummary(
+                    reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1),
+                    reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt32(3), reader.GetInt64(4),
+                    ids, null, take);
+                return (summary, ids.Zip(started, (transaction, at) => new Listed<string>(transaction, at, transaction)).ToList());
+            },
             cancellationToken);
-        return found.SingleOrDefault();
+        return found.Count == 0 ? null : found[0];
     }
 
     /// <summary>Rejected events, the most recently first received first.</summary>

@@ -3,6 +3,16 @@ using Npgsql;
 
 namespace Receiver.Storage;
 
+/// <summary>Who waits on a database operation, which decides its timeout and how a timeout is counted.</summary>
+public enum DatabaseWork
+{
+    /// <summary>A write: AP waits for it (or reconciliation, or a replay). Bounded by <c>Database:Timeout</c>.</summary>
+    Write,
+
+    /// <summary>A read of the query API or the feed. Bounded by <c>Database:ReadTimeout</c>.</summary>
+    Read,
+}
+
 /// <summary><c>Database:*</c> settings, plus the <c>ConnectionStrings:Receiver</c> connection string.</summary>
 public sealed class DatabaseOptions
 {
@@ -11,8 +21,18 @@ public sealed class DatabaseOptions
     public string? ConnectionString { get; set; }
     public bool MigrateOnStartup { get; set; } = true;
 
-    /// <summary>How long one request may wait on PostgreSQL, retries included, before it answers 503.</summary>
+    /// <summary>
+    /// How long a write may wait on PostgreSQL, retries included, before its request answers 503: an event AP posts,
+    /// a replay, reconciliation's work.
+    /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a read of the query API or the feed may take, retries included, before it answers 503. Apart from
+    /// <see cref="Timeout"/>, and counted apart (<c>kind="read_timeout"</c>), so a slow query is not taken for a
+    /// database that is down, and AP's deliveries keep their own bound.
+    /// </summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The <c>Retry-After</c> of those 503s, in seconds.</summary>
     public int RetryAfterSeconds { get; set; } = 5;
@@ -40,6 +60,8 @@ internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : I
             failures.Add($"{old} is now {now} (it bounds every request's wait on PostgreSQL, not only ingest's): rename the setting.");
         if (options.Timeout <= TimeSpan.Zero || options.Timeout > TimeSpan.FromMinutes(5))
             failures.Add($"Database:Timeout must be more than 0 and at most 00:05:00; it is {options.Timeout}.");
+        if (options.ReadTimeout <= TimeSpan.Zero || options.ReadTimeout > TimeSpan.FromMinutes(5))
+            failures.Add($"Database:ReadTimeout must be more than 0 and at most 00:05:00; it is {options.ReadTimeout}.");
         if (options.RetryAfterSeconds is < 1 or > 3600)
             failures.Add($"Database:RetryAfterSeconds must be between 1 and 3600; it is {options.RetryAfterSeconds}.");
         if (ConnectionStringProblem(options) is { } problem) failures.Add(problem);

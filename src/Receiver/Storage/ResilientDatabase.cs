@@ -4,12 +4,15 @@ using Npgsql;
 namespace Receiver.Storage;
 
 /// <summary>
-/// Runs one idempotent database operation within <c>Database:Timeout</c>, retrying transient failures
-/// (a restarted server leaves dead connections in the pool), and turns every database failure into
-/// <see cref="DatabaseUnavailableException"/> so callers answer 503 rather than 500.
+/// Runs one idempotent database operation within its timeout (<c>Database:Timeout</c> for writes,
+/// <c>Database:ReadTimeout</c> for the reads of the query API and the feed), retrying transient failures (a restarted
+/// server leaves dead connections in the pool), and turns every database failure into
+/// <see cref="DatabaseUnavailableException"/> so callers answer 503 rather than 500. There is one for writes, and
+/// one for reads registered under the key <see cref="DatabaseWork.Read"/>; both share the one connection pool.
 /// </summary>
 internal sealed partial class ResilientDatabase(
-    NpgsqlDataSource dataSource, IOptions<DatabaseOptions> options, DatabaseMetrics metrics, ILogger<ResilientDatabase> logger)
+    NpgsqlDataSource dataSource, IOptions<DatabaseOptions> options, DatabaseMetrics metrics, ILogger<ResilientDatabase> logger,
+    DatabaseWork work = DatabaseWork.Write)
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(1);
@@ -17,7 +20,7 @@ internal sealed partial class ResilientDatabase(
     public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken requestAborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
-        deadline.CancelAfter(options.Value.Timeout);
+        deadline.CancelAfter(work == DatabaseWork.Read ? options.Value.ReadTimeout : options.Value.Timeout);
         var backoff = FirstBackoff;
         while (true)
         {
@@ -31,9 +34,8 @@ internal sealed partial class ResilientDatabase(
                 if (deadline.IsCancellationRequested || !IsTransient(e))
                 {
                     LogUnavailable(logger, e.GetType().Name, e.Message);
-                    metrics.DatabaseFailed(timedOut: IsTimeout(e));
-                    throw new DatabaseUnavailableException(
-                        deadline.IsCancellationRequested ? "PostgreSQL did not answer in time." : "PostgreSQL refused the operation.", e);
+                    metrics.DatabaseFailed(work, timedOut: IsTimeout(e));
+                    throw new DatabaseUnavailableException(deadline.IsCancellationRequested ? TooSlow : "PostgreSQL refused the operation.", e);
                 }
 
                 try
@@ -42,13 +44,17 @@ internal sealed partial class ResilientDatabase(
                 }
                 catch (OperationCanceledException)
                 {
-                    metrics.DatabaseFailed(timedOut: IsTimeout(e));
-                    throw new DatabaseUnavailableException("PostgreSQL did not answer in time.", e);
+                    metrics.DatabaseFailed(work, timedOut: IsTimeout(e));
+                    throw new DatabaseUnavailableException(TooSlow, e);
                 }
                 backoff = backoff * 2 < LastBackoff ? backoff * 2 : LastBackoff;
             }
         }
     }
+
+    private string TooSlow => work == DatabaseWork.Read
+        ? "PostgreSQL did not finish the read within Database:ReadTimeout."
+        : "PostgreSQL did not answer in time.";
 
     // One statement each; every retry builds a command of its own, since a parameter belongs to one command.
 

@@ -35,6 +35,7 @@ public static partial class StorageSetup
         });
         services.AddDbContext<ReceiverDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ResilientDatabase>();
+        services.AddKeyedSingleton(DatabaseWork.Read, (provider, _) => ActivatorUtilities.CreateInstance<ResilientDatabase>(provider, DatabaseWork.Read));
         services.AddSingleton<EventStore>();
         services.AddSingleton<ReceiverKeys>();
         services.AddSingleton<RejectedBacklog>();

@@ -15,6 +15,7 @@ public sealed class FeedRestartTests
         await using var app = ReceiverApp.With(new Dictionary<string, string?>
         {
             ["Database:Timeout"] = "00:00:02",
+            ["Database:ReadTimeout"] = "00:00:02",
             ["Feed:RetryMilliseconds"] = "200",
         }, cluster.ConnectionString("receiver_feed_restart"));
         await app.InitializeAsync();

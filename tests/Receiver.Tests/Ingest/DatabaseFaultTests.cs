@@ -17,6 +17,7 @@ public sealed class DatabaseFaultTests
         await using var app = ReceiverApp.With(new Dictionary<string, string?>
         {
             ["Database:Timeout"] = "00:00:02",
+            ["Database:ReadTimeout"] = "00:00:02",
             ["Database:RetryAfterSeconds"] = "7",
         }, cluster.ConnectionString("receiver_fault"));
         await app.InitializeAsync();

@@ -81,4 +81,56 @@ public sealed class QuotesAndCustomersTests(ReceiverApp app) : IClassFixture<Rec
 
         await query.GetJsonAsync("/customers/no-such-customer", HttpStatusCode.NotFound);
     }
+
+    /// <summary>A busy customer names thousands of transactions: their ids come a page at a time, each exactly once.</summary>
+    [Fact]
+    public async Task A_customers_transactions_come_a_page_at_a_time_oldest_first_each_once()
+    {
+        var customer = $"busy-{Guid.NewGuid():N}";
+        var ap = app.CreateApClient();
+        var started = new DateTimeOffset(2024, 7, 1, 9, 0, 0, TimeSpan.Zero);
+        var expected = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            var transaction = ApEvents.Sep31Created();
+            // Two share a started_at: the id breaks the tie, so the order is total.
+            transaction["started_at"] = ApEvents.Timestamp(started.AddMinutes(i == 4 ? 3 : i));
+            transaction["customers"] = new JsonObject { ["sender"] = new JsonObject { ["id"] = customer } };
+            Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(ApEvents.TransactionEvent("transaction_created", transaction))).StatusCode);
+            expected.Add((string)transaction["id"]!);
+        }
+        expected = [.. expected.Index().OrderBy(t => t.Index == 4 ? 3 : t.Index).ThenBy(t => t.Item, StringComparer.Ordinal).Select(t => t.Item)];
+        var query = app.CreateQueryClient();
+
+        var seen = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await query.GetJsonAsync($"/customers/{customer}?limit=3" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"));
+            Assert.Equal(7, (long)page["transaction_count"]!);
+            Assert.Equal(3, (int)page["limit"]!);
+            var ids = page["transaction_ids"]!.AsArray().Select(t => (string)t!).ToList();
+            Assert.InRange(ids.Count, 1, 3);
+            seen.AddRange(ids);
+            cursor = (string?)page["next_cursor"];
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(3, pages);
+        Assert.Equal(expected, seen);
+
+        // Without parameters: the first page of the default size, and no cursor since all fit.
+        var whole = await query.GetJsonAsync($"/customers/{customer}");
+        Assert.Equal(expected, whole["transaction_ids"]!.AsArray().Select(t => (string)t!));
+        Assert.Null(whole["next_cursor"]);
+
+        // A cursor belongs to its customer; a bad limit is a 400 naming it.
+        var first = await query.GetJsonAsync($"/customers/{customer}?limit=3");
+        var foreign = await query.GetJsonAsync($"/customers/someone-else?cursor={Uri.EscapeDataString((string)first["next_cursor"]!)}", HttpStatusCode.BadRequest);
+        Assert.NotNull(foreign["errors"]!["cursor"]);
+        var badLimit = await query.GetJsonAsync($"/customers/{customer}?limit=0", HttpStatusCode.BadRequest);
+        Assert.NotNull(badLimit["errors"]!["limit"]);
+    }
 }

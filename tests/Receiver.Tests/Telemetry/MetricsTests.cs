@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Npgsql;
 using Receiver.Tests.Infrastructure;
 
@@ -169,6 +172,37 @@ public sealed class MetricsTests
 
         var scrape = await Scrape.OfAsync(metrics);
         Assert.Equal(1, scrape.Value("receiver_database_errors_total", ("kind", "timeout")));
+        Assert.Equal(0, scrape.Value("receiver_database_errors_total", ("kind", "read_timeout")));
+        Assert.Equal(0, scrape.Value("receiver_database_errors_total", ("kind", "error")));
+    }
+
+    /// <summary>A query too slow for its data is not PostgreSQL being down: its own timeout, its own label, and AP unaffected.</summary>
+    [Fact]
+    public async Task A_read_slower_than_its_timeout_answers_503_and_counts_a_read_timeout_not_an_outage()
+    {
+        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Database:ReadTimeout"] = "00:00:01" });
+        var metrics = app.CreateClient();
+        Assert.Equal(0, (await Scrape.OfAsync(metrics)).Value("receiver_database_errors_total"));
+
+        await using (var blocker = new NpgsqlConnection(app.ConnectionString))
+        {
+            await blocker.OpenAsync();
+            await using var transaction = await blocker.BeginTransactionAsync();
+            await new NpgsqlCommand("LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE", blocker, transaction).ExecuteNonQueryAsync();
+
+            var clock = Stopwatch.StartNew();
+            var slow = await app.CreateQueryClient().GetAsync("/transactions");
+            clock.Stop();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, slow.StatusCode);
+            Assert.Contains("Database:ReadTimeout", (await slow.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1 + 4), $"the 503 took {clock.Elapsed}");
+            // AP's deliveries keep their own, longer bound: an event that touches no locked table is stored meanwhile.
+            Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(ApEvents.CustomerUpdated())).StatusCode);
+        }
+
+        var scrape = await Scrape.UntilAsync(metrics, s => s.Value("receiver_database_errors_total") >= 1);
+        Assert.Equal(1, scrape.Value("receiver_database_errors_total", ("kind", "read_timeout")));
+        Assert.Equal(0, scrape.Value("receiver_database_errors_total", ("kind", "timeout")));
         Assert.Equal(0, scrape.Value("receiver_database_errors_total", ("kind", "error")));
     }
 
@@ -179,6 +213,7 @@ public sealed class MetricsTests
         await using var app = ReceiverApp.With(new Dictionary<string, string?>
         {
             ["Database:Timeout"] = "00:00:02",
+            ["Database:ReadTimeout"] = "00:00:02",
             ["Metrics:BacklogRefreshSeconds"] = "0",
         }, cluster.ConnectionString("receiver_metrics_fault"));
         await app.InitializeAsync();

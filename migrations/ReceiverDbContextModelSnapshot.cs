@@ -412,12 +412,9 @@ namespace Receiver.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
 
-                    b.HasIndex("HeadSeq");
+                    b.HasIndex("OrderKey", "Id");
 
-                    b.HasIndex("Status");
-
-                    b.HasIndex("OrderKey", "Id")
-                        .IsDescending();
+                    b.HasIndex("Status", "OrderKey", "Id");
 
                     b.ToTable("transactions", (string)null);
                 });

@@ -147,7 +147,7 @@ internal sealed class QueryStore(ResilientDatabase database, NpgsqlDataSource da
     /// a page instead of 3 to 13 ms, docs/performance.md). The setting is local to the one implicit transaction the
     /// batch runs in (one round trip), so the pooled connection keeps nothing of it.
     /// </summary>
-    private Task<List<T>> ListCustomPlannedAsync<T>(
+    internal Task<List<T>> ListCustomPlannedAsync<T>(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
         database.RunAsync(async ct =>
         {
@@ -163,7 +163,7 @@ internal sealed class QueryStore(ResilientDatabase database, NpgsqlDataSource da
             return rows;
         }, cancellationToken);
 
-    internal const string ForceCustomPlan = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)";
+    private const string ForceCustomPlan = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)";
 
     public async Task<CustomerSummary?> CustomerAsync(string id, CancellationToken cancellationToken)
     {

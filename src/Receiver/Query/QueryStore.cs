@@ -66,29 +66,29 @@ internal sealed class QueryStore(ResilientDatabase database, NpgsqlDataSource da
     {
         var sql = new SqlBuilder();
         var pinned = sql.Add(asOf);
-        // Conditions on the state a branch shows: x is the row with the filtered columns, t the transaction.
-        var conditions = new List<Func<string, string, string>>();
-        if (filter.Sep is { } sep) { var p = sql.Add(sep); conditions.Add((x, _) => $"{x}.sep = {p}"); }
-        if (filter.Kind is { } kind) { var p = sql.Add(kind); conditions.Add((x, _) => $"{x}.kind = {p}"); }
+        // Conditions on the state a branch shows: x is the row that holds it (t, the transaction, or e, its event).
+        var conditions = new List<Func<string, string>>();
+        if (filter.Sep is { } sep) { var p = sql.Add(sep); conditions.Add(x => $"{x}.sep = {p}"); }
+        if (filter.Kind is { } kind) { var p = sql.Add(kind); conditions.Add(x => $"{x}.kind = {p}"); }
         if (filter.Statuses is [var status])
         {
             // Equality, not = ANY: PostgreSQL reads (status, order_key, id) in order only for one value.
             var p = sql.Add(status);
-            conditions.Add((x, _) => $"{x}.status = {p}");
+            conditions.Add(x => $"{x}.status = {p}");
         }
-        else if (filter.Statuses.Length > 1) { var p = sql.Add(filter.Statuses); conditions.Add((x, _) => $"{x}.status = ANY({p})"); }
-        if (filter.Asset is { } asset) { var p = sql.Add(asset); conditions.Add((x, _) => $"{x}.assets @> ARRAY[{p}]"); }
-        if (filter.Account is { } account) { var p = sql.Add(account); conditions.Add((x, _) => $"{x}.accounts @> ARRAY[{p}]"); }
-        if (filter.CustomerId is { } customer) { var p = sql.Add(customer); conditions.Add((x, _) => $"{x}.customer_ids @> ARRAY[{p}]"); }
-        if (filter.UpdatedAfter is { } from) { var p = sql.Add(from); conditions.Add((x, _) => $"{x}.order_key > {p}"); }
-        if (filter.UpdatedBefore is { } until) { var p = sql.Add(until); conditions.Add((x, _) => $"{x}.order_key < {p}"); }
+        else if (filter.Statuses.Length > 1) { var p = sql.Add(filter.Statuses); conditions.Add(x => $"{x}.status = ANY({p})"); }
+        if (filter.Asset is { } asset) { var p = sql.Add(asset); conditions.Add(x => $"{x}.assets @> ARRAY[{p}]"); }
+        if (filter.Account is { } account) { var p = sql.Add(account); conditions.Add(x => $"{x}.accounts @> ARRAY[{p}]"); }
+        if (filter.CustomerId is { } customer) { var p = sql.Add(customer); conditions.Add(x => $"{x}.customer_ids @> ARRAY[{p}]"); }
+        if (filter.UpdatedAfter is { } from) { var p = sql.Add(from); conditions.Add(x => $"{x}.order_key > {p}"); }
+        if (filter.UpdatedBefore is { } until) { var p = sql.Add(until); conditions.Add(x => $"{x}.order_key < {p}"); }
         if (after is { OrderKey: { } key, Id: { } id })
         {
             var (k, i) = (sql.Add(key), sql.Add(id));
-            conditions.Add((x, t) => $"({x}.order_key, {t}.id) < ({k}, {i})");
+            conditions.Add(x => $"({x}.order_key, t.id) < ({k}, {i})");
         }
         var limit = sql.Add(take);
-        string And(string x) => string.Concat(conditions.Select(condition => " AND " + condition(x, "t")));
+        string And(string x) => string.Concat(conditions.Select(condition => " AND " + condition(x)));
 
         return ListCustomPlannedAsync(
             $"""

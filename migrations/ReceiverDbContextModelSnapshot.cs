@@ -412,6 +412,8 @@ namespace Receiver.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
 
+                    b.HasIndex("HeadSeq");
+
                     b.HasIndex("OrderKey", "Id");
 
                     b.HasIndex("Status", "OrderKey", "Id");

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times GET /transactions' SQL, old and new shape, per filter, first page and a deep cursor page, with custom and
+"""Times GET /transactions' SQL (old and new shapes, see README.md), per filter, first page and a deep cursor page, with custom and
 generic plans (EXPLAIN ANALYZE of a prepared statement). Usage: compare.py PSQL-ARGS... (env ROUNDS, default 5)."""
 import os, re, subprocess, sys, statistics
 
@@ -101,7 +101,7 @@ def timing(shape, f, cursor, mode):
     return statistics.median(times) + (statistics.median(plans) if plans else 0)
 
 def main():
-    pin = int(run("SELECT max(seq) - 2000 FROM events").strip())
+    pin = int(run("SELECT max(seq) - %d FROM events" % int(os.environ.get("PIN_BACK", "2000"))).strip())
     account = run("SELECT accounts[1] FROM transactions ORDER BY id LIMIT 1").strip()
     shapes = os.environ.get("SHAPES", "old new").split()
     print("| filter | page | " + " | ".join(f"{s} custom ms | {s} generic ms" for s in shapes) + " |")

@@ -59,7 +59,7 @@ internal sealed class QueryStore(ResilientDatabase database, NpgsqlDataSource da
     /// Each page costs what it returns (docs/performance.md): each branch filters, seeks past the cursor on
     /// <c>(order_key, id)</c> and stops at the page's size, so an index in that order (alone, or after
     /// <c>status</c>) is read from the cursor on; the branch of transactions changed since the pin reads only them
-    /// (found from the events after the pin); and the JSON text is made for the rows of the page alone.
+    /// (from the index on <c>head_seq</c>); and the JSON text is made for the rows of the page alone.
     /// </remarks>
     public Task<List<Listed<RawJson>>> TransactionsAsync(
         TransactionFilter filter, long asOf, Cursor? after, int take, CancellationToken cancellationToken)
@@ -107,7 +107,7 @@ internal sealed class QueryStore(ResilientDatabase database, NpgsqlDataSource da
                       WHERE e.transaction_id = t.id AND e.seq <= {pinned}
                       ORDER BY e.order_key DESC, e.seq DESC LIMIT 1
                   ) e
-                  WHERE t.head_seq > {pinned} AND t.id IN (SELECT c.transaction_id FROM events c WHERE c.seq > {pinned}){And("e")}
+                  WHERE t.head_seq > {pinned}{And("e")}
                   ORDER BY e.order_key DESC, t.id DESC LIMIT {limit})
                  ORDER BY order_key DESC, id DESC LIMIT {limit}
              ) page

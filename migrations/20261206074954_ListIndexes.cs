@@ -11,10 +11,6 @@ namespace Receiver.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_transactions_head_seq",
-                table: "transactions");
-
-            migrationBuilder.DropIndex(
                 name: "IX_transactions_order_key_id",
                 table: "transactions");
 
@@ -43,11 +39,6 @@ namespace Receiver.Migrations
             migrationBuilder.DropIndex(
                 name: "IX_transactions_status_order_key_id",
                 table: "transactions");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_transactions_head_seq",
-                table: "transactions",
-                column: "head_seq");
 
             migrationBuilder.CreateIndex(
                 name: "IX_transactions_order_key_id",

@@ -12,7 +12,7 @@ using Receiver.Storage.Schema;
 namespace Receiver.Migrations
 {
     [DbContext(typeof(ReceiverDbContext))]
-    [Migration("20261206071640_ListIndexes")]
+    [Migration("20261206074954_ListIndexes")]
     partial class ListIndexes
     {
         /// <inheritdoc />
@@ -414,6 +414,8 @@ namespace Receiver.Migrations
                     b.HasIndex("CustomerIds");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
+
+                    b.HasIndex("HeadSeq");
 
                     b.HasIndex("OrderKey", "Id");
 

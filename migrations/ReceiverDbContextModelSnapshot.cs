@@ -414,10 +414,9 @@ namespace Receiver.Migrations
 
                     b.HasIndex("HeadSeq");
 
-                    b.HasIndex("Status");
+                    b.HasIndex("OrderKey", "Id");
 
-                    b.HasIndex("OrderKey", "Id")
-                        .IsDescending();
+                    b.HasIndex("Status", "OrderKey", "Id");
 
                     b.ToTable("transactions", (string)null);
                 });

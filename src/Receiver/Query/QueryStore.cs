@@ -55,40 +55,64 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     /// pinned to one sequence number therefore returns every matching transaction exactly once, however many
     /// events arrive meanwhile.
     /// </summary>
+    /// <remarks>
+    /// Each page costs what it returns (docs/performance.md): each branch filters, seeks past the cursor on
+    /// <c>(order_key, id)</c> and stops at the page's size, so an index in that order (alone, or after
+    /// <c>status</c>) is read from the cursor on; the branch of transactions changed since the pin reads only them
+    /// (from the index on <c>head_seq</c>); and the JSON text is made for the rows of the page alone.
+    /// </remarks>
     public Task<List<Listed<RawJson>>> TransactionsAsync(
         TransactionFilter filter, long asOf, Cursor? after, int take, CancellationToken cancellationToken)
     {
         var sql = new SqlBuilder();
         var pinned = sql.Add(asOf);
-        if (filter.Sep is { } sep) sql.Where($"x.sep = {sql.Add(sep)}");
-        if (filter.Kind is { } kind) sql.Where($"x.kind = {sql.Add(kind)}");
-        if (filter.Statuses.Length > 0) sql.Where($"x.status = ANY({sql.Add(filter.Statuses)})");
-        if (filter.Asset is { } asset) sql.Where($"x.assets @> ARRAY[{sql.Add(asset)}]");
-        if (filter.Account is { } account) sql.Where($"x.accounts @> ARRAY[{sql.Add(account)}]");
-        if (filter.CustomerId is { } customer) sql.Where($"x.customer_ids @> ARRAY[{sql.Add(customer)}]");
-        if (filter.UpdatedAfter is { } from) sql.Where($"x.order_key > {sql.Add(from)}");
-        if (filter.UpdatedBefore is { } until) sql.Where($"x.order_key < {sql.Add(until)}");
-        if (after is { OrderKey: { } key, Id: { } id }) sql.Where($"(x.order_key, x.id) < ({sql.Add(key)}, {sql.Add(id)})");
+        // Conditions on the state a branch shows: x is the row that holds it (t, the transaction, or e, its event).
+        var conditions = new List<Func<string, string>>();
+        if (filter.Sep is { } sep) { var p = sql.Add(sep); conditions.Add(x => $"{x}.sep = {p}"); }
+        if (filter.Kind is { } kind) { var p = sql.Add(kind); conditions.Add(x => $"{x}.kind = {p}"); }
+        if (filter.Statuses is [var status])
+        {
+            // Equality, not = ANY: PostgreSQL reads (status, order_key, id) in order only for one value.
+            var p = sql.Add(status);
+            conditions.Add(x => $"{x}.status = {p}");
+        }
+        else if (filter.Statuses.Length > 1) { var p = sql.Add(filter.Statuses); conditions.Add(x => $"{x}.status = ANY({p})"); }
+        if (filter.Asset is { } asset) { var p = sql.Add(asset); conditions.Add(x => $"{x}.assets @> ARRAY[{p}]"); }
+        if (filter.Account is { } account) { var p = sql.Add(account); conditions.Add(x => $"{x}.accounts @> ARRAY[{p}]"); }
+        if (filter.CustomerId is { } customer) { var p = sql.Add(customer); conditions.Add(x => $"{x}.customer_ids @> ARRAY[{p}]"); }
+        if (filter.UpdatedAfter is { } from) { var p = sql.Add(from); conditions.Add(x => $"{x}.order_key > {p}"); }
+        if (filter.UpdatedBefore is { } until) { var p = sql.Add(until); conditions.Add(x => $"{x}.order_key < {p}"); }
+        if (after is { OrderKey: { } key, Id: { } id })
+        {
+            var (k, i) = (sql.Add(key), sql.Add(id));
+            conditions.Add(x => $"({x}.order_key, t.id) < ({k}, {i})");
+        }
+        var limit = sql.Add(take);
+        string And(string x) => string.Concat(conditions.Select(condition => " AND " + condition(x)));
 
-        return database.ListAsync(
+        return database.ListCustomPlannedAsync(
             $"""
-             SELECT convert_to(x.snapshot::text, 'UTF8'), x.order_key, x.id FROM (
-                 SELECT t.id, t.sep, t.kind, t.status, t.assets, t.accounts, t.customer_ids, t.order_key, t.snapshot
-                 FROM transactions t WHERE t.head_seq <= {pinned}
+             SELECT convert_to(coalesce(page.snapshot, convert_from(b.body, 'UTF8')::jsonb -> 'payload' -> 'transaction')::text, 'UTF8'),
+                    page.order_key, page.id
+             FROM (
+                 (SELECT t.id, t.order_key, t.snapshot, NULL::bigint AS seq
+                  FROM transactions t
+                  WHERE t.head_seq <= {pinned}{And("t")}
+                  ORDER BY t.order_key DESC, t.id DESC LIMIT {limit})
                  UNION ALL
-                 SELECT t.id, e.sep, e.kind, e.status, e.assets, e.accounts, e.customer_ids, e.order_key,
-                        convert_from(e.body, 'UTF8')::jsonb -> 'payload' -> 'transaction'
-                 FROM transactions t
-                 CROSS JOIN LATERAL (
-                     SELECT * FROM events e
-                     WHERE e.transaction_id = t.id AND e.seq <= {pinned}
-                     ORDER BY e.order_key DESC, e.seq DESC LIMIT 1
-                 ) e
-                 WHERE t.head_seq > {pinned}
-             ) x
-             {sql.WhereClause}
-             ORDER BY x.order_key DESC, x.id DESC
-             LIMIT {sql.Add(take)}
+                 (SELECT t.id, e.order_key, NULL::jsonb, e.seq
+                  FROM transactions t
+                  CROSS JOIN LATERAL (
+                      SELECT e.seq, e.order_key, e.sep, e.kind, e.status, e.assets, e.accounts, e.customer_ids FROM events e
+                      WHERE e.transaction_id = t.id AND e.seq <= {pinned}
+                      ORDER BY e.order_key DESC, e.seq DESC LIMIT 1
+                  ) e
+                  WHERE t.head_seq > {pinned}{And("e")}
+                  ORDER BY e.order_key DESC, t.id DESC LIMIT {limit})
+                 ORDER BY order_key DESC, id DESC LIMIT {limit}
+             ) page
+             LEFT JOIN events b ON b.seq = page.seq
+             ORDER BY page.order_key DESC, page.id DESC
              """,
             sql.Parameters,
             reader => new Listed<RawJson>(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
@@ -104,8 +128,13 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         if (filter.BuyAsset is { } buy) sql.Where($"q.buy_asset = {sql.Add(buy)}");
         if (filter.CreatedAfter is { } from) sql.Where($"q.order_key > {sql.Add(from)}");
         if (after is { OrderKey: { } key, Id: { } id }) sql.Where($"(q.order_key, q.id) < ({sql.Add(key)}, {sql.Add(id)})");
-        return database.ListAsync(
-            $"SELECT convert_to(q.snapshot::text, 'UTF8'), q.order_key, q.id FROM quotes q {sql.WhereClause} ORDER BY q.order_key DESC, q.id DESC LIMIT {sql.Add(take)}",
+        return database.ListCustomPlannedAsync(
+            $"""
+             SELECT convert_to(page.snapshot::text, 'UTF8'), page.order_key, page.id FROM (
+                 SELECT q.snapshot, q.order_key, q.id FROM quotes q {sql.WhereClause} ORDER BY q.order_key DESC, q.id DESC LIMIT {sql.Add(take)}
+             ) page
+             ORDER BY page.order_key DESC, page.id DESC
+             """,
             sql.Parameters,
             reader => new Listed<RawJson>(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
             cancellationToken);

@@ -20,5 +20,9 @@ internal sealed class Arguments(Dictionary<string, string> values)
         !values.TryGetValue(name, out var value) ? choices[0]
         : choices.Contains(value) ? value : throw new ArgumentException($"--{name} is one of {string.Join(", ", choices)}, not '{value}'");
 
+    public bool Has(string name) => values.ContainsKey(name);
+
+    public long Long(string name, long fallback) => values.TryGetValue(name, out var value) ? long.Parse(value) : fallback;
+
     public int Number(string name, int fallback) => values.TryGetValue(name, out var value) ? int.Parse(value) : fallback;
 }

@@ -1,11 +1,14 @@
 using Receiver.Bench;
 
-// bench/Receiver.Bench: the load generators bench/run needs that wrk cannot be (SSE consumers, latency across instances).
+// bench/Receiver.Bench: the load generators bench/run needs that wrk cannot be (SSE consumers, latency across instances,
+// the loader and queries of bench/size).
 return args.FirstOrDefault() switch
 {
     "feed-latency" => await FeedLatency.RunAsync(Arguments.Parse(args[1..])),
     "idle-streams" => await IdleStreams.RunAsync(Arguments.Parse(args[1..])),
     "soak" => await Soak.RunAsync(Arguments.Parse(args[1..])),
+    "size-load" => await SizeLoad.RunAsync(Arguments.Parse(args[1..])),
+    "size-queries" => await SizeQueries.RunAsync(Arguments.Parse(args[1..])),
     "storage-alone" => await StorageAlone.RunAsync(Arguments.Parse(args[1..])),
     "write-script" => WriteScript.Run(Arguments.Parse(args[1..])),
     _ => Usage(),
@@ -23,6 +26,13 @@ static int Usage()
           Receiver.Bench soak --post URL --secret S --query-key K --pid PID [--rate 1000] [--seconds 600]
               Ingest at a steady rate with queries, an SSE and a long-poll consumer that must see every acknowledged
               event; prints rates, errors and resident memory every 10 s.
+          Receiver.Bench size-load (--connection CS [--batch 2000] | --post URL --secret S) [--from 0] [--to 1000000]
+              Stores events [from, to) of bench/size's AP traffic: through the receiver's own parse, validation and
+              EventStore batches, or POSTed to /event one at a time; prints events/s.
+          Receiver.Bench size-queries --url URL --query-key K --events N [--requests 20] [--budget 20] [--limit 100]
+                                      [--deep-page 40] [--walk-transactions 50000] [--walk-budget 300] [--catch-up-budget 60]
+              The query API at size, one request at a time: list filters alone and combined (first and deep page),
+              single reads, a full cursor walk, the feed catch-up; prints markdown tables.
           Receiver.Bench storage-alone --connection CS [--clients 1] [--seconds 15] [--transactions 100000] [--path store|writer]
               The receiver's own write of one event (EventStore, or through the group-commit EventWriter), in a loop
               per client, without HTTP: prints events/s.

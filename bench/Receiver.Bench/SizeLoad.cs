@@ -2,14 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Receiver.Ingest;
 using Receiver.Ingest.Validation;
 using Receiver.Storage;
-using Receiver.Telemetry;
 
 namespace Receiver.Bench;
 
@@ -38,13 +35,7 @@ internal static class SizeLoad
 
     private static async Task<long> StoreAsync(string connection, int batchSize, long from, long to)
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration["ConnectionStrings:Receiver"] = connection;
-        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddStorage();
-        builder.AddTelemetry();
-        await using var receiver = builder.Build();
+        await using var receiver = ReceiverWiring.Build(connection);
         var store = receiver.Services.GetRequiredService<EventStore>();
         var validator = new EventValidator(Options.Create(new IngestOptions()));
 

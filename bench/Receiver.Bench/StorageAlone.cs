@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Receiver.Feed;
 using Receiver.Ingest;
 using Receiver.Storage;
-using Receiver.Telemetry;
 
 namespace Receiver.Bench;
 
@@ -26,15 +23,7 @@ internal static class StorageAlone
         var clients = arguments.Number("clients", 1);
         var transactions = arguments.Number("transactions", 100_000);
         var throughWriter = arguments.Choice("path", "store", "writer") == "writer";
-        // The receiver's own wiring (its data source settings, its EventStore), without starting its server.
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration["ConnectionStrings:Receiver"] = arguments.Text("connection");
-        // Standard output carries the figure alone.
-        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Services.AddStorage();
-        builder.Services.AddFeed();
-        builder.AddTelemetry();
-        await using var receiver = builder.Build();
+        await using var receiver = ReceiverWiring.Build(arguments.Text("connection"));
         var store = receiver.Services.GetRequiredService<EventStore>();
         var writer = receiver.Services.GetRequiredService<EventWriter>();
         if (throughWriter) await writer.StartAsync(CancellationToken.None);

@@ -108,6 +108,20 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
         return result is null or DBNull ? default : (T)result;
     }
 
+    /// <summary>
+    /// Holds <paramref name="table"/> locked (ACCESS EXCLUSIVE, in an open transaction) until disposed, as a long
+    /// transaction or a stalled disk would: every statement that touches it waits.
+    /// </summary>
+    public async Task<IAsyncDisposable> LockTableAsync(string table)
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await new NpgsqlCommand($"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", connection, transaction).ExecuteNonQueryAsync();
+        // Closing the connection rolls the transaction back, and with it the lock.
+        return connection;
+    }
+
     public async Task<long> CountAsync(string table, string? where = null, params object[] parameters) =>
         await ScalarAsync<long>($"SELECT count(*) FROM {table}" + (where is null ? "" : $" WHERE {where}"), parameters);
 }

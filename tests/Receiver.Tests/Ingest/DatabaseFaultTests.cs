@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Ingest;
@@ -75,15 +74,16 @@ public sealed class DatabaseFaultTests
     [Fact]
     public async Task A_database_slower_than_Database_Timeout_gives_503_within_it()
     {
-        await using var app = ReceiverApp.With(new Dictionary<string, string?> { ["Database:Timeout"] = "00:00:01" });
+        await using var app = ReceiverApp.With(new Dictionary<string, string?>
+        {
+            ["Database:Timeout"] = "00:00:01",
+            ["Database:ReadTimeout"] = "00:00:01",
+        });
         await app.InitializeAsync();
         var client = app.CreateApClient();
 
-        await using (var blocker = new NpgsqlConnection(app.ConnectionString))
+        await using (await app.LockTableAsync("events"))
         {
-            await blocker.OpenAsync();
-            await using var transaction = await blocker.BeginTransactionAsync();
-            await new NpgsqlCommand("LOCK TABLE events IN ACCESS EXCLUSIVE MODE", blocker, transaction).ExecuteNonQueryAsync();
 
             var clock = Stopwatch.StartNew();
             var response = await client.PostEventAsync(ApEvents.CustomerUpdated());

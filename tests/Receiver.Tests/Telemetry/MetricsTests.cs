@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Telemetry;
@@ -160,11 +159,8 @@ public sealed class MetricsTests
         var metrics = app.CreateClient();
         Assert.Equal(0, (await Scrape.OfAsync(metrics)).Value("receiver_database_errors_total"));
 
-        await using (var blocker = new NpgsqlConnection(app.ConnectionString))
+        await using (await app.LockTableAsync("events"))
         {
-            await blocker.OpenAsync();
-            await using var transaction = await blocker.BeginTransactionAsync();
-            await new NpgsqlCommand("LOCK TABLE events IN ACCESS EXCLUSIVE MODE", blocker, transaction).ExecuteNonQueryAsync();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.CreateApClient().PostEventAsync(ApEvents.CustomerUpdated())).StatusCode);
             // The writer gives up on its batch a moment after the request has had its answer.
             await Scrape.UntilAsync(metrics, s => s.Value("receiver_database_errors_total") >= 1);
@@ -184,11 +180,8 @@ public sealed class MetricsTests
         var metrics = app.CreateClient();
         Assert.Equal(0, (await Scrape.OfAsync(metrics)).Value("receiver_database_errors_total"));
 
-        await using (var blocker = new NpgsqlConnection(app.ConnectionString))
+        await using (await app.LockTableAsync("transactions"))
         {
-            await blocker.OpenAsync();
-            await using var transaction = await blocker.BeginTransactionAsync();
-            await new NpgsqlCommand("LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE", blocker, transaction).ExecuteNonQueryAsync();
 
             var clock = Stopwatch.StartNew();
             var slow = await app.CreateQueryClient().GetAsync("/transactions");

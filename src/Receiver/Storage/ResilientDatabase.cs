@@ -65,9 +65,7 @@ internal sealed partial class ResilientDatabase(
         {
             await using var command = Command(sql, parameters);
             await using var reader = await command.ExecuteReaderAsync(ct);
-            var rows = new List<T>();
-            while (await reader.ReadAsync(ct)) rows.Add(read(reader));
-            return rows;
+            return await RowsAsync(reader, read, ct);
         }, cancellationToken);
 
     /// <summary>
@@ -88,12 +86,17 @@ internal sealed partial class ResilientDatabase(
             batch.BatchCommands.Add(query);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct);
-            var rows = new List<T>();
-            while (await reader.ReadAsync(ct)) rows.Add(read(reader));
-            return rows;
+            return await RowsAsync(reader, read, ct);
         }, cancellationToken);
 
     private const string ForceCustomPlan = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)";
+
+    private static async Task<List<T>> RowsAsync<T>(NpgsqlDataReader reader, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken)) rows.Add(read(reader));
+        return rows;
+    }
 
     /// <summary>The first column of the first row, or default when there is none (or it is NULL).</summary>
     public Task<T?> ScalarAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>

@@ -3,7 +3,7 @@
 SELECT n, j, k FROM churn_work WHERE k = (SELECT nextval('churn_next')) \gset
 INSERT INTO events (id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts, customer_ids,
                     event_timestamp, body, received_at)
-VALUES ('churn-' || :k, 'transaction_status_changed', 'churn-tx-' || :n, '24', 'deposit',
+VALUES ('churn-' || :k, 'transaction_status_changed', 'churn-tx-' || lpad(:n::text, 27, '0'), '24', 'deposit',
         (ARRAY['incomplete','pending_user_transfer_start','pending_anchor','pending_stellar','completed'])[:j + 1],
         timestamptz '2026-01-01' + :k * interval '1 second', timestamptz '2026-01-01' + :k * interval '1 second',
         ARRAY['stellar:USDC:GA5ZSEJYB37JRC5AVCIA5MOP4RHTM335X2KGX3IHOJAPP5RE34K4KZVN', 'iso4217:USD'],

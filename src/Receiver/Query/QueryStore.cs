@@ -56,13 +56,24 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     /// events arrive meanwhile.
     /// </summary>
     /// <remarks>
-    /// Each page costs what it returns (docs/performance.md): each branch filters, seeks past the cursor on
-    /// <c>(order_key, id)</c> and stops at the page's size, so an index in that order (alone, or after
-    /// <c>status</c>) is read from the cursor on; the branch of transactions changed since the pin reads only them
-    /// (from the index on <c>head_seq</c>); and the JSON text is made for the rows of the page alone.
+    /// Each page costs what it returns (docs/performance.md). The page is merged from branches that each filter, seek
+    /// past the cursor on <c>(order_key, id)</c> and stop at the page's size, so each reads one index in that order from
+    /// the cursor on: the transactions unchanged since the pin in each part of the indexes (<see cref="TransactionParts"/>),
+    /// or, for a status filter, in each status (<c>(status, order_key, id)</c>); and those changed since the pin, in each
+    /// part of the index on <c>head_seq</c>. The JSON text is made for the rows of the page alone.
     /// </remarks>
     public Task<List<Listed<RawJson>>> TransactionsAsync(
         TransactionFilter filter, long asOf, Cursor? after, int take, CancellationToken cancellationToken)
+    {
+        var (text, parameters) = TransactionsStatement(filter, asOf, after, take);
+        return database.ListCustomPlannedAsync(
+            text, parameters,
+            reader => new Listed<RawJson>(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
+            cancellationToken);
+    }
+
+    /// <summary>The statement of <see cref="TransactionsAsync"/>, apart so that its plans can be checked.</summary>
+    internal static (string Sql, List<NpgsqlParameter> Parameters) TransactionsStatement(TransactionFilter filter, long asOf, Cursor? after, int take)
     {
         var sql = new SqlBuilder();
         var pinned = sql.Add(asOf);
@@ -70,13 +81,6 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         var conditions = new List<Func<string, string>>();
         if (filter.Sep is { } sep) { var p = sql.Add(sep); conditions.Add(x => $"{x}.sep = {p}"); }
         if (filter.Kind is { } kind) { var p = sql.Add(kind); conditions.Add(x => $"{x}.kind = {p}"); }
-        if (filter.Statuses is [var status])
-        {
-            // Equality, not = ANY: PostgreSQL reads (status, order_key, id) in order only for one value.
-            var p = sql.Add(status);
-            conditions.Add(x => $"{x}.status = {p}");
-        }
-        else if (filter.Statuses.Length > 1) { var p = sql.Add(filter.Statuses); conditions.Add(x => $"{x}.status = ANY({p})"); }
         if (filter.Asset is { } asset) { var p = sql.Add(asset); conditions.Add(x => $"{x}.assets @> ARRAY[{p}]"); }
         if (filter.Account is { } account) { var p = sql.Add(account); conditions.Add(x => $"{x}.accounts @> ARRAY[{p}]"); }
         if (filter.CustomerId is { } customer) { var p = sql.Add(customer); conditions.Add(x => $"{x}.customer_ids @> ARRAY[{p}]"); }
@@ -87,36 +91,47 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
             var (k, i) = (sql.Add(key), sql.Add(id));
             conditions.Add(x => $"({x}.order_key, t.id) < ({k}, {i})");
         }
+        var parts = new[] { TransactionParts.Terminal("t"), TransactionParts.Open("t") };
+        var statuses = filter.Statuses.Distinct(StringComparer.Ordinal).Select(status => (Name: status, Parameter: sql.Add(status))).ToList();
+        // One branch per status, by equality: PostgreSQL reads (status, order_key, id) in order only for one value.
+        var unchanged = statuses.Count == 0
+            ? parts
+            : statuses.Select(status => $"t.status = {status.Parameter} AND {TransactionParts.Of(status.Name, "t")}").ToArray();
+        var statusAsOfPin = statuses.Count == 0 ? "" : $" AND e.status IN ({string.Join(", ", statuses.Select(status => status.Parameter))})";
         var limit = sql.Add(take);
         string And(string x) => string.Concat(conditions.Select(condition => " AND " + condition(x)));
 
-        return database.ListCustomPlannedAsync(
+        var branches = unchanged.Select(slice =>
+            $"""
+             (SELECT t.id, t.order_key, t.snapshot, NULL::bigint AS seq
+              FROM transactions t
+              WHERE t.head_seq <= {pinned} AND {slice}{And("t")}
+              ORDER BY t.order_key DESC, t.id DESC LIMIT {limit})
+             """).Concat(parts.Select(part =>
+            $"""
+             (SELECT t.id, e.order_key, NULL::jsonb, e.seq
+              FROM transactions t
+              CROSS JOIN LATERAL (
+                  SELECT e.seq, e.order_key, e.sep, e.kind, e.status, e.assets, e.accounts, e.customer_ids FROM events e
+                  WHERE e.transaction_id = t.id AND e.seq <= {pinned}
+                  ORDER BY e.order_key DESC, e.seq DESC LIMIT 1
+              ) e
+              WHERE t.head_seq > {pinned} AND {part}{And("e")}{statusAsOfPin}
+              ORDER BY e.order_key DESC, t.id DESC LIMIT {limit})
+             """));
+
+        return (
             $"""
              SELECT convert_to(coalesce(page.snapshot, convert_from(b.body, 'UTF8')::jsonb -> 'payload' -> 'transaction')::text, 'UTF8'),
                     page.order_key, page.id
              FROM (
-                 (SELECT t.id, t.order_key, t.snapshot, NULL::bigint AS seq
-                  FROM transactions t
-                  WHERE t.head_seq <= {pinned}{And("t")}
-                  ORDER BY t.order_key DESC, t.id DESC LIMIT {limit})
-                 UNION ALL
-                 (SELECT t.id, e.order_key, NULL::jsonb, e.seq
-                  FROM transactions t
-                  CROSS JOIN LATERAL (
-                      SELECT e.seq, e.order_key, e.sep, e.kind, e.status, e.assets, e.accounts, e.customer_ids FROM events e
-                      WHERE e.transaction_id = t.id AND e.seq <= {pinned}
-                      ORDER BY e.order_key DESC, e.seq DESC LIMIT 1
-                  ) e
-                  WHERE t.head_seq > {pinned}{And("e")}
-                  ORDER BY e.order_key DESC, t.id DESC LIMIT {limit})
+                 {string.Join("\n UNION ALL\n", branches)}
                  ORDER BY order_key DESC, id DESC LIMIT {limit}
              ) page
              LEFT JOIN events b ON b.seq = page.seq
              ORDER BY page.order_key DESC, page.id DESC
              """,
-            sql.Parameters,
-            reader => new Listed<RawJson>(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
-            cancellationToken);
+            sql.Parameters);
     }
 
     /// <summary>One page of quotes, newest <c>created_at</c> first, as of a sequence number (quotes never change).</summary>
@@ -147,23 +162,9 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     public async Task<(CustomerSummary Customer, List<Listed<string>> Transactions)?> CustomerAsync(
         string id, Cursor? after, int take, CancellationToken cancellationToken)
     {
-        var sql = new SqlBuilder();
-        var customer = sql.Add(id);
-        sql.Where($"t.customer_ids @> ARRAY[{customer}]");
-        if (after is { OrderKey: { } key, Id: { } last }) sql.Where($"(t.started_at, t.id) > ({sql.Add(key)}, {sql.Add(last)})");
+        var (text, parameters) = CustomerStatement(id, after, take);
         var found = await database.ListAsync(
-            $"""
-             SELECT c.id, c.first_seen_at, c.last_updated_at, c.update_count,
-                    (SELECT count(*) FROM transactions t WHERE t.customer_ids @> ARRAY[c.id]),
-                    page.ids, page.started
-             FROM customers c, LATERAL (
-                 SELECT coalesce(array_agg(p.id ORDER BY p.started_at, p.id), ARRAY[]::text[]) AS ids,
-                        coalesce(array_agg(p.started_at ORDER BY p.started_at, p.id), ARRAY[]::timestamptz[]) AS started
-                 FROM (SELECT t.id, t.started_at FROM transactions t {sql.WhereClause} ORDER BY t.started_at, t.id LIMIT {sql.Add(take)}) p
-             ) page
-             WHERE c.id = {customer}
-             """,
-            sql.Parameters,
+            text, parameters,
             reader =>
             {
                 var ids = reader.GetFieldValue<string[]>(5);
@@ -176,6 +177,29 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
             },
             cancellationToken);
         return found.Count == 0 ? null : found[0];
+    }
+
+    /// <summary>The statement of <see cref="CustomerAsync"/>, apart so that its plans can be checked.</summary>
+    internal static (string Sql, List<NpgsqlParameter> Parameters) CustomerStatement(string id, Cursor? after, int take)
+    {
+        var sql = new SqlBuilder();
+        var customer = sql.Add(id);
+        var named = TransactionParts.InEither($"t.customer_ids @> ARRAY[{customer}]", "t");
+        sql.Where(named);
+        if (after is { OrderKey: { } key, Id: { } last }) sql.Where($"(t.started_at, t.id) > ({sql.Add(key)}, {sql.Add(last)})");
+        return (
+            $"""
+             SELECT c.id, c.first_seen_at, c.last_updated_at, c.update_count,
+                    (SELECT count(*) FROM transactions t WHERE {named}),
+                    page.ids, page.started
+             FROM customers c, LATERAL (
+                 SELECT coalesce(array_agg(p.id ORDER BY p.started_at, p.id), ARRAY[]::text[]) AS ids,
+                        coalesce(array_agg(p.started_at ORDER BY p.started_at, p.id), ARRAY[]::timestamptz[]) AS started
+                 FROM (SELECT t.id, t.started_at FROM transactions t {sql.WhereClause} ORDER BY t.started_at, t.id LIMIT {sql.Add(take)}) p
+             ) page
+             WHERE c.id = {customer}
+             """,
+            sql.Parameters);
     }
 
     /// <summary>Rejected events, the most recently first received first.</summary>

@@ -14,8 +14,6 @@ internal sealed class ReconciliationStore(ResilientDatabase database, IOptions<D
     /// <summary>Messages kept per run; the count goes on. A Platform API that is down fails every call the same way.</summary>
     public const int MaxKeptErrors = 100;
 
-    private static readonly string[] TerminalStatuses = [.. TransactionStatuses.Terminal];
-
     /// <summary>Any fixed number, the same in every instance: "Reconcil" in ASCII.</summary>
     private const long RunLockKey = 0x5265636F6E63696C;
 
@@ -116,10 +114,14 @@ internal sealed class ReconciliationStore(ResilientDatabase database, IOptions<D
 
     /// <summary>The transactions of a SEP we hold in a status that may still change, with their order keys.</summary>
     public Task<List<(string Id, DateTimeOffset OrderKey)>> OpenTransactionsAsync(string sep, CancellationToken cancellationToken) =>
-        database.ListAsync(
-            $"SELECT {PublishedOrderKey} FROM transactions WHERE sep = $1 AND status <> ALL($2) ORDER BY id",
-            [Value(sep), Value(TerminalStatuses, NpgsqlDbType.Array | NpgsqlDbType.Text)],
-            ReadOrderKey, cancellationToken);
+        database.ListAsync(OpenTransactionsSql, [Value(sep)], ReadOrderKey, cancellationToken);
+
+    /// <summary>
+    /// With the open part's predicate as its indexes have it, so the open transactions are read from those, however many
+    /// terminal ones the table holds.
+    /// </summary>
+    internal static readonly string OpenTransactionsSql =
+        $"SELECT {PublishedOrderKey} FROM transactions WHERE sep = $1 AND {TransactionParts.Open()} ORDER BY id";
 
     // Ingest stores only snapshots whose timestamps are valid RFC 3339, so the text parses; the column is the floor.
     private static (string Id, DateTimeOffset OrderKey) ReadOrderKey(NpgsqlDataReader reader) =>

@@ -24,6 +24,8 @@ public sealed class TransactionWalkTests(ReceiverApp app) : IClassFixture<Receiv
         "kind" => new("&kind=withdrawal", i => Seps[i % 3] == "6"),
         "status" => new("&status=completed", i => Statuses[i / 3 % 3] == "completed"),
         "statuses" => new("&status=completed&status=error", i => Statuses[i / 3 % 3] is "completed" or "error"),
+        // An open status and a terminal one: their rows are in different parts of the indexes (TransactionParts).
+        "open_and_terminal_statuses" => new("&status=pending_anchor&status=completed", i => Statuses[i / 3 % 3] is "pending_anchor" or "completed"),
         "asset" => new($"&asset={Uri.EscapeDataString(Asset(tag))}", i => i % 2 == 0),
         "account" => new($"&account={Account(tag)}", i => i % 4 == 0),
         "customer_id" => new($"&customer_id=customer-{tag}", i => i % 5 == 0),
@@ -67,6 +69,7 @@ public sealed class TransactionWalkTests(ReceiverApp app) : IClassFixture<Receiv
     [InlineData("kind")]
     [InlineData("status")]
     [InlineData("statuses")]
+    [InlineData("open_and_terminal_statuses")]
     [InlineData("asset")]
     [InlineData("account")]
     [InlineData("customer_id")]

@@ -400,43 +400,25 @@ namespace Receiver.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Accounts");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Accounts"), "gin");
+
+                    b.HasIndex("Assets");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Assets"), "gin");
+
+                    b.HasIndex("CustomerIds");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
+
                     b.HasIndex("Status", "OrderKey", "Id");
-
-                    b.HasIndex(new[] { "Accounts" }, "IX_transactions_open_accounts")
-                        .HasFilter("status <> ALL ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Accounts" }, "IX_transactions_open_accounts"), "gin");
-
-                    b.HasIndex(new[] { "Assets" }, "IX_transactions_open_assets")
-                        .HasFilter("status <> ALL ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Assets" }, "IX_transactions_open_assets"), "gin");
-
-                    b.HasIndex(new[] { "CustomerIds" }, "IX_transactions_open_customer_ids")
-                        .HasFilter("status <> ALL ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "CustomerIds" }, "IX_transactions_open_customer_ids"), "gin");
 
                     b.HasIndex(new[] { "HeadSeq" }, "IX_transactions_open_head_seq")
                         .HasFilter("status <> ALL ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
 
                     b.HasIndex(new[] { "OrderKey", "Id" }, "IX_transactions_open_order_key_id")
                         .HasFilter("status <> ALL ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
-
-                    b.HasIndex(new[] { "Accounts" }, "IX_transactions_terminal_accounts")
-                        .HasFilter("status = ANY ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Accounts" }, "IX_transactions_terminal_accounts"), "gin");
-
-                    b.HasIndex(new[] { "Assets" }, "IX_transactions_terminal_assets")
-                        .HasFilter("status = ANY ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Assets" }, "IX_transactions_terminal_assets"), "gin");
-
-                    b.HasIndex(new[] { "CustomerIds" }, "IX_transactions_terminal_customer_ids")
-                        .HasFilter("status = ANY ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "CustomerIds" }, "IX_transactions_terminal_customer_ids"), "gin");
 
                     b.HasIndex(new[] { "HeadSeq" }, "IX_transactions_terminal_head_seq")
                         .HasFilter("status = ANY ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");

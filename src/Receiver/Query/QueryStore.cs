@@ -184,7 +184,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     {
         var sql = new SqlBuilder();
         var customer = sql.Add(id);
-        var named = TransactionParts.InEither($"t.customer_ids @> ARRAY[{customer}]", "t");
+        var named = $"t.customer_ids @> ARRAY[{customer}]";
         sql.Where(named);
         if (after is { OrderKey: { } key, Id: { } last }) sql.Where($"(t.started_at, t.id) > ({sql.Add(key)}, {sql.Add(last)})");
         return (

@@ -3,11 +3,11 @@ using Receiver.AnchorPlatform;
 namespace Receiver.Storage;
 
 /// <summary>
-/// The two parts the indexes of table <c>transactions</c> are split in: transactions in a terminal status (nearly all,
-/// once an anchor has history; they no longer change) and open ones (still changing). Every update moves a transaction's
-/// entries to the newest end of each index it is in; split this way, an entry is written to a terminal index once, at
-/// its end, so those indexes stay dense, and the churn stays in the open indexes, which hold few live entries.
-/// docs/performance.md measures it.
+/// The two parts the order and <c>head_seq</c> indexes of table <c>transactions</c> are split in: transactions in a
+/// terminal status (nearly all, once an anchor has history; they no longer change) and open ones (still changing).
+/// Every update moves a transaction's entries in those indexes to their newest end; split this way, an entry is written
+/// to a terminal index once, at its end, so those indexes stay dense, and the churn stays in the open indexes, which
+/// hold few live entries. docs/performance.md measures it.
 /// </summary>
 /// <remarks>
 /// The index predicates and the queries use these same texts: PostgreSQL uses a partial index only for a query whose
@@ -27,13 +27,6 @@ public static class TransactionParts
     /// <summary>The part a transaction in this status is in.</summary>
     public static string Of(string status, string? alias = null) =>
         TransactionStatuses.Terminal.Contains(status) ? Terminal(alias) : Open(alias);
-
-    /// <summary>
-    /// A condition a split index answers, said of both parts, so that PostgreSQL can read each part's index and merge
-    /// them (a BitmapOr): said once, outside the parts, it matches neither index's predicate.
-    /// </summary>
-    public static string InEither(string condition, string alias) =>
-        $"(({Terminal(alias)} AND {condition}) OR ({Open(alias)} AND {condition}))";
 
     private static string Column(string? alias) => alias is null ? "status" : alias + ".status";
 }

@@ -92,12 +92,12 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
             conditions.Add(x => $"({x}.order_key, t.id) < ({k}, {i})");
         }
         var parts = new[] { TransactionParts.Terminal("t"), TransactionParts.Open("t") };
-        var statuses = filter.Statuses.Distinct(StringComparer.Ordinal).Select(status => (Name: status, Parameter: sql.Add(status))).ToList();
+        var statuses = filter.Statuses.Distinct(StringComparer.Ordinal).Select(sql.Add).ToList();
         // One branch per status, by equality: PostgreSQL reads (status, order_key, id) in order only for one value.
-        var unchanged = statuses.Count == 0
-            ? parts
-            : statuses.Select(status => $"t.status = {status.Parameter} AND {TransactionParts.Of(status.Name, "t")}").ToArray();
-        var statusAsOfPin = statuses.Count == 0 ? "" : $" AND e.status IN ({string.Join(", ", statuses.Select(status => status.Parameter))})";
+        // Without the part's predicate, which the status implies: said as well, it is counted twice in the planner's
+        // estimate, which then takes a status for rarer than it is and reads it another way (20 ms instead of 3).
+        var unchanged = statuses.Count == 0 ? parts : statuses.Select(status => $"t.status = {status}").ToArray();
+        var statusAsOfPin = statuses.Count == 0 ? "" : $" AND e.status IN ({string.Join(", ", statuses)})";
         var limit = sql.Add(take);
         string And(string x) => string.Concat(conditions.Select(condition => " AND " + condition(x)));
 

@@ -24,9 +24,5 @@ public static class TransactionParts
     /// <summary>The predicate of the open part's indexes: any other status, including those an operator added.</summary>
     public static string Open(string? alias = null) => $"{Column(alias)} <> ALL ({TerminalList})";
 
-    /// <summary>The part a transaction in this status is in.</summary>
-    public static string Of(string status, string? alias = null) =>
-        TransactionStatuses.Terminal.Contains(status) ? Terminal(alias) : Open(alias);
-
     private static string Column(string? alias) => alias is null ? "status" : alias + ".status";
 }

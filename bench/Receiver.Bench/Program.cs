@@ -1,7 +1,7 @@
 using Receiver.Bench;
 
 // bench/Receiver.Bench: the load generators bench/run needs that wrk cannot be (SSE consumers, latency across instances,
-// the loader and queries of bench/size).
+// the loader and queries of bench/size), and the micro-benchmarks of the receiver's own work per event.
 return args.FirstOrDefault() switch
 {
     "feed-latency" => await FeedLatency.RunAsync(Arguments.Parse(args[1..])),
@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "size-queries" => await SizeQueries.RunAsync(Arguments.Parse(args[1..])),
     "storage-alone" => await StorageAlone.RunAsync(Arguments.Parse(args[1..])),
     "write-script" => WriteScript.Run(Arguments.Parse(args[1..])),
+    "micro" => Micro.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -38,6 +39,8 @@ static int Usage()
               per client, without HTTP: prints events/s.
           Receiver.Bench write-script [--transactions 100000]
               Prints a pgbench script sending that same write of one event as EventStore sends it.
+          Receiver.Bench micro [BenchmarkDotNet arguments, e.g. --filter '*']
+              BenchmarkDotNet micro-benchmarks of the receiver's own work per event: parse and validate, the token check.
         """);
     return 2;
 }

@@ -1,0 +1,130 @@
+using System.Security.Claims;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Running;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Receiver.Auth;
+using Receiver.Ingest;
+using Receiver.Ingest.Validation;
+
+namespace Receiver.Bench;
+
+/// <summary>
+/// Micro-benchmarks of the receiver's own work per event before the write (issue 18): parsing and validating an AP
+/// event, and checking AP's token, each as the receiver does it, with the time and memory BenchmarkDotNet measures.
+/// Arguments after <c>micro</c> go to BenchmarkDotNet (e.g. <c>--filter *Token*</c>, <c>--job short</c>).
+/// </summary>
+internal static class Micro
+{
+    public static int Run(string[] args)
+    {
+        BenchmarkSwitcher.FromTypes([typeof(ParseAndValidateBenchmarks), typeof(CallbackTokenBenchmarks)]).Run(args);
+        return 0;
+    }
+
+    /// <summary>
+    /// The SEP-31 <c>transaction_status_changed</c> event bench/run posts (bench/lua/ingest.lua), about 1.5 KB: AP's
+    /// shape at 2.10–4.x as <c>SizeTraffic</c> and the test corpus derive it from AP's code.
+    /// </summary>
+    public static byte[] Sep31Event() => Encoding.UTF8.GetBytes(
+        File.ReadAllText(Path.Combine(RepositoryRoot(), "bench/lua/ingest.lua"))
+            .Split("local template = [[")[1].Split("]]")[0]
+            .Replace("%02d", "35").Replace("%06d", "123456")
+            .Replace("\"id\":\"%s\",\"type\"", "\"id\":\"7d6c8e7e-6a5b-4f8f-9a51-3f1c2b4d5e6f\",\"type\"")
+            .Replace("\"id\":\"%s\"", "\"id\":\"bench-tx-1\""));
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "Receiver.sln"))) return directory.FullName;
+        throw new InvalidOperationException("run from within the repository");
+    }
+}
+
+/// <summary>What <c>EventIngestor</c> does with a body before it hands a row to the writer: one parse, its validation, the facts.</summary>
+[MemoryDiagnoser]
+public class ParseAndValidateBenchmarks
+{
+    private byte[] _body = [];
+    private EventValidator _validator = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _body = Micro.Sep31Event();
+        _validator = new EventValidator(Options.Create(new IngestOptions()));
+        using var incoming = IncomingEvent.Parse(_body, _validator);
+        if (!incoming.IsValid) throw new InvalidOperationException("the bench event is invalid: " + incoming.ErrorsJson());
+    }
+
+    [Benchmark]
+    public bool ParseAndValidate()
+    {
+        using var incoming = IncomingEvent.Parse(_body, _validator);
+        return incoming.IsValid;
+    }
+}
+
+/// <summary>
+/// <c>POST /event</c>'s authentication of AP's JWT (HS256, <c>iat</c> and <c>exp</c>), through the receiver's own
+/// schemes (<c>CallbackAuth</c>): what the authentication middleware runs for each request. Not the authorization
+/// middleware or the failed-auth limit after it.
+/// </summary>
+[MemoryDiagnoser]
+public class CallbackTokenBenchmarks
+{
+    private const string Secret = "a-secret-of-at-least-32-bytes-for-hs256-0123456789";
+    private ServiceProvider _services = null!;
+    private string _header = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"{CallbackAuthOptions.Section}:Type"] = "jwt",
+            [$"{CallbackAuthOptions.Section}:Secret"] = Secret,
+            // AP's tokens live 30 s; this one is minted once and must outlive the run.
+            [$"{CallbackAuthOptions.Section}:Jwt:ExpirationMilliseconds"] = "3600000",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging();
+        services.AddSingleton(TimeProvider.System);
+        services.AddCallbackAuth();
+        _services = services.BuildServiceProvider();
+
+        // As AP mints it: HS256 over the secret's UTF-8 bytes, iat and exp only (AuthHelper.createCallbackAuthHeader).
+        var now = DateTime.UtcNow;
+        var token = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            IssuedAt = now,
+            Expires = now.AddHours(1),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Secret)), SecurityAlgorithms.HmacSha256),
+        });
+        _header = "Bearer " + token;
+        if (!Authenticate().GetAwaiter().GetResult()) throw new InvalidOperationException("the bench token is refused");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _services.Dispose();
+
+    [Benchmark]
+    public async Task<bool> CheckToken() => await Authenticate();
+
+    private async Task<bool> Authenticate()
+    {
+        // A scope per request, as ASP.NET Core makes: the handlers are scoped, and a handler keeps its first result.
+        await using var scope = _services.CreateAsyncScope();
+        var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        context.Request.Headers.Authorization = _header;
+        var result = await context.AuthenticateAsync(CallbackAuth.Policy);
+        return result.Succeeded && result.Principal is ClaimsPrincipal;
+    }
+}

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text;
+using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using Microsoft.AspNetCore.Authentication;
@@ -68,6 +69,27 @@ public class ParseAndValidateBenchmarks
     {
         using var incoming = IncomingEvent.Parse(_body, _validator);
         return incoming.IsValid;
+    }
+
+    /// <summary>Its parts: the parse alone.</summary>
+    [Benchmark]
+    public int Parse()
+    {
+        using var document = JsonDocument.Parse(_body);
+        return (int)document.RootElement.ValueKind;
+    }
+
+    /// <summary>Its parts: the validators alone, on a body parsed once.</summary>
+    [Benchmark]
+    public bool Validate() => _validator.Validate(new EventView(_parsed!.RootElement)).IsValid;
+
+    private JsonDocument? _parsed;
+
+    [GlobalSetup(Target = nameof(Validate))]
+    public void SetupValidate()
+    {
+        Setup();
+        _parsed = JsonDocument.Parse(_body);
     }
 }
 

@@ -45,14 +45,21 @@ internal static class SizeQueries
             ("customer_id (busiest) & status=completed", $"customer_id={SizeTraffic.BusiestCustomer}&status=completed"),
             ("sep=6 & updated in one day mid-history", $"sep=6&updated_after={Time(middle)}&updated_before={Time(middle + TimeSpan.FromDays(1))}"),
         ];
+        // GET /quotes: quotes never change, so a page is one index read in (order_key, id) order from the cursor on.
+        (string Name, string Query)[] quoteLists =
+        [
+            ("quotes, no filter", ""),
+            ("quotes, sell_asset=iso4217:USD", "sell_asset=iso4217%3AUSD"),
+            ("quotes, created_after (older half)", $"created_after={Time(middle)}"),
+        ];
 
         Console.WriteLine($"{events:N0} events; one request at a time; limit {limit}; up to {requests} requests or {budget.TotalSeconds:F0} s per row");
         Console.WriteLine();
         Console.WriteLine("| measure | n | p50 ms | p95 ms | max ms | rows |");
         Console.WriteLine("|---|---|---|---|---|---|");
-        foreach (var (name, query) in lists)
+        foreach (var (name, query, resource) in lists.Select(l => (l.Name, l.Query, "transactions")).Concat(quoteLists.Select(l => (l.Name, l.Query, "quotes"))))
         {
-            var path = $"/transactions?limit={limit}" + (query.Length > 0 ? "&" + query : "");
+            var path = $"/{resource}?limit={limit}" + (query.Length > 0 ? "&" + query : "");
             var (first, rows, _) = await TimeAsync(client, path, requests, budget);
             Row($"list, first page: {name}", first, rows);
             // The cursor of page deepPage, reached by walking (within the budget: a slower walk stops at the page reached).

@@ -36,9 +36,9 @@ internal sealed class EventValidator : JsonViewValidator<EventView>
         var statuses = options.Value.AcceptedStatuses;
         var payloads = new Dictionary<EventSubject, PayloadValidator>
         {
-            [EventSubject.Transaction] = new(p => p.RuleFor(x => x.Transaction).Required().Object().SetValidator(new TransactionValidator(statuses))),
-            [EventSubject.Quote] = new(p => p.RuleFor(x => x.Quote).Required().Object().SetValidator(new QuoteValidator())),
-            [EventSubject.Customer] = new(p => p.RuleFor(x => x.Customer).Required().Object().SetValidator(new CustomerValidator())),
+            [EventSubject.Transaction] = new(p => p.RuleFor(x => x.Transaction).Required().Object().ValidatedBy(new TransactionValidator(statuses))),
+            [EventSubject.Quote] = new(p => p.RuleFor(x => x.Quote).Required().Object().ValidatedBy(new QuoteValidator())),
+            [EventSubject.Customer] = new(p => p.RuleFor(x => x.Customer).Required().Object().ValidatedBy(new CustomerValidator())),
             [EventSubject.Unknown] = new(_ => { }),
         };
 
@@ -47,7 +47,7 @@ internal sealed class EventValidator : JsonViewValidator<EventView>
         RuleFor(e => e.Timestamp).Required().DateTime();
         // The payload member that carries the subject depends on the event type.
         RuleFor(e => e.Payload).Required().Object()
-            .SetValidator(e => payloads[EventTypes.SubjectOf(e.Type.AsString())]);
+            .ValidatedBy(e => payloads[EventTypes.SubjectOf(e.Type.AsString())]);
     }
 }
 
@@ -87,11 +87,11 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
         // once the asset is no longer configured (AP@3.1.4 and AP@4.3.0:core/.../util/TransactionMapper.java). The
         // schema also lists destination_account, which AP leaves out of a SEP-24 withdrawal until the user has chosen
         // where to send it. Neither is required here.
-        RuleFor(t => t.AmountExpected).Object().SetValidator(ExpectedAmountFor);
-        RuleFor(t => t.AmountIn).Object().SetValidator(AmountFor);
-        RuleFor(t => t.AmountOut).Object().SetValidator(AmountFor);
-        RuleFor(t => t.AmountFee).Object().SetValidator(AmountFor);
-        RuleFor(t => t.FeeDetails).Object().SetValidator(new FeeDetailsValidator(FeeTotal.Unparsed));
+        RuleFor(t => t.AmountExpected).Object().ValidatedBy(ExpectedAmountFor);
+        RuleFor(t => t.AmountIn).Object().ValidatedBy(AmountFor);
+        RuleFor(t => t.AmountOut).Object().ValidatedBy(AmountFor);
+        RuleFor(t => t.AmountFee).Object().ValidatedBy(AmountFor);
+        RuleFor(t => t.FeeDetails).Object().ValidatedBy(new FeeDetailsValidator(FeeTotal.Unparsed));
 
         RuleFor(t => t.StartedAt).Required().DateTime();
         RuleFor(t => t.UpdatedAt).DateTime();
@@ -115,13 +115,13 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
         // checking or parsing their members (AP@2.10.2 and AP@4.3.0:platform/.../service/TransactionService.java,
         // core/.../sep24/Sep24Refunds.java), and SEP-24 and SEP-31 refunds are rebuilt with the plain Amount
         // constructor (TransactionMapper.toRefunds): only the JSON types and the enums Gson reads are certain.
-        RuleFor(t => t.Refunds).Object().SetValidator(new RefundsValidator(unparsedAmount));
+        RuleFor(t => t.Refunds).Object().ValidatedBy(new RefundsValidator(unparsedAmount));
         RuleFor(t => t.StellarTransactions).Array();
-        RuleForEach(t => t.StellarTransactions).Object().SetValidator(new StellarTransactionValidator(unparsedAmount));
+        RuleForEach(t => t.StellarTransactions).Object().ValidatedBy(new StellarTransactionValidator(unparsedAmount));
 
         var stellarId = new StellarIdValidator();
-        RuleFor(t => t.Customers).Object().SetValidator(new CustomersValidator(stellarId));
-        RuleFor(t => t.Creator).Object().SetValidator(stellarId);
+        RuleFor(t => t.Customers).Object().ValidatedBy(new CustomersValidator(stellarId));
+        RuleFor(t => t.Creator).Object().ValidatedBy(stellarId);
 
         // A List<String> that 2.x PATCH /transactions stores as the anchor sent it, null elements included, and Gson
         // writes a null element of an array (AP@2.10.2:platform/.../service/TransactionService.java).
@@ -135,7 +135,7 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
         RuleFor(t => t.Instructions).Object();
         RuleForEach(t => t.Instructions)
             .OverrideIndexer((t, _, _, index) => "." + t.Instructions.KeyAt(index))
-            .Object().SetValidator(new InstructionValidator());
+            .Object().ValidatedBy(new InstructionValidator());
     }
 
     private static bool BeStringOrNull(JsonValueView item) => item.Element.ValueKind is JsonValueKind.String or JsonValueKind.Null;
@@ -198,7 +198,7 @@ internal sealed class FeeDetailsValidator : JsonViewValidator<FeeDetailsView>
         }
         RuleFor(f => f.Asset).String();
         RuleFor(f => f.Details).Array();
-        RuleForEach(f => f.Details).Object().SetValidator(new FeeDescriptionValidator());
+        RuleForEach(f => f.Details).Object().ValidatedBy(new FeeDescriptionValidator());
     }
 }
 
@@ -220,10 +220,10 @@ internal sealed class RefundsValidator : JsonViewValidator<RefundsView>
 {
     public RefundsValidator(AmountValidator amount)
     {
-        RuleFor(r => r.AmountRefunded).Object().SetValidator(amount);
-        RuleFor(r => r.AmountFee).Object().SetValidator(amount);
+        RuleFor(r => r.AmountRefunded).Object().ValidatedBy(amount);
+        RuleFor(r => r.AmountFee).Object().ValidatedBy(amount);
         RuleFor(r => r.Payments).Array();
-        RuleForEach(r => r.Payments).Object().SetValidator(new RefundPaymentValidator(amount));
+        RuleForEach(r => r.Payments).Object().ValidatedBy(new RefundPaymentValidator(amount));
     }
 }
 
@@ -235,8 +235,8 @@ internal sealed class RefundPaymentValidator : JsonViewValidator<RefundPaymentVi
     {
         RuleFor(p => p.Id).String();
         RuleFor(p => p.IdType).OneOf(IdTypes);
-        RuleFor(p => p.Amount).Object().SetValidator(amount);
-        RuleFor(p => p.Fee).Object().SetValidator(amount);
+        RuleFor(p => p.Amount).Object().ValidatedBy(amount);
+        RuleFor(p => p.Fee).Object().ValidatedBy(amount);
         RuleFor(p => p.RequestedAt).DateTime();
         RuleFor(p => p.RefundedAt).DateTime();
     }
@@ -252,7 +252,7 @@ internal sealed class StellarTransactionValidator : JsonViewValidator<StellarTra
         RuleFor(s => s.CreatedAt).DateTime();
         RuleFor(s => s.Envelope).String();
         RuleFor(s => s.Payments).Array();
-        RuleForEach(s => s.Payments).Object().SetValidator(new StellarPaymentValidator(amount));
+        RuleForEach(s => s.Payments).Object().ValidatedBy(new StellarPaymentValidator(amount));
     }
 }
 
@@ -265,7 +265,7 @@ internal sealed class StellarPaymentValidator : JsonViewValidator<StellarPayment
         RuleFor(p => p.Id).String();
         // Horizon-style asset here ("USDC:G..."), still {amount, asset}. A token contract's payment (SEP-45, 4.x)
         // has a C... source, an M... destination and payment_type path_payment: all plain strings here.
-        RuleFor(p => p.Amount).Object().SetValidator(amount);
+        RuleFor(p => p.Amount).Object().ValidatedBy(amount);
         RuleFor(p => p.PaymentType).OneOf(PaymentTypes);
         RuleFor(p => p.SourceAccount).String();
         RuleFor(p => p.DestinationAccount).String();
@@ -276,8 +276,8 @@ internal sealed class CustomersValidator : JsonViewValidator<CustomersView>
 {
     public CustomersValidator(StellarIdValidator stellarId)
     {
-        RuleFor(c => c.Sender).Object().SetValidator(stellarId);
-        RuleFor(c => c.Receiver).Object().SetValidator(stellarId);
+        RuleFor(c => c.Sender).Object().ValidatedBy(stellarId);
+        RuleFor(c => c.Receiver).Object().ValidatedBy(stellarId);
     }
 }
 
@@ -321,9 +321,9 @@ internal sealed class QuoteValidator : JsonViewValidator<QuoteView>
         RuleFor(q => q.CreatedAt).DateTime();
         RuleFor(q => q.Price).DecimalString();
         RuleFor(q => q.TotalPrice).DecimalString();
-        RuleFor(q => q.Creator).Object().SetValidator(new StellarIdValidator());
+        RuleFor(q => q.Creator).Object().ValidatedBy(new StellarIdValidator());
         RuleFor(q => q.TransactionId).String();
-        RuleFor(q => q.Fee).Object().SetValidator(new FeeDetailsValidator(FeeTotal.Parsed));
+        RuleFor(q => q.Fee).Object().ValidatedBy(new FeeDetailsValidator(FeeTotal.Parsed));
     }
 }
 

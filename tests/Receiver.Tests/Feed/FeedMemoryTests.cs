@@ -108,8 +108,17 @@ public sealed class FeedMemoryTests(FeedMemoryTests.LargeEvents stored, ITestOut
             using var query = QueryClient(port);
             using var reader = await RawHttp.StalledGetAsync(port, "/events/stream?last_sequence_number=0", KeyHeader);
 
-            await Eventually.HoldsAsync(() => app.Output.Contains("did not take", StringComparison.Ordinal),
-                "the stalled stream was not dropped", TimeSpan.FromSeconds(60));
+            try
+            {
+                await Eventually.HoldsAsync(() => app.Output.Contains("did not take", StringComparison.Ordinal),
+                    "the stalled stream was not dropped", TimeSpan.FromSeconds(60));
+            }
+            catch
+            {
+                // Seen twice (about one run in ten) and not reproduced since: what the receiver logged tells why.
+                output.WriteLine(app.Output);
+                throw;
+            }
             // The connection is closed: what it had buffered reads out, then it ends.
             using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             var buffer = new byte[64 * 1024];

@@ -68,7 +68,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         var (text, parameters) = TransactionsStatement(filter, asOf, after, take);
         return database.ListCustomPlannedAsync(
             text, parameters,
-            reader => new Listed<RawJson>(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
+            ReadListed,
             cancellationToken);
     }
 
@@ -91,12 +91,11 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
             var (k, i) = (sql.Add(key), sql.Add(id));
             conditions.Add(x => $"({x}.order_key, t.id) < ({k}, {i})");
         }
-        var parts = new[] { TransactionParts.Terminal("t"), TransactionParts.Open("t") };
         var statuses = filter.Statuses.Distinct(StringComparer.Ordinal).Select(sql.Add).ToList();
         // One branch per status, by equality: PostgreSQL reads (status, order_key, id) in order only for one value.
         // Without the part's predicate, which the status implies: said as well, it is counted twice in the planner's
         // estimate, which then takes a status for rarer than it is and reads it another way (20 ms instead of 3).
-        var unchanged = statuses.Count == 0 ? parts : statuses.Select(status => $"t.status = {status}").ToArray();
+        var unchanged = statuses.Count == 0 ? Parts : statuses.Select(status => $"t.status = {status}").ToArray();
         var statusAsOfPin = statuses.Count == 0 ? "" : $" AND e.status IN ({string.Join(", ", statuses)})";
         var limit = sql.Add(take);
         string And(string x) => string.Concat(conditions.Select(condition => " AND " + condition(x)));
@@ -107,7 +106,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
               FROM transactions t
               WHERE t.head_seq <= {pinned} AND {slice}{And("t")}
               ORDER BY t.order_key DESC, t.id DESC LIMIT {limit})
-             """).Concat(parts.Select(part =>
+             """).Concat(Parts.Select(part =>
             $"""
              (SELECT t.id, e.order_key, NULL::jsonb, e.seq
               FROM transactions t
@@ -151,7 +150,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
              ORDER BY page.order_key DESC, page.id DESC
              """,
             sql.Parameters,
-            reader => new Listed<RawJson>(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2)),
+            ReadListed,
             cancellationToken);
     }
 
@@ -239,6 +238,13 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         database.ExecuteAsync(
             "UPDATE rejected_events SET replayed_at = $2, replay_outcome = $3 WHERE id = $1", [Value(id), Value(at), Value(outcome)],
             cancellationToken);
+
+    /// <summary>The two parts of the transactions indexes, said of the transaction t, as every list's branches say them.</summary>
+    private static readonly string[] Parts = [TransactionParts.Terminal("t"), TransactionParts.Open("t")];
+
+    /// <summary>A row of a list of stored JSON: its text as UTF-8, then the sort key the next page continues after.</summary>
+    private static Listed<RawJson> ReadListed(NpgsqlDataReader reader) =>
+        new(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2));
 
     private const string RejectedColumns =
         "id, event_id, event_type, reason, convert_to(errors::text, 'UTF8'), attempts, first_received_at, last_received_at, replayed_at, replay_outcome";

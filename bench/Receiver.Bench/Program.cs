@@ -12,6 +12,7 @@ return args.FirstOrDefault() switch
     "storage-alone" => await StorageAlone.RunAsync(Arguments.Parse(args[1..])),
     "write-script" => WriteScript.Run(Arguments.Parse(args[1..])),
     "micro" => Micro.Run(args[1..]),
+    "allocations" => await AllocationSample.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -41,6 +42,8 @@ static int Usage()
               Prints a pgbench script sending that same write of one event as EventStore sends it.
           Receiver.Bench micro [BenchmarkDotNet arguments, e.g. --filter '*']
               BenchmarkDotNet micro-benchmarks of the receiver's own work per event: parse and validate, the token check.
+          Receiver.Bench allocations parse-and-validate|token
+              Bytes per operation of one of those two, and the types allocated, sampled by the runtime.
         """);
     return 2;
 }

@@ -13,6 +13,11 @@ internal static class StorageLimits
     public static bool IsIndexable(string value) => value.Length <= MaxIdentifierLength;
 
     /// <summary>An id we store and key state by: AP's are UUIDs, so a short printable string.</summary>
-    public static bool IsStorableIdentifier(string? value) =>
-        value is { Length: > 0 and <= MaxIdentifierLength } && !value.Any(char.IsControl);
+    public static bool IsStorableIdentifier(string? value) => value is not null && IsStorableIdentifier(value.AsSpan());
+
+    /// <inheritdoc cref="IsStorableIdentifier(string?)"/>
+    public static bool IsStorableIdentifier(ReadOnlySpan<char> value) =>
+        value.Length is > 0 and <= MaxIdentifierLength
+        // char.IsControl's two ranges: C0 with DEL, and C1.
+        && value.IndexOfAnyInRange('\u0000', '\u001F') < 0 && value.IndexOfAnyInRange('\u007F', '\u009F') < 0;
 }

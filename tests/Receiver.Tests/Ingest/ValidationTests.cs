@@ -192,6 +192,54 @@ public sealed class ValidationTests(ReceiverApp app) : IClassFixture<ReceiverApp
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// Rules read short strings from the raw UTF-8 between the quotes, without a string per value; a value with an
+    /// escape (Gson writes <c>=</c> as <c>\u003d</c>) or too long for that buffer is read as a string. Either way a
+    /// rule judges the text, not its JSON spelling. Cases: (member, value as it would be written plainly, the same
+    /// value as JSON text, the path refused or null when accepted).
+    /// </summary>
+    public static TheoryData<string, string, string, string?> SpelledStrings => new()
+    {
+        { "sep", "\"24\"", "\"\\u0032\\u0034\"", null },
+        { "status", "\"completed\"", "\"\\u0063ompleted\"", null },
+        { "status", "\"completed\"", "\"\\u0064one\"", "payload.transaction.status" },
+        { "started_at", "\"2024-06-25T20:30:12.000000Z\"", "\"2024-06-25T20:30:12\\u002e5Z\"", null },
+        { "started_at", "\"2024-06-25T20:30:12.000000Z\"", $"\"2024-06-25T20:30:12.{new string('0', 200)}Z\"", "payload.transaction.started_at" },
+        { "started_at", "\"2024-06-25T20:30:12.000000Z\"", $"\"2024-06-25T20:30:12Z{new string(' ', 200)}\"", "payload.transaction.started_at" },
+        { "amount", "\"100\"", "\"1\\u00300\"", null },
+        { "amount", "\"100\"", "\"1\\u002c000\"", "payload.transaction.amount_in.amount" },
+        { "amount", "\"100\"", $"\"1{new string('0', 200)}\"", null },
+        { "id", "\"{id}\"", $"\"{new string('x', 200)}\"", null },
+        { "id", "\"{id}\"", $"\"{new string('x', 256)}\"", "payload.transaction.id" },
+        { "id", "\"{id}\"", "\"\\u0020\\t\"", "payload.transaction.id" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SpelledStrings))]
+    public async Task Rules_judge_a_string_by_its_text_however_it_is_spelled(string member, string plain, string spelled, string? refusedAt)
+    {
+        var id = Guid.NewGuid().ToString();
+        var transaction = ApEvents.All["sep24-deposit-completed"]()
+            .Set("payload/transaction/id", $"\"{id}\"")
+            .Set("payload/transaction/amount_in/amount", "\"100\"")
+            .Set("payload/transaction/started_at", "\"2024-06-25T20:30:12.000000Z\"")
+            .ToJsonString();
+        var target = $"\"{member}\":{plain.Replace("{id}", id)}";
+        Assert.Contains(target, transaction);
+        var body = transaction.Replace(target, $"\"{member}\":{spelled}");
+
+        var response = await app.CreateApClient().PostEventAsync(body);
+
+        if (refusedAt is null)
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            return;
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal([refusedAt], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name).ToArray());
+    }
+
     [Fact]
     public async Task Names_every_problem_at_once()
     {

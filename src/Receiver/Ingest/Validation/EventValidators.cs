@@ -69,10 +69,10 @@ internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
         var lenientAmount = new AmountValidator(AmountText.Optional);
         var unparsedAmount = new AmountValidator(AmountText.Unparsed);
         // SEP-31 builds every amount with the plain constructor, so "amount_out": {} is real traffic.
-        AmountValidator AmountFor(TransactionView t) => t.Sep.AsString() == "31" ? lenientAmount : strictAmount;
+        AmountValidator AmountFor(TransactionView t) => t.Sep.IsString("31") ? lenientAmount : strictAmount;
         // SEP-24 keeps the wallet's amount as typed, parsing it only to compare with the asset's limits, and not at
         // all when it has none (AP@2.10.2 and AP@4.3.0:core/.../sep24/Sep24Service.java, deposit and withdraw).
-        AmountValidator ExpectedAmountFor(TransactionView t) => t.Sep.AsString() == "24" ? unparsedAmount : lenientAmount;
+        AmountValidator ExpectedAmountFor(TransactionView t) => t.Sep.IsString("24") ? unparsedAmount : lenientAmount;
 
         RuleFor(t => t.Id).Required().Identifier();
         RuleFor(t => t.Sep).Required().OneOf(Seps.All);

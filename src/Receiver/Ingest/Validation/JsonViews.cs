@@ -1,4 +1,6 @@
 using System.Collections;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace Receiver.Ingest.Validation;
@@ -30,6 +32,27 @@ internal static class JsonElementExtensions
 
     public static string? AsString(this JsonElement element) =>
         element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+
+    /// <summary>Whether this is the JSON string <paramref name="text"/>; false for any other kind of value.</summary>
+    public static bool IsString(this JsonElement element, string text) =>
+        element.ValueKind == JsonValueKind.String && element.ValueEquals(text);
+
+    /// <summary>Room for the short strings rules check (ids, enums, amounts, dates) without allocating.</summary>
+    public const int ShortText = 128;
+
+    /// <summary>
+    /// A string value's characters, decoded into <paramref name="buffer"/> when it fits and carries no escape (the
+    /// raw UTF-8 between the quotes is then the text, and the body is valid UTF-8), else read as a new string. For
+    /// rules, which check every short string of every event: <see cref="JsonElement.GetString"/> would allocate each.
+    /// </summary>
+    public static ReadOnlySpan<char> Text(this JsonElement element, Span<char> buffer)
+    {
+        var quoted = JsonMarshal.GetRawUtf8Value(element);
+        var raw = quoted[1..^1];
+        return raw.Length <= buffer.Length && !raw.Contains((byte)'\\') && Encoding.UTF8.TryGetChars(raw, buffer, out var length)
+            ? buffer[..length]
+            : element.GetString();
+    }
 }
 
 /// <summary>An array of views; empty when the value is not an array (a rule of the parent says so).</summary>

@@ -55,7 +55,7 @@ internal static class StorageAlone
         var body = ApTraffic.Sep31Event("template", "template", DateTimeOffset.UtcNow);
         var transaction = JsonNode.Parse(body)!["payload"]!["transaction"]!;
         var facts = new TransactionFacts("template", "31", "receive", "pending_receiver",
-            DateTimeOffset.Parse((string)transaction["started_at"]!), null, transaction.ToJsonString(),
+            DateTimeOffset.Parse((string)transaction["started_at"]!), null, Encoding.UTF8.GetBytes(transaction.ToJsonString()),
             [(string)transaction["amount_in"]!["asset"]!], [(string)transaction["creator"]!["account"]!],
             [(string)transaction["customers"]!["sender"]!["id"]!, (string)transaction["customers"]!["receiver"]!["id"]!]);
         return (new EventRow("template", "transaction_status_changed", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(body), DateTimeOffset.UtcNow, EventSources.Ap), facts);

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Receiver.AnchorPlatform;
 using Receiver.Ingest.Validation;
@@ -10,23 +9,24 @@ namespace Receiver.Ingest;
 /// <summary>What an accepted event tells about its subject, read from the validated parse.</summary>
 internal static class EventFactsReader
 {
-    public static SubjectFacts Read(EventView view) =>
+    /// <param name="body">The bytes <paramref name="view"/> was parsed from: a snapshot is a slice of them.</param>
+    public static SubjectFacts Read(EventView view, ReadOnlyMemory<byte> body) =>
         EventTypes.SubjectOf(view.Type.AsString()) switch
         {
-            EventSubject.Transaction => Transaction(view.Payload.Transaction),
-            EventSubject.Quote => Quote(view.Payload.Quote),
+            EventSubject.Transaction => Transaction(view.Payload.Transaction, body),
+            EventSubject.Quote => Quote(view.Payload.Quote, body),
             _ => new CustomerFacts(Key(view.Payload.Customer.Id)),
         };
 
-    private static TransactionFacts Transaction(TransactionView t) => new(
+    private static TransactionFacts Transaction(TransactionView t, ReadOnlyMemory<byte> body) => new(
         t.Id.GetString()!, t.Sep.GetString()!, t.Kind.GetString()!, t.Status.GetString()!,
-        Date(t.StartedAt)!.Value, Date(t.UpdatedAt), Raw(t.Element),
+        Date(t.StartedAt)!.Value, Date(t.UpdatedAt), Raw(t.Element, body),
         Distinct(t.AmountExpected.Asset, t.AmountIn.Asset, t.AmountOut.Asset, t.AmountFee.Asset),
         Distinct(t.SourceAccount, t.DestinationAccount, t.Customers.Sender.Account, t.Customers.Receiver.Account, t.Creator.Account),
         Distinct(t.Customers.Sender.Id, t.Customers.Receiver.Id));
 
-    private static QuoteFacts Quote(QuoteView q) => new(
-        Key(q.Id), q.SellAsset.AsString(), q.BuyAsset.AsString(), Date(q.CreatedAt), Date(q.ExpiresAt), Raw(q.Element));
+    private static QuoteFacts Quote(QuoteView q, ReadOnlyMemory<byte> body) => new(
+        Key(q.Id), q.SellAsset.AsString(), q.BuyAsset.AsString(), Date(q.CreatedAt), Date(q.ExpiresAt), Raw(q.Element, body));
 
     /// <summary>
     /// A quote's or customer's id as the key of its state. AP takes both from the anchor (the rate callback's id, the
@@ -37,8 +37,17 @@ internal static class EventFactsReader
     private static DateTimeOffset? Date(JsonElement value) =>
         value.AsString() is { } text && Rfc3339.TryParseInstant(text, out var date) ? date.ToUniversalTime() : null;
 
-    /// <summary>The member exactly as AP sent it, to be stored as its snapshot.</summary>
-    private static string Raw(JsonElement value) => Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value));
+    /// <summary>
+    /// The member exactly as AP sent it, to be stored as its snapshot: the bytes of <paramref name="body"/> the parse
+    /// read it from (a document parsed from memory reads that memory in place), not a copy.
+    /// </summary>
+    private static ReadOnlyMemory<byte> Raw(JsonElement value, ReadOnlyMemory<byte> body)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        return body.Span.Overlaps(raw, out var offset)
+            ? body.Slice(offset, raw.Length)
+            : throw new InvalidOperationException("The value was not parsed from this body.");
+    }
 
     /// <summary>The distinct values to index; one too long to index stays only in the snapshot.</summary>
     private static string[] Distinct(params ReadOnlySpan<JsonElement> values)

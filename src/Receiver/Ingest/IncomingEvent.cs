@@ -22,7 +22,7 @@ internal sealed class IncomingEvent : IDisposable
 
     private readonly JsonDocument? _document;
 
-    private IncomingEvent(JsonDocument? document, IReadOnlyDictionary<string, string[]> errors)
+    private IncomingEvent(JsonDocument? document, ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string[]> errors)
     {
         _document = document;
         Errors = errors;
@@ -32,7 +32,7 @@ internal sealed class IncomingEvent : IDisposable
         if (IsValid)
         {
             var view = new EventView(root);
-            Subject = EventFactsReader.Read(view);
+            Subject = EventFactsReader.Read(view, body);
             Timestamp = Rfc3339.TryParseInstant(view.Timestamp.GetString(), out var timestamp) ? timestamp.ToUniversalTime() : default;
         }
     }
@@ -75,7 +75,7 @@ internal sealed class IncomingEvent : IDisposable
         }
 
         var result = validator.Validate(new EventView(document.RootElement));
-        return new IncomingEvent(document, result.IsValid ? NoErrors : ByPath(result.Errors));
+        return new IncomingEvent(document, body, result.IsValid ? NoErrors : ByPath(result.Errors));
     }
 
     /// <summary>
@@ -118,7 +118,7 @@ internal sealed class IncomingEvent : IDisposable
     public static readonly IReadOnlyDictionary<string, string[]> NoErrors = new Dictionary<string, string[]>();
 
     private static IncomingEvent Invalid(string problem) =>
-        new(null, new Dictionary<string, string[]> { [WholeBody] = [problem] });
+        new(null, default, new Dictionary<string, string[]> { [WholeBody] = [problem] });
 
     private static Dictionary<string, string[]> ByPath(List<ValidationFailure> failures) =>
         failures.GroupBy(f => f.PropertyName, StringComparer.Ordinal)

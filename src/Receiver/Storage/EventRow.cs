@@ -54,16 +54,21 @@ public static class Outcomes
 internal abstract record SubjectFacts(string? Id);
 
 /// <summary>A transaction snapshot, with the columns that order and filter the state.</summary>
+/// <param name="Snapshot">
+/// The transaction's JSON as AP sent it, UTF-8: a slice of the event's body, which it shares rather than copies.
+/// </param>
 internal sealed record TransactionFacts(
     string Id, string Sep, string Kind, string Status, DateTimeOffset StartedAt, DateTimeOffset? UpdatedAt,
-    string Snapshot, string[] Assets, string[] Accounts, string[] CustomerIds) : SubjectFacts(Id)
+    ReadOnlyMemory<byte> Snapshot, string[] Assets, string[] Accounts, string[] CustomerIds) : SubjectFacts(Id)
 {
     /// <summary>What "newest" compares: <c>updated_at</c>, falling back to <c>started_at</c>.</summary>
     public DateTimeOffset OrderKey => UpdatedAt ?? StartedAt;
 }
 
+/// <param name="Snapshot">The quote's JSON as AP sent it, UTF-8: a slice of the event's body.</param>
 internal sealed record QuoteFacts(
-    string? Id, string? SellAsset, string? BuyAsset, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt, string Snapshot)
+    string? Id, string? SellAsset, string? BuyAsset, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt,
+    ReadOnlyMemory<byte> Snapshot)
     : SubjectFacts(Id);
 
 internal sealed record CustomerFacts(string? Id) : SubjectFacts(Id);

@@ -44,7 +44,8 @@ internal sealed class UnnestColumns<TRow>(string defaultTable)
     public UnnestColumns<TRow> Instant(string name, Read<DateTimeOffset?> value, string? table = null) =>
         Add(name, "timestamptz", "timestamptz", NpgsqlDbType.TimestampTz, value, table);
 
-    public UnnestColumns<TRow> Jsonb(string name, Read<string> value, string? table = null) =>
+    /// <summary>A <c>jsonb</c> column from UTF-8 JSON text, which Npgsql sends as it is.</summary>
+    public UnnestColumns<TRow> Jsonb(string name, Read<ReadOnlyMemory<byte>> value, string? table = null) =>
         Add(name, "jsonb", "jsonb", NpgsqlDbType.Jsonb, value, table);
 
     public UnnestColumns<TRow> Bytea(string name, Read<byte[]> value, string? table = null) =>

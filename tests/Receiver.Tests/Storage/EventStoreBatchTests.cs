@@ -48,7 +48,7 @@ public sealed class EventStoreBatchTests(ReceiverApp app) : IClassFixture<Receiv
     {
         var id = ApEvents.NewId();
         var now = DateTimeOffset.UtcNow;
-        var transaction = new TransactionFacts(id, "24", "deposit", "incomplete", now, now, snapshot, [], [], []);
+        var transaction = new TransactionFacts(id, "24", "deposit", "incomplete", now, now, Encoding.UTF8.GetBytes(snapshot), [], [], []);
         return new EventRow(ApEvents.NewId(), "transaction_created", transaction, now, Encoding.UTF8.GetBytes("{}"), now, EventSources.Ap);
     }
 }

@@ -49,9 +49,9 @@ public sealed partial class InsertColumnsTests(ReceiverApp app) : IClassFixture<
         var body = Encoding.UTF8.GetBytes("{}");
         EventRow[] rows =
         [
-            new("t", "transaction_created", new TransactionFacts("tx", "24", "deposit", "incomplete", now, null, "{}", [], [], []),
+            new("t", "transaction_created", new TransactionFacts("tx", "24", "deposit", "incomplete", now, null, body, [], [], []),
                 now, body, now, EventSources.Ap),
-            new("q", "quote_created", new QuoteFacts("quote", "iso4217:USD", "stellar:USDC", now, null, "{}"), now, body, now, EventSources.Ap),
+            new("q", "quote_created", new QuoteFacts("quote", "iso4217:USD", "stellar:USDC", now, null, body), now, body, now, EventSources.Ap),
             new("c", "customer_updated", new CustomerFacts("customer"), now, body, now, EventSources.Ap),
         ];
         var commands = EventStore.BatchCommands(rows).ToList();

@@ -76,14 +76,14 @@ public sealed class SetBasedBatchTests(ReceiverApp app) : IClassFixture<Receiver
     private static EventRow TransactionRow(string transaction, DateTimeOffset startedAt, DateTimeOffset updatedAt, string message, string customer)
     {
         var snapshot = new JsonObject { ["id"] = transaction, ["message"] = message }.ToJsonString();
-        var facts = new TransactionFacts(transaction, "24", "deposit", "pending_anchor", startedAt, updatedAt, snapshot,
+        var facts = new TransactionFacts(transaction, "24", "deposit", "pending_anchor", startedAt, updatedAt, Encoding.UTF8.GetBytes(snapshot),
             ["stellar:USDC"], ["GABC"], [customer]);
         return new EventRow(ApEvents.NewId(), "transaction_status_changed", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow, EventSources.Ap);
     }
 
     private static EventRow QuoteRow(string quote, string marker)
     {
-        var facts = new QuoteFacts(quote, "iso4217:USD", "stellar:USDC", DateTimeOffset.UtcNow, null, $"{{\"id\":\"{quote}\",\"marker\":\"{marker}\"}}");
+        var facts = new QuoteFacts(quote, "iso4217:USD", "stellar:USDC", DateTimeOffset.UtcNow, null, Encoding.UTF8.GetBytes($"{{\"id\":\"{quote}\",\"marker\":\"{marker}\"}}"));
         return new EventRow(ApEvents.NewId(), "quote_created", facts, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes("{}"), DateTimeOffset.UtcNow, EventSources.Ap);
     }
 

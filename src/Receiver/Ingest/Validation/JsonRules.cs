@@ -63,7 +63,7 @@ internal static class JsonRules
     /// in a context that shares the parent's failure list and message formatter. <c>Validate(value)</c> would give it
     /// a list, a formatter and two dictionaries of its own, about 600 bytes per nested object; FluentValidation's
     /// <c>CloneForChildValidator</c> would share them but copy the parent's chain (<c>payments[0]</c> inside a
-    /// <c>RuleForEach</c>). Parse and validate of a SEP-31 event: 19.3 to 15.2 KB (Receiver.Bench allocations).
+    /// <c>RuleForEach</c>). Parse and validate of a SEP-31 event: 19.3 to 15.2 KB (bench/, "allocations").
     /// </summary>
     public static IRuleBuilderOptionsConditions<T, TValue> ValidatedBy<T, TValue>(this IRuleBuilder<T, TValue> rule, IValidator<TValue> validator)
         where TValue : IJsonValue =>

@@ -96,7 +96,9 @@ public class ParseAndValidateBenchmarks
 /// <summary>
 /// <c>POST /event</c>'s authentication of AP's JWT (HS256, <c>iat</c> and <c>exp</c>), through the receiver's own
 /// schemes (<c>CallbackAuth</c>): what the authentication middleware runs for each request. Not the authorization
-/// middleware or the failed-auth limit after it.
+/// middleware or the failed-auth limit after it. AP mints one token string per second, so most requests bear the
+/// token the one before did (<see cref="CheckToken"/>, which the receiver does not check again: RecentToken) and the
+/// first of each second a new one (<see cref="CheckNewToken"/>).
 /// </summary>
 [MemoryDiagnoser]
 public class CallbackTokenBenchmarks
@@ -104,6 +106,8 @@ public class CallbackTokenBenchmarks
     private const string Secret = "a-secret-of-at-least-32-bytes-for-hs256-0123456789";
     private ServiceProvider _services = null!;
     private string _header = "";
+    private readonly string[] _newHeaders = ["", ""];
+    private int _next;
 
     [GlobalSetup]
     public void Setup()
@@ -124,28 +128,37 @@ public class CallbackTokenBenchmarks
 
         // As AP mints it: HS256 over the secret's UTF-8 bytes, iat and exp only (AuthHelper.createCallbackAuthHeader).
         var now = DateTime.UtcNow;
-        var token = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        _header = Header(now);
+        // Two tokens a second apart, taken in turn: neither is the one accepted last.
+        _newHeaders[0] = Header(now.AddSeconds(-1));
+        _newHeaders[1] = Header(now.AddSeconds(-2));
+        foreach (var header in (string[])[_header, .. _newHeaders])
+            if (!Authenticate(header).GetAwaiter().GetResult()) throw new InvalidOperationException("the bench token is refused");
+    }
+
+    private static string Header(DateTime issuedAt) => "Bearer " + new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(
+        new SecurityTokenDescriptor
         {
-            IssuedAt = now,
-            Expires = now.AddHours(1),
+            IssuedAt = issuedAt,
+            Expires = issuedAt.AddHours(1),
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Secret)), SecurityAlgorithms.HmacSha256),
         });
-        _header = "Bearer " + token;
-        if (!Authenticate().GetAwaiter().GetResult()) throw new InvalidOperationException("the bench token is refused");
-    }
 
     [GlobalCleanup]
     public void Cleanup() => _services.Dispose();
 
     [Benchmark]
-    public async Task<bool> CheckToken() => await Authenticate();
+    public async Task<bool> CheckToken() => await Authenticate(_header);
 
-    private async Task<bool> Authenticate()
+    [Benchmark]
+    public async Task<bool> CheckNewToken() => await Authenticate(_newHeaders[_next++ & 1]);
+
+    private async Task<bool> Authenticate(string header)
     {
         // A scope per request, as ASP.NET Core makes: the handlers are scoped, and a handler keeps its first result.
         await using var scope = _services.CreateAsyncScope();
         var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
-        context.Request.Headers.Authorization = _header;
+        context.Request.Headers.Authorization = header;
         var result = await context.AuthenticateAsync(CallbackAuth.Policy);
         return result.Succeeded && result.Principal is ClaimsPrincipal;
     }

@@ -44,6 +44,9 @@ public static class CallbackAuth
         SecurityKey[] current = string.IsNullOrEmpty(callback.Secret) ? [] : [SigningKey(callback.Secret)];
         SecurityKey[] currentAndPrevious = [.. current, .. callback.PreviousSecrets.Select(SigningKey)];
         var previousUntil = callback.PreviousSecretsDeadline;
+        var clockSkew = TimeSpan.FromSeconds(callback.Jwt.ClockSkewSeconds);
+        var recent = new RecentToken();
+        DateTimeOffset Now() => (jwt.TimeProvider ?? TimeProvider.System).GetUtcNow();
         jwt.MapInboundClaims = false;
         jwt.TokenValidationParameters = new TokenValidationParameters
         {
@@ -52,13 +55,12 @@ public static class CallbackAuth
             ValidateAudience = false,
             ValidateLifetime = true,
             RequireExpirationTime = true,
-            ClockSkew = TimeSpan.FromSeconds(callback.Jwt.ClockSkewSeconds),
+            ClockSkew = clockSkew,
             RequireSignedTokens = true,
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
             // Chosen per token, so the grace period of the previous secrets ends on time without a restart. AP's
             // tokens carry no kid: every key returned is tried. jwt.TimeProvider is the app's clock (set from DI).
-            IssuerSigningKeyResolver = (_, _, _, _) =>
-                (jwt.TimeProvider ?? TimeProvider.System).GetUtcNow() < previousUntil ? currentAndPrevious : current,
+            IssuerSigningKeyResolver = (_, _, _, _) => Now() < previousUntil ? currentAndPrevious : current,
         };
         jwt.Events = new JwtBearerEvents
         {
@@ -66,18 +68,30 @@ public static class CallbackAuth
             {
                 // AP prefixes "Bearer " even when the header name is customised.
                 string? value = context.Request.Headers[header];
-                if (value is not null && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-                    context.Token = value["Bearer ".Length..].Trim();
-                else
+                if (value is null || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+                {
                     context.NoResult();
+                    return Task.CompletedTask;
+                }
+                context.Token = value["Bearer ".Length..].Trim();
+                if (recent.Find(context.Token, Now()) is { } principal)
+                {
+                    context.Principal = principal;
+                    context.Success();
+                }
                 return Task.CompletedTask;
             },
             OnTokenValidated = context =>
             {
-                if (context.SecurityToken is JsonWebToken token
-                    && UnacceptableClaims(token, (jwt.TimeProvider ?? TimeProvider.System).GetUtcNow(),
-                        jwt.TokenValidationParameters.ClockSkew, callback.Jwt.ExpirationMilliseconds) is { } reason)
+                if (context.SecurityToken is not JsonWebToken token) return Task.CompletedTask;
+                var now = Now();
+                if (UnacceptableClaims(token, now, clockSkew, callback.Jwt.ExpirationMilliseconds) is { } reason)
                     context.Fail(reason);
+                else if (context.Principal is { } principal)
+                {
+                    var until = new DateTimeOffset(token.ValidTo, TimeSpan.Zero) + clockSkew;
+                    recent.Remember(token.EncodedToken, principal, now < previousUntil && previousUntil < until ? previousUntil : until);
+                }
                 return Task.CompletedTask;
             },
             OnChallenge = context => SwitchableAuth.ChallengeAsync(context, header),

@@ -171,6 +171,40 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync(app, "Authorization", "Bearer " + expiredFiveSecondsAgo)).StatusCode);
     }
 
+    // AP mints the same token for every attempt within one second, so the receiver keeps the token it accepted last
+    // and lets a request bearing it through unchecked (RecentToken). What the check would refuse, it still refuses.
+
+    [Fact]
+    public async Task A_token_accepted_moments_ago_is_refused_once_it_expires()
+    {
+        await using var strict = ReceiverApp.With(new Dictionary<string, string?> { ["CallbackApi:Auth:Jwt:ClockSkewSeconds"] = "0" });
+        await strict.InitializeAsync();
+        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 27);
+        var token = ApToken.Mint(Secret, issuedAt, TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync(strict, "Authorization", "Bearer " + token)).StatusCode);
+
+        // Past exp on the real clock, which the token's own check reads.
+        await Task.Delay(issuedAt.AddSeconds(31) - DateTimeOffset.UtcNow);
+
+        var response = await PostWithHeaderAsync(strict, "Authorization", "Bearer " + token);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await AssertUnauthorizedBodyAsync(response);
+    }
+
+    [Fact]
+    public async Task A_token_one_character_away_from_the_one_accepted_last_is_refused()
+    {
+        var token = ApToken.Mint(Secret);
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync("Authorization", "Bearer " + token)).StatusCode);
+        var signature = token.LastIndexOf('.') + 1;
+        var forged = token[..signature] + (token[signature] == 'A' ? 'B' : 'A') + token[(signature + 1)..];
+
+        var response = await PostWithHeaderAsync("Authorization", "Bearer " + forged);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync("Authorization", "Bearer " + token)).StatusCode);
+    }
+
     private Task<HttpResponseMessage> PostWithHeaderAsync(string header, string value, JsonObject? body = null) =>
         PostWithHeaderAsync(app, header, value, body);
 

@@ -44,6 +44,20 @@ public sealed class SecretRotationTests
     }
 
     [Fact]
+    public async Task The_very_token_accepted_with_the_previous_secret_before_the_deadline_is_refused_after_it()
+    {
+        var clock = new SettableClock();
+        await using var owner = RotatingApp("jwt", Current);
+        var app = WithClock(owner, clock);
+        var token = ApToken.Mint(Previous);
+        Assert.Equal(HttpStatusCode.OK, await PostJwtAsync(app, token));
+
+        clock.Offset = PastTheDeadline;
+
+        await AssertRefusedAsync(owner, app, "Authorization", "Bearer " + token);
+    }
+
+    [Fact]
     public async Task Api_key_equal_to_the_previous_secret_is_accepted_until_the_deadline_and_refused_after_it()
     {
         const string currentKey = "current-api-key-that-AP-sends-verbatim";

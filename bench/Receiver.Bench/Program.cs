@@ -10,6 +10,7 @@ return args.FirstOrDefault() switch
     "size-load" => await SizeLoad.RunAsync(Arguments.Parse(args[1..])),
     "size-queries" => await SizeQueries.RunAsync(Arguments.Parse(args[1..])),
     "storage-alone" => await StorageAlone.RunAsync(Arguments.Parse(args[1..])),
+    "stalls" => await Stalls.RunAsync(Arguments.Parse(args[1..])),
     "write-script" => WriteScript.Run(Arguments.Parse(args[1..])),
     "micro" => Micro.Run(args[1..]),
     "allocations" => await AllocationSample.RunAsync(args[1..]),
@@ -38,6 +39,10 @@ static int Usage()
           Receiver.Bench storage-alone --connection CS [--clients 1] [--seconds 15] [--transactions 100000] [--path store|writer]
               The receiver's own write of one event (EventStore, or through the group-commit EventWriter), in a loop
               per client, without HTTP: prints events/s.
+          Receiver.Bench stalls --post URL --secret S --pid PID [--seconds 60] [--factor 5] [--pg-log FILE]
+              POSTs AP events one at a time and tells what overlapped each request slower than factor × the median:
+              the receiver's GC pauses, thread-pool changes, lock contention and JIT (EventPipe), PostgreSQL's
+              checkpoints and autovacuum (its log), the load generator's own GC.
           Receiver.Bench write-script [--transactions 100000]
               Prints a pgbench script sending that same write of one event as EventStore sends it.
           Receiver.Bench micro [BenchmarkDotNet arguments, e.g. --filter '*']

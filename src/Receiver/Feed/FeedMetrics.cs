@@ -34,7 +34,7 @@ internal sealed class FeedMetrics
             ],
             "{consumer}", "Feed consumers connected now: open event streams (sse) and long-polls being answered (poll)");
         // Observed rather than added to, so the series is there at zero before the first drop.
-        meter.CreateObservableCounter("receiver.feed.streams_dropped", () => Interlocked.Read(ref _streamsDropped), "{stream}",
+        meter.CreateObservableCounter("receiver.feed.streams_dropped", () => StreamsDropped, "{stream}",
             "Event streams closed because their reader took nothing within Feed:WriteTimeoutSeconds");
     }
 
@@ -58,6 +58,9 @@ internal sealed class FeedMetrics
 
     /// <summary>An event stream closed because its reader took nothing within the write timeout.</summary>
     public void StreamDropped() => Interlocked.Increment(ref _streamsDropped);
+
+    /// <summary>Event streams closed so far because their reader took nothing within the write timeout.</summary>
+    public long StreamsDropped => Interlocked.Read(ref _streamsDropped);
 
     internal readonly struct Consumer(FeedMetrics metrics, FeedConsumerKind kind) : IDisposable
     {

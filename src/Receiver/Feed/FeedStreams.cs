@@ -137,15 +137,20 @@ internal sealed partial class FeedStreams(
             await WriteAsync("\n\n", cancellationToken);
         }
 
+        /// <summary>
+        /// The timer's own token tells a stalled reader from one that left, not the client's: Kestrel aborts the
+        /// connection when a flush is cancelled, which cancels the client's token (RequestAborted) too, from the thread
+        /// pool, and now and then before the cancelled flush reaches this catch.
+        /// </summary>
         private async Task FlushAsync(CancellationToken cancellationToken)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(writeTimeout);
+            using var timer = new CancellationTokenSource(writeTimeout);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
-                await output.FlushAsync(timeout.Token);
+                await output.FlushAsync(either.Token);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (timer.IsCancellationRequested)
             {
                 throw new ReaderStalledException();
             }

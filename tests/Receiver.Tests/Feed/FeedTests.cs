@@ -1,8 +1,13 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Receiver.AnchorPlatform;
 using Receiver.Feed;
 using Receiver.Tests.Infrastructure;
 
@@ -251,6 +256,92 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
             var delivered = await reader.EventsAsync(bodies.Count);
             Assert.Equal(bodies.Select(b => (string)b["id"]!).Order(), delivered.Select(d => (string)d.Event["id"]!).Order());
         }
+    }
+
+    [Fact]
+    public async Task A_write_not_taken_within_the_timeout_drops_the_stream_though_the_request_is_aborted_first_and_a_reader_that_leaves_is_not_dropped()
+    {
+        await using var quick = ReceiverApp.Beside(app, new Dictionary<string, string?> { ["Feed:WriteTimeoutSeconds"] = "1" });
+        var streams = quick.Services.GetRequiredService<FeedStreams>();
+        var metrics = quick.Services.GetRequiredService<FeedMetrics>();
+        var after = await LatestAsync(app);
+        var filter = new FeedFilter([.. EventTypes.All], null);
+
+        var stalled = new StalledConnection();
+        var clock = Stopwatch.StartNew();
+        await streams.RunAsync(stalled.Context, after, filter, 100, stalled.RequestAborted).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"the stream ended after {clock.Elapsed}, before its write timeout");
+        Assert.Equal(1, metrics.StreamsDropped);
+        Assert.True(stalled.Aborted, "the stalled stream's connection was not closed");
+
+        // Its reader goes away while a write waits: gone, not stalled.
+        var leaving = new StalledConnection();
+        var run = streams.RunAsync(leaving.Context, after, filter, 100, leaving.RequestAborted);
+        await leaving.FlushWaits.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        leaving.Leave();
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, metrics.StreamsDropped);
+        Assert.False(leaving.Aborted, "a stream whose reader left was dropped as stalled");
+    }
+
+    /// <summary>
+    /// A response whose reader takes nothing, as Kestrel's looks to the stream: a flush waits until its token is
+    /// cancelled. Kestrel then aborts the connection, which cancels the request's RequestAborted; it does so on the
+    /// thread pool, so only sometimes before the flush's caller sees the cancellation; here always before.
+    /// </summary>
+    private sealed class StalledConnection : PipeWriter, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature
+    {
+        private readonly CancellationTokenSource _requestAborted = new();
+        private readonly ArrayBufferWriter<byte> _written = new();
+
+        public StalledConnection()
+        {
+            Context.Features.Set<IHttpResponseBodyFeature>(this);
+            Context.Features.Set<IHttpRequestLifetimeFeature>(this);
+        }
+
+        public DefaultHttpContext Context { get; } = new();
+
+        /// <summary>Set once a flush waits on the reader.</summary>
+        public TaskCompletionSource FlushWaits { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Whether the application closed the connection (HttpContext.Abort).</summary>
+        public bool Aborted { get; private set; }
+
+        /// <summary>The reader goes away.</summary>
+        public void Leave() => _requestAborted.Cancel();
+
+        public CancellationToken RequestAborted { get => _requestAborted.Token; set => throw new NotSupportedException(); }
+
+        public void Abort() => Aborted = true;
+
+        public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            FlushWaits.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                _requestAborted.Cancel();
+                throw;
+            }
+            return default;
+        }
+
+        public override void Advance(int bytes) => _written.Advance(bytes);
+        public override Memory<byte> GetMemory(int sizeHint = 0) => _written.GetMemory(sizeHint);
+        public override Span<byte> GetSpan(int sizeHint = 0) => _written.GetSpan(sizeHint);
+        public override void CancelPendingFlush() { }
+        public override void Complete(Exception? exception = null) { }
+
+        public Stream Stream => AsStream();
+        public PipeWriter Writer => this;
+        public void DisableBuffering() { }
+        public Task StartAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+        public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task CompleteAsync() => Task.CompletedTask;
     }
 
     [Fact]

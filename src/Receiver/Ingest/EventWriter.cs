@@ -10,7 +10,8 @@ namespace Receiver.Ingest;
 /// Group commit: one writer per instance gathers the events of concurrent requests into one transaction, so the
 /// commit, the sequence lock and the feed's announcement (NOTIFY) are paid once per batch rather than once per event. Each request
 /// is answered only after the commit that holds its event. A sequential sender (AP sends one event at a time) gets
-/// batches of one, with no added wait.
+/// batches of one, with no added wait, which the request writes itself: when nothing is being written and nothing
+/// waits, handing the event to the writer and the answer back would only add two thread-pool hops.
 /// </summary>
 /// <remarks>
 /// On shutdown the queue is closed only once the server has finished its in-flight requests (StoppedAsync, after
@@ -24,6 +25,11 @@ internal sealed partial class EventWriter(
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
         new BoundedChannelOptions(16 * MaxBatch) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    /// <summary>Held by whoever writes a batch, the writer or a request writing its own event: one batch at a time.</summary>
+    private readonly SemaphoreSlim _writingBatch = new(1, 1);
+
+    private volatile bool _stopped;
 
     /// <summary>
     /// A queued event, claimed once by whichever side comes first: the writer, to send it, or its request, giving up
@@ -49,6 +55,13 @@ internal sealed partial class EventWriter(
         var timeout = options.Value.Timeout;
         try
         {
+            if (_queue.Reader.Count == 0 && _writingBatch.Wait(0) && !StoppedReleasing())
+            {
+                // A request that gave up (timeout, client gone) leaves its write to finish: it was taken, may commit.
+                pending.TryTake();
+                await WriteOwnAsync(pending).WaitAsync(timeout, cancellationToken);
+                return await pending.Stored.Task;
+            }
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
             await _queue.Writer.WriteAsync(pending, deadline.Token);
@@ -67,6 +80,26 @@ internal sealed partial class EventWriter(
         }
     }
 
+    /// <summary>After <see cref="StoppedAsync"/> no request writes its own event: it releases the batch it took.</summary>
+    private bool StoppedReleasing()
+    {
+        if (!_stopped) return false;
+        _writingBatch.Release();
+        return true;
+    }
+
+    private async Task WriteOwnAsync(Pending pending)
+    {
+        try
+        {
+            await WriteAsync([pending]);
+        }
+        finally
+        {
+            _writingBatch.Release();
+        }
+    }
+
     private Task _writing = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -81,6 +114,19 @@ internal sealed partial class EventWriter(
         var ids = new HashSet<string>(MaxBatch, StringComparer.Ordinal);
         Pending? held = null;
         while (held is not null || await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            await _writingBatch.WaitAsync();
+            try
+            {
+                await GatherAndWriteAsync();
+            }
+            finally
+            {
+                _writingBatch.Release();
+            }
+        }
+
+        async Task GatherAndWriteAsync()
         {
             batch.Clear();
             ids.Clear();
@@ -107,8 +153,12 @@ internal sealed partial class EventWriter(
 
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
+        _stopped = true;
         _queue.Writer.TryComplete();
         await _writing.WaitAsync(cancellationToken);
+        // A request writing its own event finishes before the process does; none starts after this.
+        await _writingBatch.WaitAsync(cancellationToken);
+        _writingBatch.Release();
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -16,7 +16,8 @@ namespace Receiver.Bench;
 /// their generation, thread-pool adjustments, lock contention, JIT) and afterwards PostgreSQL's log (checkpoints,
 /// autovacuum and autoanalyze, logged with their duration). A stall is a request slower than --factor times the
 /// median; each is matched with whatever of those overlapped it, the client's own GC pauses during it, and the
-/// machine's pressure (Linux PSI): how long, during the request, some task waited for a CPU, or for I/O.
+/// machine's pressure (Linux PSI): how long, during the request, some task waited for a CPU, or for I/O, and whether
+/// the hypervisor took a CPU away (steal time, counted in ticks of 10 ms).
 /// </summary>
 internal static partial class Stalls
 {
@@ -39,14 +40,14 @@ internal static partial class Stalls
                 var body = ApTraffic.Sep31Event(Guid.NewGuid().ToString(), transactions[n % transactions.Length], DateTimeOffset.UtcNow);
                 using var request = ApTraffic.Post(secret, body);
                 var clientPause = GC.GetTotalPauseDuration();
-                var (cpuWait, ioWait) = (Pressure.Total("cpu"), Pressure.Total("io"));
+                var (cpuWait, ioWait, steal) = (Pressure.Total("cpu"), Pressure.Total("io"), Pressure.StealTicks());
                 var started = DateTime.UtcNow;
                 var clock = Stopwatch.GetTimestamp();
                 using var response = await client.SendAsync(request);
                 var elapsed = Stopwatch.GetElapsedTime(clock);
                 if (response.StatusCode != HttpStatusCode.OK) failures++;
                 recorded?.Add(new Request(started, elapsed, GC.GetTotalPauseDuration() - clientPause,
-                    Pressure.Total("cpu") - cpuWait, Pressure.Total("io") - ioWait));
+                    Pressure.Total("cpu") - cpuWait, Pressure.Total("io") - ioWait, Pressure.StealTicks() - steal));
             }
         }
 
@@ -63,7 +64,9 @@ internal static partial class Stalls
     /// <param name="CpuWait">How long some task on the machine waited for a CPU meanwhile (PSI "some"), from just
     /// before the request to just after it.</param>
     /// <param name="IoWait">The same for I/O.</param>
-    private readonly record struct Request(DateTime Started, TimeSpan Elapsed, TimeSpan ClientGcPause, TimeSpan CpuWait, TimeSpan IoWait)
+    /// <param name="StealTicks">Ticks of CPU time the hypervisor gave other guests meanwhile (/proc/stat).</param>
+    private readonly record struct Request(
+        DateTime Started, TimeSpan Elapsed, TimeSpan ClientGcPause, TimeSpan CpuWait, TimeSpan IoWait, long StealTicks)
     {
         public DateTime Ended => Started + Elapsed;
     }
@@ -76,6 +79,10 @@ internal static partial class Stalls
             var some = File.ReadLines($"/proc/pressure/{resource}").First();
             return TimeSpan.FromMicroseconds(long.Parse(some[(some.LastIndexOf('=') + 1)..], CultureInfo.InvariantCulture));
         }
+
+        /// <summary>The eighth figure of /proc/stat's <c>cpu</c> line: steal, in clock ticks, over all CPUs.</summary>
+        public static long StealTicks() =>
+            long.Parse(File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[8], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Something that happened over [Start, End]: a kind (what a stall is attributed to) and its details.</summary>
@@ -109,7 +116,9 @@ internal static partial class Stalls
         Console.WriteLine($"| the load generator's own GC pause | {stalls.Count(ClientGc)} | {requests.Count(r => !stalls.Contains(r) && ClientGc(r))} | |");
         Console.WriteLine($"| machine: some task waited for a CPU for half the request or more | {stalls.Count(CpuBound)} | {requests.Count(r => !stalls.Contains(r) && CpuBound(r))} | |");
         Console.WriteLine($"| machine: some task waited for I/O for half the request or more | {stalls.Count(IoBound)} | {requests.Count(r => !stalls.Contains(r) && IoBound(r))} | |");
-        Console.WriteLine($"| none of the above | {stalls.Count(s => overlapping[s].Count == 0 && !ClientGc(s) && !CpuBound(s) && !IoBound(s))} | | |");
+        bool Stolen(Request r) => r.StealTicks > 0;
+        Console.WriteLine($"| machine: the hypervisor took a CPU (steal) | {stalls.Count(Stolen)} | {requests.Count(r => !stalls.Contains(r) && Stolen(r))} | |");
+        Console.WriteLine($"| none of the above | {stalls.Count(s => overlapping[s].Count == 0 && !ClientGc(s) && !CpuBound(s) && !IoBound(s) && !Stolen(s))} | | |");
         Console.WriteLine($"CPU wait (PSI) per request, median: {Median(stalls, r => r.CpuWait):F2} ms in stalls, {Median(requests, r => r.CpuWait):F2} ms in all; " +
                           $"I/O wait: {Median(stalls, r => r.IoWait):F2} and {Median(requests, r => r.IoWait):F2} ms");
 
@@ -118,7 +127,7 @@ internal static partial class Stalls
         {
             var what = overlapping[stall].Select(e => $"{e.Kind} ({e.Detail})").Distinct().Take(4).ToList();
             if (stall.ClientGcPause > TimeSpan.Zero) what.Add($"client GC {stall.ClientGcPause.TotalMilliseconds:F1} ms");
-            what.Add($"CPU wait {stall.CpuWait.TotalMilliseconds:F1} ms, I/O wait {stall.IoWait.TotalMilliseconds:F1} ms");
+            what.Add($"CPU wait {stall.CpuWait.TotalMilliseconds:F1} ms, I/O wait {stall.IoWait.TotalMilliseconds:F1} ms, steal {stall.StealTicks} ticks");
             Console.WriteLine($"  {stall.Started:HH:mm:ss.fff} {stall.Elapsed.TotalMilliseconds,8:F2} ms  {string.Join("; ", what)}");
         }
     }

@@ -37,6 +37,8 @@ internal static partial class WriteScript
     private static string Literal(object? value) => value switch
     {
         byte[] bytes => $"'\\x{Convert.ToHexString(bytes)}'::bytea",
+        // UTF-8 JSON (a snapshot), which the statement's cast reads as jsonb.
+        ReadOnlyMemory<byte> json => Text(Encoding.UTF8.GetString(json.Span)),
         Array array => $"ARRAY[{string.Join(", ", array.Cast<object?>().Select(Literal))}]",
         EventIdMarker => "gen_random_uuid()::text",
         TransactionIdMarker => "'bench-tx-' || :tx",

@@ -59,7 +59,8 @@ public static class CallbackAuth
             RequireSignedTokens = true,
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
             // Chosen per token, so the grace period of the previous secrets ends on time without a restart. AP's
-            // tokens carry no kid: every key returned is tried. jwt.TimeProvider is the app's clock (set from DI).
+            // tokens carry no kid: every key returned is tried. jwt.TimeProvider is the app's clock (set from DI); the
+            // token's own lifetime IdentityModel checks on the system clock.
             IssuerSigningKeyResolver = (_, _, _, _) => Now() < previousUntil ? currentAndPrevious : current,
         };
         jwt.Events = new JwtBearerEvents
@@ -89,8 +90,8 @@ public static class CallbackAuth
                     context.Fail(reason);
                 else if (context.Principal is { } principal)
                 {
-                    var until = new DateTimeOffset(token.ValidTo, TimeSpan.Zero) + clockSkew;
-                    recent.Remember(token.EncodedToken, principal, now < previousUntil && previousUntil < until ? previousUntil : until);
+                    recent.Remember(token.EncodedToken, principal, new DateTimeOffset(token.ValidTo, TimeSpan.Zero) + clockSkew,
+                        now < previousUntil ? previousUntil : DateTimeOffset.MaxValue);
                 }
                 return Task.CompletedTask;
             },

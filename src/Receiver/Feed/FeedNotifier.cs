@@ -36,7 +36,11 @@ internal sealed partial class FeedNotifier(
     {
         Advance(sequenceNumber);
         RaiseTo(ref _toAnnounce, sequenceNumber);
-        if (Interlocked.Exchange(ref _announcing, 1) == 0) _ = AnnounceAsync();
+        // On a thread of its own, without the caller's execution context: the caller may be a request writing its own
+        // event (EventWriter), which answers without waiting for the NOTIFY, and whose trace the announcements, which
+        // outlive it, must not join.
+        if (Interlocked.Exchange(ref _announcing, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static notifier => _ = notifier.AnnounceAsync(), this, preferLocal: false);
     }
 
     private long _toAnnounce;

@@ -34,7 +34,8 @@ internal sealed partial class EventWriter(
     /// <summary>
     /// A queued event, claimed once by whichever side comes first: the writer, to send it, or its request, giving up
     /// (timeout, client gone). An event its request gave up on before the writer took it is never written, so a 503
-    /// that says nothing was stored is true; one the writer took may still commit, and the 503 says that instead.
+    /// that says nothing was stored is true; one the writer took may still commit, and the 503 says that instead. A
+    /// request that writes its own event claims it at once: its 503 always says the event may be stored.
     /// </summary>
     private sealed class Pending(EventRow row)
     {

@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 using Receiver.Tests.Infrastructure;
 
@@ -175,15 +177,17 @@ public sealed class JwtAuthTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     // and lets a request bearing it through unchecked (RecentToken). What the check would refuse, it still refuses.
 
     [Fact]
-    public async Task A_token_accepted_moments_ago_is_refused_once_it_expires()
+    public async Task A_token_accepted_moments_ago_is_refused_once_it_expires_even_on_an_app_clock_that_lags()
     {
-        await using var strict = ReceiverApp.With(new Dictionary<string, string?> { ["CallbackApi:Auth:Jwt:ClockSkewSeconds"] = "0" });
-        await strict.InitializeAsync();
+        await using var owner = ReceiverApp.With(new Dictionary<string, string?> { ["CallbackApi:Auth:Jwt:ClockSkewSeconds"] = "0" });
+        // The app's clock (TimeProvider) 20 s behind: a token's life is read on the system clock, as IdentityModel
+        // reads it, so the token kept as accepted last expires when the check would refuse it.
+        var strict = owner.WithWebHostBuilder(host => host.ConfigureTestServices(
+            services => services.AddSingleton<TimeProvider>(new SettableClock { Offset = TimeSpan.FromSeconds(-20) })));
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 27);
         var token = ApToken.Mint(Secret, issuedAt, TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.OK, (await PostWithHeaderAsync(strict, "Authorization", "Bearer " + token)).StatusCode);
 
-        // Past exp on the real clock, which the token's own check reads.
         await Task.Delay(issuedAt.AddSeconds(31) - DateTimeOffset.UtcNow);
 
         var response = await PostWithHeaderAsync(strict, "Authorization", "Bearer " + token);

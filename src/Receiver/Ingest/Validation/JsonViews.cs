@@ -42,11 +42,13 @@ internal static class JsonElementExtensions
 
     /// <summary>
     /// A string value's characters, decoded into <paramref name="buffer"/> when it fits and carries no escape (the
-    /// raw UTF-8 between the quotes is then the text, and the body is valid UTF-8), else read as a new string. For
-    /// rules, which check every short string of every event: <see cref="JsonElement.GetString"/> would allocate each.
+    /// raw UTF-8 between the quotes is then the text: IncomingEvent.Parse parses only valid UTF-8), else read as a new
+    /// string. For rules, which check every short string of every event: <see cref="JsonElement.GetString"/> would
+    /// allocate each. Like it, throws for a value that is not a string.
     /// </summary>
     public static ReadOnlySpan<char> Text(this JsonElement element, Span<char> buffer)
     {
+        if (element.ValueKind != JsonValueKind.String) return element.GetString();
         var quoted = JsonMarshal.GetRawUtf8Value(element);
         var raw = quoted[1..^1];
         return raw.Length <= buffer.Length && !raw.Contains((byte)'\\') && Encoding.UTF8.TryGetChars(raw, buffer, out var length)

@@ -24,33 +24,34 @@ internal static class JsonRules
     /// <summary>An id we store and index: AP's are UUIDs, so a short printable string.</summary>
     public static IRuleBuilderOptions<T, JsonElement> Identifier<T>(this IRuleBuilder<T, JsonElement> rule) =>
         rule.String()
-            .Must(value => !value.IsPresent() || !value.Text(stackalloc char[JsonElementExtensions.ShortText]).IsWhiteSpace())
-            .WithMessage("must not be empty")
-            .Must(value => !value.IsPresent()
-                           || StorageLimits.IsStorableIdentifier(value.Text(stackalloc char[JsonElementExtensions.ShortText])))
+            .Must(value => AbsentOrText(value, static text => !text.IsWhiteSpace())).WithMessage("must not be empty")
+            .Must(value => AbsentOrText(value, static text => StorageLimits.IsStorableIdentifier(text)))
             .WithMessage($"must be at most {StorageLimits.MaxIdentifierLength} characters, without control characters");
 
     public static IRuleBuilderOptions<T, JsonElement> OneOf<T>(this IRuleBuilder<T, JsonElement> rule, FrozenSet<string> allowed)
     {
         var message = $"must be one of: {string.Join(", ", allowed.Order(StringComparer.Ordinal))}";
         var lookup = allowed.GetAlternateLookup<ReadOnlySpan<char>>();
-        return rule.String()
-            .Must(value => !value.IsPresent() || lookup.Contains(value.Text(stackalloc char[JsonElementExtensions.ShortText])))
-            .WithMessage(message);
+        Func<ReadOnlySpan<char>, bool> isAllowed = text => lookup.Contains(text);
+        return rule.String().Must(value => AbsentOrText(value, isAllowed)).WithMessage(message);
     }
 
     /// <summary>An amount AP has parsed: a JSON string that Java's <c>new BigDecimal(String)</c> reads.</summary>
     public static IRuleBuilderOptions<T, JsonElement> DecimalString<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(value => !value.IsPresent()
-                           || (value.ValueKind == JsonValueKind.String
-                               && JavaBigDecimal.IsValid(value.Text(stackalloc char[JsonElementExtensions.ShortText]))))
+        rule.Must(value => AbsentOrText(value, static text => JavaBigDecimal.IsValid(text)))
             .WithMessage("must be a number written as a string, as Java's BigDecimal reads it, e.g. \"100\", \"0.35\" or \"1E+2\"");
 
     public static IRuleBuilderOptions<T, JsonElement> DateTime<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(value => !value.IsPresent()
-                           || (value.ValueKind == JsonValueKind.String
-                               && Rfc3339.TryParseInstant(value.Text(stackalloc char[JsonElementExtensions.ShortText]), out _)))
+        rule.Must(value => AbsentOrText(value, static text => Rfc3339.TryParseInstant(text, out _)))
             .WithMessage("must be an RFC 3339 date-time string, e.g. \"2024-09-25T18:59:32.123456Z\"");
+
+    /// <summary>
+    /// Absent, or a string whose text <paramref name="holds"/>, read without a string of its own (<see
+    /// cref="JsonElementExtensions.Text"/>): rules check every short string of every event.
+    /// </summary>
+    private static bool AbsentOrText(JsonElement value, Func<ReadOnlySpan<char>, bool> holds) =>
+        !value.IsPresent()
+        || (value.ValueKind == JsonValueKind.String && holds(value.Text(stackalloc char[JsonElementExtensions.ShortText])));
 
     public static IRuleBuilderOptions<T, TValue> Object<T, TValue>(this IRuleBuilder<T, TValue> rule) where TValue : IJsonValue =>
         rule.Must(value => !value.Element.IsPresent() || value.Element.ValueKind == JsonValueKind.Object).WithMessage("must be an object");

@@ -56,7 +56,7 @@ internal sealed partial class EventWriter(
         var timeout = options.Value.Timeout;
         try
         {
-            if (_queue.Reader.Count == 0 && _writingBatch.Wait(0) && !StoppedReleasing())
+            if (TryTakeWritingTurn())
             {
                 // A request that gave up (timeout, client gone) leaves its write to finish: it was taken, may commit.
                 pending.TryTake();
@@ -81,12 +81,16 @@ internal sealed partial class EventWriter(
         }
     }
 
-    /// <summary>After <see cref="StoppedAsync"/> no request writes its own event: it releases the batch it took.</summary>
-    private bool StoppedReleasing()
+    /// <summary>
+    /// Takes the turn to write when nothing is being written and nothing waits, so that a request may write its own
+    /// event; never once <see cref="StoppedAsync"/> has begun (checked after the turn is held, which it waits for).
+    /// </summary>
+    private bool TryTakeWritingTurn()
     {
-        if (!_stopped) return false;
+        if (_queue.Reader.Count > 0 || !_writingBatch.Wait(0)) return false;
+        if (!_stopped) return true;
         _writingBatch.Release();
-        return true;
+        return false;
     }
 
     private async Task WriteOwnAsync(Pending pending)

@@ -58,6 +58,13 @@ record() {
   echo "appended to bench/RESULTS.md"
 }
 
+# median_min_max: of the numbers on stdin, one a line, "median min max" (the median of an even count is the mean of
+# the middle two).
+median_min_max() { sort -g | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.6f %.6f %.6f\n", m, v[1], v[NR] }'; }
+# ratios FILE OTHER: each round's rate (first column) in FILE over the same round's in OTHER, as "median min max".
+ratios() { paste -d' ' <(cut -d' ' -f1 "$1") <(cut -d' ' -f1 "$2") | awk '{ print ($2 > 0 ? $1 / $2 : 0) }' | median_min_max; }
+# spread "MEDIAN MIN MAX" [DECIMALS]: for display only; verdicts compare the unrounded values.
+spread() { echo "$1" | awk -v d="${2:-2}" '{ printf "%.*f (%.*f–%.*f)", d, $1, d, $2, d, $3 }'; }
 # median FILE COLUMN: the median of that column over the rounds (the mean of the middle two for an even count).
 median() { cut -d' ' -f"$2" "$1" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

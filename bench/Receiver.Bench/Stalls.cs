@@ -90,8 +90,8 @@ internal static partial class Stalls
 
     private static void Report(List<Request> requests, int failures, List<Happening> events, int factor)
     {
-        var sorted = requests.Select(r => r.Elapsed.TotalMilliseconds).Order().ToArray();
-        double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)(p / 100 * sorted.Length))];
+        var sorted = requests.Select(r => r.Elapsed.TotalMilliseconds).Order().ToList();
+        double At(double percent) => FeedLatency.Percentile(sorted, percent);
         var threshold = factor * At(50);
         Console.WriteLine($"{requests.Count} requests, {failures} not 200; ms: p50 {At(50):F2}, p90 {At(90):F2}, p99 {At(99):F2}, " +
                           $"p99.9 {At(99.9):F2}, max {sorted[^1]:F2}; p99 / p50 {At(99) / At(50):F1}");

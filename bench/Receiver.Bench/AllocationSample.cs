@@ -26,6 +26,15 @@ internal static class AllocationSample
                     return Task.CompletedTask;
                 };
                 break;
+            case "validate":
+                var parsed = System.Text.Json.JsonDocument.Parse(Micro.Sep31Event());
+                var validatorAlone = new EventValidator(Options.Create(new IngestOptions()));
+                operation = () =>
+                {
+                    validatorAlone.Validate(new EventView(parsed.RootElement));
+                    return Task.CompletedTask;
+                };
+                break;
             case "token":
                 var token = new CallbackTokenBenchmarks();
                 token.Setup();

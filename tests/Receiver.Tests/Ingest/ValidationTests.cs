@@ -85,6 +85,7 @@ public sealed class ValidationTests(ReceiverApp app) : IClassFixture<ReceiverApp
         { "sep24-withdrawal-refunded", "payload/transaction/refunds/payments/0/refunded_at", "\"x\"", "payload.transaction.refunds.payments[0].refunded_at" },
         // stellar_transactions
         { "sep24-deposit-completed", "payload/transaction/stellar_transactions", "{}", "payload.transaction.stellar_transactions" },
+        { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0", "5", "payload.transaction.stellar_transactions[0]" },
         { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/id", "5", "payload.transaction.stellar_transactions[0].id" },
         { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/created_at", "\"x\"", "payload.transaction.stellar_transactions[0].created_at" },
         { "sep24-deposit-completed", "payload/transaction/stellar_transactions/0/payments", "{}", "payload.transaction.stellar_transactions[0].payments" },
@@ -97,6 +98,7 @@ public sealed class ValidationTests(ReceiverApp app) : IClassFixture<ReceiverApp
         { "sep31-created", "payload/transaction/creator/account", "1", "payload.transaction.creator.account" },
         { "sep6-withdrawal-on-hold", "payload/transaction/source_account", "[]", "payload.transaction.source_account" },
         { "sep6-withdrawal-on-hold", "payload/transaction/instructions/organization.bank_number/value", "121122676", "payload.transaction.instructions.organization.bank_number.value" },
+        { "sep6-withdrawal-on-hold", "payload/transaction/instructions/organization.bank_number", "\"121122676\"", "payload.transaction.instructions.organization.bank_number" },
         { "sep6-withdrawal-on-hold", "payload/transaction/instructions", "[]", "payload.transaction.instructions" },
         { "sep6-withdrawal-exchange-customer-info", "payload/transaction/required_info_updates", "\"bank_number\"", "payload.transaction.required_info_updates" },
         { "sep6-withdrawal-exchange-customer-info", "payload/transaction/required_info_updates/0", "1", "payload.transaction.required_info_updates[0]" },

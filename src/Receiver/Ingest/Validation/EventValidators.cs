@@ -15,12 +15,16 @@ internal abstract class JsonViewValidator<T> : AbstractValidator<T> where T : IJ
 {
     protected JsonViewValidator() => RuleLevelCascadeMode = CascadeMode.Stop;
 
-    // Each view's member is named after the JSON member it reads (AmountIn reads amount_in). Renamed here, per rule,
-    // rather than through FluentValidation's global PropertyNameResolver, which would rename the rules of every
-    // validator in the process.
+    /// <summary>The instance's own members, and through them the objects nested in it.</summary>
+    protected JsonObjectRules<T, T> Members => new(this, view => view);
+
+    // Each view's member is named after the JSON member it reads (AmountIn reads amount_in), and a nested object's
+    // rule after the chain (AmountIn.Amount). Renamed here, per rule, rather than through FluentValidation's global
+    // PropertyNameResolver, which would rename the rules of every validator in the process.
     protected override void OnRuleAdded(IValidationRule<T> rule)
     {
-        if (rule.PropertyName is { } name) rule.PropertyName = JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
+        if (rule.PropertyName is { } name)
+            rule.PropertyName = string.Join('.', name.Split('.').Select(JsonNamingPolicy.SnakeCaseLower.ConvertName));
     }
 
     // Members are checked only on an object; whether it may be absent or must be an object is the parent's rule.
@@ -34,11 +38,23 @@ internal sealed class EventValidator : JsonViewValidator<EventView>
     public EventValidator(IOptions<IngestOptions> options)
     {
         var statuses = options.Value.AcceptedStatuses;
-        var payloads = new Dictionary<EventSubject, PayloadValidator>
+        var payloads = new Dictionary<EventSubject, ObjectValidator<PayloadView>>
         {
-            [EventSubject.Transaction] = new(p => p.RuleFor(x => x.Transaction).Required().Object().ValidatedBy(new TransactionValidator(statuses))),
-            [EventSubject.Quote] = new(p => p.RuleFor(x => x.Quote).Required().Object().ValidatedBy(new QuoteValidator())),
-            [EventSubject.Customer] = new(p => p.RuleFor(x => x.Customer).Required().Object().ValidatedBy(new CustomerValidator())),
+            [EventSubject.Transaction] = new(payload =>
+            {
+                payload.RuleFor(p => p.Transaction).Required();
+                payload.Object(p => p.Transaction).Transaction(statuses);
+            }),
+            [EventSubject.Quote] = new(payload =>
+            {
+                payload.RuleFor(p => p.Quote).Required();
+                payload.Object(p => p.Quote).Quote();
+            }),
+            [EventSubject.Customer] = new(payload =>
+            {
+                payload.RuleFor(p => p.Customer).Required();
+                payload.Object(p => p.Customer).Customer();
+            }),
             [EventSubject.Unknown] = new(_ => { }),
         };
 
@@ -51,94 +67,215 @@ internal sealed class EventValidator : JsonViewValidator<EventView>
     }
 }
 
-internal sealed class PayloadValidator : JsonViewValidator<PayloadView>
+/// <summary>An object checked in a context of its own: the payload, whose rules depend on the event type, and each item of an array.</summary>
+internal sealed class ObjectValidator<T> : JsonViewValidator<T> where T : IJsonValue
 {
-    public PayloadValidator(Action<PayloadValidator> rules) => rules(this);
+    public ObjectValidator(Action<JsonObjectRules<T, T>> rules) => rules(Members);
 }
 
-/// <summary>
-/// <c>payload.transaction</c> for SEP-6, SEP-24 and SEP-31 as AP 2.10 to 4.x really send it, which is looser than
-/// its published schema (docs/anchor-platform.md: "payload.transaction", "Amounts", "What each line adds" and
-/// "What Receiver checks").
-/// </summary>
-internal sealed class TransactionValidator : JsonViewValidator<TransactionView>
+/// <summary>The rules of each object AP sends, added to the validator of the object that holds it (<see cref="JsonObjectRules{T,TView}"/>).</summary>
+internal static class EventRules
 {
-    public TransactionValidator(FrozenSet<string> statuses)
+    /// <summary>
+    /// <c>payload.transaction</c> for SEP-6, SEP-24 and SEP-31 as AP 2.10 to 4.x really send it, which is looser than
+    /// its published schema (docs/anchor-platform.md: "payload.transaction", "Amounts", "What each line adds" and
+    /// "What Receiver checks").
+    /// </summary>
+    public static void Transaction<T>(this JsonObjectRules<T, TransactionView> transaction, FrozenSet<string> statuses)
     {
-        var strictAmount = new AmountValidator(AmountText.Required);
-        var lenientAmount = new AmountValidator(AmountText.Optional);
-        var unparsedAmount = new AmountValidator(AmountText.Unparsed);
         // SEP-31 builds every amount with the plain constructor, so "amount_out": {} is real traffic.
-        AmountValidator AmountFor(TransactionView t) => t.Sep.IsString("31") ? lenientAmount : strictAmount;
+        Func<T, AmountText> amountText = x => transaction.Read(x).Sep.IsString("31") ? AmountText.Optional : AmountText.Required;
         // SEP-24 keeps the wallet's amount as typed, parsing it only to compare with the asset's limits, and not at
         // all when it has none (AP@2.10.2 and AP@4.3.0:core/.../sep24/Sep24Service.java, deposit and withdraw).
-        AmountValidator ExpectedAmountFor(TransactionView t) => t.Sep.IsString("24") ? unparsedAmount : lenientAmount;
+        Func<T, AmountText> expectedAmountText = x => transaction.Read(x).Sep.IsString("24") ? AmountText.Unparsed : AmountText.Optional;
 
-        RuleFor(t => t.Id).Required().Identifier();
-        RuleFor(t => t.Sep).Required().OneOf(Seps.All);
-        RuleFor(t => t.Kind).Required().String()
-            .Must((t, kind) => !kind.IsPresent() || !Seps.All.Contains(t.Sep.AsString() ?? "")
-                               || Seps.KindsOf(t.Sep.AsString()).Contains(kind.GetString()!))
-            .WithMessage(t => $"must be one of: {string.Join(", ", Seps.KindsOf(t.Sep.AsString()))} for SEP-{t.Sep.AsString()}");
-        RuleFor(t => t.Status).Required().OneOf(statuses);
-        RuleFor(t => t.Type).String();
+        transaction.Required(t => t.Id).Identifier();
+        transaction.Required(t => t.Sep).OneOf(Seps.All);
+        transaction.Required(t => t.Kind).String()
+            .Must((x, kind) => !kind.IsPresent() || transaction.Read(x).Sep.AsString() is not { } sep || !Seps.All.Contains(sep)
+                               || Seps.KindsOf(sep).Contains(kind.GetString()!))
+            .WithMessage(x => $"must be one of: {string.Join(", ", Seps.KindsOf(transaction.Read(x).Sep.AsString()))} for SEP-{transaction.Read(x).Sep.AsString()}");
+        transaction.Required(t => t.Status).OneOf(statuses);
+        transaction.RuleFor(t => t.Type).String();
 
         // The published schema requires amount_expected for SEP-24, but from 3.0 AP leaves it out of SEP-24 and SEP-6
         // once the asset is no longer configured (AP@3.1.4 and AP@4.3.0:core/.../util/TransactionMapper.java). The
         // schema also lists destination_account, which AP leaves out of a SEP-24 withdrawal until the user has chosen
         // where to send it. Neither is required here.
-        RuleFor(t => t.AmountExpected).Object().ValidatedBy(ExpectedAmountFor);
-        RuleFor(t => t.AmountIn).Object().ValidatedBy(AmountFor);
-        RuleFor(t => t.AmountOut).Object().ValidatedBy(AmountFor);
-        RuleFor(t => t.AmountFee).Object().ValidatedBy(AmountFor);
-        RuleFor(t => t.FeeDetails).Object().ValidatedBy(new FeeDetailsValidator(FeeTotal.Unparsed));
+        transaction.Object(t => t.AmountExpected).Amount(expectedAmountText);
+        transaction.Object(t => t.AmountIn).Amount(amountText);
+        transaction.Object(t => t.AmountOut).Amount(amountText);
+        transaction.Object(t => t.AmountFee).Amount(amountText);
+        transaction.Object(t => t.FeeDetails).Fee(FeeTotal.Unparsed);
 
-        RuleFor(t => t.StartedAt).Required().DateTime();
-        RuleFor(t => t.UpdatedAt).DateTime();
-        RuleFor(t => t.CompletedAt).DateTime();
-        RuleFor(t => t.UserActionRequiredBy).DateTime();
-        RuleFor(t => t.TransferReceivedAt).DateTime();
+        transaction.Required(t => t.StartedAt).DateTime();
+        transaction.RuleFor(t => t.UpdatedAt).DateTime();
+        transaction.RuleFor(t => t.CompletedAt).DateTime();
+        transaction.RuleFor(t => t.UserActionRequiredBy).DateTime();
+        transaction.RuleFor(t => t.TransferReceivedAt).DateTime();
 
-        RuleFor(t => t.QuoteId).String();
-        RuleFor(t => t.Message).String();
-        RuleFor(t => t.SourceAccount).String();
-        RuleFor(t => t.DestinationAccount).String();
-        RuleFor(t => t.ExternalTransactionId).String();
-        RuleFor(t => t.Memo).String();
-        RuleFor(t => t.MemoType).String();
-        RuleFor(t => t.RefundMemo).String();
-        RuleFor(t => t.RefundMemoType).String();
-        RuleFor(t => t.ClientDomain).String();
-        RuleFor(t => t.ClientName).String();
+        transaction.RuleFor(t => t.QuoteId).String();
+        transaction.RuleFor(t => t.Message).String();
+        transaction.RuleFor(t => t.SourceAccount).String();
+        transaction.RuleFor(t => t.DestinationAccount).String();
+        transaction.RuleFor(t => t.ExternalTransactionId).String();
+        transaction.RuleFor(t => t.Memo).String();
+        transaction.RuleFor(t => t.MemoType).String();
+        transaction.RuleFor(t => t.RefundMemo).String();
+        transaction.RuleFor(t => t.RefundMemoType).String();
+        transaction.RuleFor(t => t.ClientDomain).String();
+        transaction.RuleFor(t => t.ClientName).String();
 
         // Refunds and Stellar transactions may come from the anchor's PATCH /transactions, which AP stores without
         // checking or parsing their members (AP@2.10.2 and AP@4.3.0:platform/.../service/TransactionService.java,
         // core/.../sep24/Sep24Refunds.java), and SEP-24 and SEP-31 refunds are rebuilt with the plain Amount
         // constructor (TransactionMapper.toRefunds): only the JSON types and the enums Gson reads are certain.
-        RuleFor(t => t.Refunds).Object().ValidatedBy(new RefundsValidator(unparsedAmount));
-        RuleFor(t => t.StellarTransactions).Array();
-        RuleForEach(t => t.StellarTransactions).Object().ValidatedBy(new StellarTransactionValidator(unparsedAmount));
+        transaction.Object(t => t.Refunds).Refunds();
+        transaction.RuleFor(t => t.StellarTransactions).Array().EachValidatedBy(StellarTransaction);
 
-        var stellarId = new StellarIdValidator();
-        RuleFor(t => t.Customers).Object().ValidatedBy(new CustomersValidator(stellarId));
-        RuleFor(t => t.Creator).Object().ValidatedBy(stellarId);
+        transaction.Object(t => t.Customers).Customers();
+        transaction.Object(t => t.Creator).StellarId();
 
         // A List<String> that 2.x PATCH /transactions stores as the anchor sent it, null elements included, and Gson
         // writes a null element of an array (AP@2.10.2:platform/.../service/TransactionService.java).
-        RuleFor(t => t.RequiredInfoMessage).String();
-        RuleFor(t => t.RequiredInfoUpdates).Array();
-        RuleForEach(t => t.RequiredInfoUpdates).Must(BeStringOrNull).WithMessage("must be a string");
-        RuleFor(t => t.RequiredCustomerInfoMessage).String();
-        RuleFor(t => t.RequiredCustomerInfoUpdates).Array();
-        RuleForEach(t => t.RequiredCustomerInfoUpdates).Must(BeStringOrNull).WithMessage("must be a string");
+        transaction.RuleFor(t => t.RequiredInfoMessage).String();
+        transaction.RuleFor(t => t.RequiredInfoUpdates).Array().EachStringOrNull();
+        transaction.RuleFor(t => t.RequiredCustomerInfoMessage).String();
+        transaction.RuleFor(t => t.RequiredCustomerInfoUpdates).Array().EachStringOrNull();
 
-        RuleFor(t => t.Instructions).Object();
-        RuleForEach(t => t.Instructions)
-            .OverrideIndexer((t, _, _, index) => "." + t.Instructions.KeyAt(index))
-            .Object().ValidatedBy(new InstructionValidator());
+        transaction.RuleFor(t => t.Instructions).Object().EachValidatedBy(Instruction);
     }
 
-    private static bool BeStringOrNull(JsonValueView item) => item.Element.ValueKind is JsonValueKind.String or JsonValueKind.Null;
+    /// <summary>AP's <c>Amount</c>: <c>{amount, asset}</c> with the amount as a string.</summary>
+    private static void Amount<T>(this JsonObjectRules<T, AmountView> amount, Func<T, AmountText> text)
+    {
+        amount.Required(a => a.Amount).When(x => text(x) == AmountText.Required);
+        amount.RuleFor(a => a.Amount).String().When(x => text(x) == AmountText.Unparsed);
+        amount.RuleFor(a => a.Amount).DecimalString().When(x => text(x) != AmountText.Unparsed);
+        amount.RuleFor(a => a.Asset).String();
+    }
+
+    private static void Amount<T>(this JsonObjectRules<T, AmountView> amount, AmountText text) => amount.Amount(_ => text);
+
+    private static void Fee<T>(this JsonObjectRules<T, FeeDetailsView> fee, FeeTotal total)
+    {
+        // AP sends fee_details only when it has a total (JdbcSepTransaction.getFeeDetails, 2.10.2 to 4.3.0).
+        fee.Required(f => f.Total);
+        if (total == FeeTotal.Parsed)
+        {
+            fee.RuleFor(f => f.Total).DecimalString();
+            fee.Required(f => f.Asset);
+        }
+        else
+        {
+            fee.RuleFor(f => f.Total).String();
+        }
+        fee.RuleFor(f => f.Asset).String();
+        fee.RuleFor(f => f.Details).Array().EachValidatedBy(FeeDescription);
+    }
+
+    /// <summary>
+    /// One line of a fee. Neither the rate callback's nor PATCH's lines are checked before AP sends them
+    /// (AP@4.3.0:platform/.../callback/RestRateIntegration.java, validateRateResponse), so each member is any string.
+    /// </summary>
+    private static readonly ObjectValidator<FeeDescriptionView> FeeDescription = new(line =>
+    {
+        line.RuleFor(d => d.Name).String();
+        line.RuleFor(d => d.Description).String();
+        line.RuleFor(d => d.Amount).String();
+    });
+
+    private static void Refunds<T>(this JsonObjectRules<T, RefundsView> refunds)
+    {
+        refunds.Object(r => r.AmountRefunded).Amount(AmountText.Unparsed);
+        refunds.Object(r => r.AmountFee).Amount(AmountText.Unparsed);
+        refunds.RuleFor(r => r.Payments).Array().EachValidatedBy(RefundPayment);
+    }
+
+    private static readonly FrozenSet<string> RefundIdTypes = FrozenSet.Create("stellar", "external");
+
+    private static readonly ObjectValidator<RefundPaymentView> RefundPayment = new(payment =>
+    {
+        payment.RuleFor(p => p.Id).String();
+        payment.RuleFor(p => p.IdType).OneOf(RefundIdTypes);
+        payment.Object(p => p.Amount).Amount(AmountText.Unparsed);
+        payment.Object(p => p.Fee).Amount(AmountText.Unparsed);
+        payment.RuleFor(p => p.RequestedAt).DateTime();
+        payment.RuleFor(p => p.RefundedAt).DateTime();
+    });
+
+    private static readonly FrozenSet<string> PaymentTypes = FrozenSet.Create("payment", "path_payment");
+
+    private static readonly ObjectValidator<StellarPaymentView> StellarPayment = new(payment =>
+    {
+        payment.RuleFor(p => p.Id).String();
+        // Horizon-style asset here ("USDC:G..."), still {amount, asset}. A token contract's payment (SEP-45, 4.x)
+        // has a C... source, an M... destination and payment_type path_payment: all plain strings here.
+        payment.Object(p => p.Amount).Amount(AmountText.Unparsed);
+        payment.RuleFor(p => p.PaymentType).OneOf(PaymentTypes);
+        payment.RuleFor(p => p.SourceAccount).String();
+        payment.RuleFor(p => p.DestinationAccount).String();
+    });
+
+    private static readonly ObjectValidator<StellarTransactionView> StellarTransaction = new(stellar =>
+    {
+        stellar.RuleFor(s => s.Id).String();
+        stellar.RuleFor(s => s.Memo).String();
+        stellar.RuleFor(s => s.MemoType).String();
+        stellar.RuleFor(s => s.CreatedAt).DateTime();
+        stellar.RuleFor(s => s.Envelope).String();
+        stellar.RuleFor(s => s.Payments).Array().EachValidatedBy(StellarPayment);
+    });
+
+    private static void Customers<T>(this JsonObjectRules<T, CustomersView> customers)
+    {
+        customers.Object(c => c.Sender).StellarId();
+        customers.Object(c => c.Receiver).StellarId();
+    }
+
+    /// <summary>
+    /// AP's <c>StellarId</c>: <c>{id?, account?, memo?}</c>. The account is a G..., M... (SEP-6 and SEP-24 keep the
+    /// muxed account from 4.3) or C... (SEP-45 contract, 4.x) address, the memo any text, an id memo up to 2^64-1.
+    /// </summary>
+    private static void StellarId<T>(this JsonObjectRules<T, StellarIdView> stellarId)
+    {
+        stellarId.RuleFor(s => s.Id).String();
+        stellarId.RuleFor(s => s.Account).String();
+        stellarId.RuleFor(s => s.Memo).String();
+    }
+
+    /// <summary>A SEP-6 instruction: the anchor's own text, which PATCH /transactions stores unchecked.</summary>
+    private static readonly ObjectValidator<InstructionView> Instruction = new(instruction =>
+    {
+        instruction.RuleFor(i => i.Value).String();
+        instruction.RuleFor(i => i.Description).String();
+    });
+
+    /// <summary><c>payload.quote</c> of <c>quote_created</c> (AP's <c>GetQuoteResponse</c>, with <c>fee</c>).</summary>
+    public static void Quote<T>(this JsonObjectRules<T, QuoteView> quote)
+    {
+        // The anchor's rate id, which RestRateIntegration requires of a firm quote but does not bound
+        // (AP@4.3.0:platform/.../callback/RestRateIntegration.java, validateRateResponse).
+        quote.Required(q => q.Id).String();
+        quote.RuleFor(q => q.SellAmount).DecimalString();
+        quote.RuleFor(q => q.SellAsset).String();
+        quote.RuleFor(q => q.BuyAmount).DecimalString();
+        quote.RuleFor(q => q.BuyAsset).String();
+        quote.RuleFor(q => q.ExpiresAt).DateTime();
+        quote.RuleFor(q => q.CreatedAt).DateTime();
+        quote.RuleFor(q => q.Price).DecimalString();
+        quote.RuleFor(q => q.TotalPrice).DecimalString();
+        quote.Object(q => q.Creator).StellarId();
+        quote.RuleFor(q => q.TransactionId).String();
+        quote.Object(q => q.Fee).Fee(FeeTotal.Parsed);
+    }
+
+    /// <summary>
+    /// <c>payload.customer</c> of <c>customer_updated</c>: only <c>{id}</c> since AP 2.9. The id is whatever the anchor's
+    /// customer callback answered, unchecked (AP@4.3.0:core/.../sep12/Sep12Service.java putCustomer,
+    /// platform/.../rpc/NotifyCustomerInfoUpdatedHandler.java), so of any length and possibly absent.
+    /// </summary>
+    public static void Customer<T>(this JsonObjectRules<T, CustomerView> customer) => customer.RuleFor(c => c.Id).String();
 }
 
 /// <summary>What an amount's <c>amount</c> member may be.</summary>
@@ -154,20 +291,6 @@ internal enum AmountText
     Unparsed,
 }
 
-/// <summary>AP's <c>Amount</c>: <c>{amount, asset}</c> with the amount as a string.</summary>
-internal sealed class AmountValidator : JsonViewValidator<AmountView>
-{
-    public AmountValidator(AmountText text)
-    {
-        RuleFor(a => a.Amount).Required().When(_ => text == AmountText.Required);
-        if (text == AmountText.Unparsed)
-            RuleFor(a => a.Amount).String();
-        else
-            RuleFor(a => a.Amount).DecimalString();
-        RuleFor(a => a.Asset).String();
-    }
-}
-
 /// <summary>Whether AP has parsed a fee's <c>total</c> before sending it.</summary>
 internal enum FeeTotal
 {
@@ -179,160 +302,4 @@ internal enum FeeTotal
     /// no amount_fee comes with them (AP@2.10.2:platform/.../service/TransactionService.java, validateAndGetRateFee).
     /// </summary>
     Unparsed,
-}
-
-internal sealed class FeeDetailsValidator : JsonViewValidator<FeeDetailsView>
-{
-    public FeeDetailsValidator(FeeTotal total)
-    {
-        // AP sends fee_details only when it has a total (JdbcSepTransaction.getFeeDetails, 2.10.2 to 4.3.0).
-        RuleFor(f => f.Total).Required();
-        if (total == FeeTotal.Parsed)
-        {
-            RuleFor(f => f.Total).DecimalString();
-            RuleFor(f => f.Asset).Required();
-        }
-        else
-        {
-            RuleFor(f => f.Total).String();
-        }
-        RuleFor(f => f.Asset).String();
-        RuleFor(f => f.Details).Array();
-        RuleForEach(f => f.Details).Object().ValidatedBy(new FeeDescriptionValidator());
-    }
-}
-
-/// <summary>
-/// One line of a fee. Neither the rate callback's nor PATCH's lines are checked before AP sends them
-/// (AP@4.3.0:platform/.../callback/RestRateIntegration.java, validateRateResponse), so each member is any string.
-/// </summary>
-internal sealed class FeeDescriptionValidator : JsonViewValidator<FeeDescriptionView>
-{
-    public FeeDescriptionValidator()
-    {
-        RuleFor(d => d.Name).String();
-        RuleFor(d => d.Description).String();
-        RuleFor(d => d.Amount).String();
-    }
-}
-
-internal sealed class RefundsValidator : JsonViewValidator<RefundsView>
-{
-    public RefundsValidator(AmountValidator amount)
-    {
-        RuleFor(r => r.AmountRefunded).Object().ValidatedBy(amount);
-        RuleFor(r => r.AmountFee).Object().ValidatedBy(amount);
-        RuleFor(r => r.Payments).Array();
-        RuleForEach(r => r.Payments).Object().ValidatedBy(new RefundPaymentValidator(amount));
-    }
-}
-
-internal sealed class RefundPaymentValidator : JsonViewValidator<RefundPaymentView>
-{
-    private static readonly FrozenSet<string> IdTypes = FrozenSet.Create("stellar", "external");
-
-    public RefundPaymentValidator(AmountValidator amount)
-    {
-        RuleFor(p => p.Id).String();
-        RuleFor(p => p.IdType).OneOf(IdTypes);
-        RuleFor(p => p.Amount).Object().ValidatedBy(amount);
-        RuleFor(p => p.Fee).Object().ValidatedBy(amount);
-        RuleFor(p => p.RequestedAt).DateTime();
-        RuleFor(p => p.RefundedAt).DateTime();
-    }
-}
-
-internal sealed class StellarTransactionValidator : JsonViewValidator<StellarTransactionView>
-{
-    public StellarTransactionValidator(AmountValidator amount)
-    {
-        RuleFor(s => s.Id).String();
-        RuleFor(s => s.Memo).String();
-        RuleFor(s => s.MemoType).String();
-        RuleFor(s => s.CreatedAt).DateTime();
-        RuleFor(s => s.Envelope).String();
-        RuleFor(s => s.Payments).Array();
-        RuleForEach(s => s.Payments).Object().ValidatedBy(new StellarPaymentValidator(amount));
-    }
-}
-
-internal sealed class StellarPaymentValidator : JsonViewValidator<StellarPaymentView>
-{
-    private static readonly FrozenSet<string> PaymentTypes = FrozenSet.Create("payment", "path_payment");
-
-    public StellarPaymentValidator(AmountValidator amount)
-    {
-        RuleFor(p => p.Id).String();
-        // Horizon-style asset here ("USDC:G..."), still {amount, asset}. A token contract's payment (SEP-45, 4.x)
-        // has a C... source, an M... destination and payment_type path_payment: all plain strings here.
-        RuleFor(p => p.Amount).Object().ValidatedBy(amount);
-        RuleFor(p => p.PaymentType).OneOf(PaymentTypes);
-        RuleFor(p => p.SourceAccount).String();
-        RuleFor(p => p.DestinationAccount).String();
-    }
-}
-
-internal sealed class CustomersValidator : JsonViewValidator<CustomersView>
-{
-    public CustomersValidator(StellarIdValidator stellarId)
-    {
-        RuleFor(c => c.Sender).Object().ValidatedBy(stellarId);
-        RuleFor(c => c.Receiver).Object().ValidatedBy(stellarId);
-    }
-}
-
-/// <summary>
-/// AP's <c>StellarId</c>: <c>{id?, account?, memo?}</c>. The account is a G..., M... (SEP-6 and SEP-24 keep the
-/// muxed account from 4.3) or C... (SEP-45 contract, 4.x) address, the memo any text, an id memo up to 2^64-1.
-/// </summary>
-internal sealed class StellarIdValidator : JsonViewValidator<StellarIdView>
-{
-    public StellarIdValidator()
-    {
-        RuleFor(s => s.Id).String();
-        RuleFor(s => s.Account).String();
-        RuleFor(s => s.Memo).String();
-    }
-}
-
-/// <summary>A SEP-6 instruction: the anchor's own text, which PATCH /transactions stores unchecked.</summary>
-internal sealed class InstructionValidator : JsonViewValidator<InstructionView>
-{
-    public InstructionValidator()
-    {
-        RuleFor(i => i.Value).String();
-        RuleFor(i => i.Description).String();
-    }
-}
-
-/// <summary><c>payload.quote</c> of <c>quote_created</c> (AP's <c>GetQuoteResponse</c>, with <c>fee</c>).</summary>
-internal sealed class QuoteValidator : JsonViewValidator<QuoteView>
-{
-    public QuoteValidator()
-    {
-        // The anchor's rate id, which RestRateIntegration requires of a firm quote but does not bound
-        // (AP@4.3.0:platform/.../callback/RestRateIntegration.java, validateRateResponse).
-        RuleFor(q => q.Id).Required().String();
-        RuleFor(q => q.SellAmount).DecimalString();
-        RuleFor(q => q.SellAsset).String();
-        RuleFor(q => q.BuyAmount).DecimalString();
-        RuleFor(q => q.BuyAsset).String();
-        RuleFor(q => q.ExpiresAt).DateTime();
-        RuleFor(q => q.CreatedAt).DateTime();
-        RuleFor(q => q.Price).DecimalString();
-        RuleFor(q => q.TotalPrice).DecimalString();
-        RuleFor(q => q.Creator).Object().ValidatedBy(new StellarIdValidator());
-        RuleFor(q => q.TransactionId).String();
-        RuleFor(q => q.Fee).Object().ValidatedBy(new FeeDetailsValidator(FeeTotal.Parsed));
-    }
-}
-
-/// <summary>
-/// <c>payload.customer</c> of <c>customer_updated</c>: only <c>{id}</c> since AP 2.9. The id is whatever the anchor's
-/// customer callback answered, unchecked (AP@4.3.0:core/.../sep12/Sep12Service.java putCustomer,
-/// platform/.../rpc/NotifyCustomerInfoUpdatedHandler.java), so of any length and possibly absent.
-/// </summary>
-internal sealed class CustomerValidator : JsonViewValidator<CustomerView>
-{
-    public CustomerValidator() => RuleFor(c => c.Id).String();
 }

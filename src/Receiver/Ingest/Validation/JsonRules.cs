@@ -53,42 +53,106 @@ internal static class JsonRules
         !value.IsPresent()
         || (value.ValueKind == JsonValueKind.String && holds(value.Text(stackalloc char[JsonElementExtensions.ShortText])));
 
+    private const string MustBeAnObject = "must be an object";
+
     public static IRuleBuilderOptions<T, TValue> Object<T, TValue>(this IRuleBuilder<T, TValue> rule) where TValue : IJsonValue =>
-        rule.Must(value => !value.Element.IsPresent() || value.Element.ValueKind == JsonValueKind.Object).WithMessage("must be an object");
+        rule.Must(value => !value.Element.IsPresent() || value.Element.ValueKind == JsonValueKind.Object).WithMessage(MustBeAnObject);
 
     /// <summary>
-    /// Validates the value with its own validator and reports its failures under this rule's path: said instead of
-    /// FluentValidation's <c>SetValidator</c>, which runs the child with the parent's property chain, where each of
-    /// the child's rules builds its full path (a copy of the chain and a string) every time, failing or not. Here the
-    /// child runs with an empty chain, so a rule's path is its own name and the full path is made for a failure only,
-    /// in a context that shares the parent's failure list and message formatter. <c>Validate(value)</c> would give it
-    /// a list, a formatter and two dictionaries of its own, about 600 bytes per nested object; FluentValidation's
-    /// <c>CloneForChildValidator</c> would share them but copy the parent's chain (<c>payments[0]</c> inside a
-    /// <c>RuleForEach</c>). Parse and validate of a SEP-31 event: 19.3 to 15.2 KB (bench/, "allocations").
+    /// Validates the value with a validator of its own and reports its failures under this rule's path: the payload,
+    /// whose validator depends on the event type (<paramref name="validatorFor"/> picks it from the instance that holds
+    /// the value). A nested object whose rules are always the same needs no validator of its own: <see
+    /// cref="JsonObjectRules{T,TView}"/>.
     /// </summary>
-    public static IRuleBuilderOptionsConditions<T, TValue> ValidatedBy<T, TValue>(this IRuleBuilder<T, TValue> rule, IValidator<TValue> validator)
-        where TValue : IJsonValue =>
-        rule.ValidatedBy(_ => validator);
-
-    /// <inheritdoc cref="ValidatedBy{T,TValue}(IRuleBuilder{T,TValue},IValidator{TValue})"/>
-    /// <param name="validatorFor">Picks the validator from the instance that holds the value.</param>
     public static IRuleBuilderOptionsConditions<T, TValue> ValidatedBy<T, TValue>(
         this IRuleBuilder<T, TValue> rule, Func<T, IValidator<TValue>> validatorFor) where TValue : IJsonValue =>
         rule.Custom((value, context) =>
         {
             // Every validator here checks members of an object only (JsonViewValidator.PreValidate): nothing to run.
-            if (value.Element.ValueKind != JsonValueKind.Object) return;
-            var failures = SharedFailures<T>.Of(context);
-            var first = failures.Count;
-            var child = ChildContext<TValue>.New(value, propertyChain: null, context.Selector, failures, context.MessageFormatter);
-            validatorFor(context.InstanceToValidate).Validate(child);
-            var path = context.PropertyPath;
-            for (var i = first; i < failures.Count; i++)
+            if (value.Element.ValueKind == JsonValueKind.Object)
+                ValidateNested(value, validatorFor(context.InstanceToValidate), context, new NestedPath());
+        });
+
+    /// <summary>Each item of an array must be an object or null (as <see cref="Object{T,TValue}"/> has it), checked by <paramref name="validator"/>; a failure's path names the item (<c>payments[0].id</c>).</summary>
+    public static IRuleBuilderOptionsConditions<T, JsonArrayView<TItem>> EachValidatedBy<T, TItem>(
+        this IRuleBuilder<T, JsonArrayView<TItem>> rule, IValidator<TItem> validator) where TItem : IJsonView<TItem> =>
+        rule.Custom((array, context) =>
+        {
+            if (array.Element.ValueKind != JsonValueKind.Array) return;
+            var index = 0;
+            foreach (var item in array.Element.EnumerateArray())
+                ValidateItem(item, validator, context, new NestedPath(index++));
+        });
+
+    /// <summary>Each member of a map must be an object or null, checked by <paramref name="validator"/>; a failure's path names the member (<c>instructions.organization.bank_number.value</c>).</summary>
+    public static IRuleBuilderOptionsConditions<T, JsonMapView<TItem>> EachValidatedBy<T, TItem>(
+        this IRuleBuilder<T, JsonMapView<TItem>> rule, IValidator<TItem> validator) where TItem : IJsonView<TItem> =>
+        rule.Custom((map, context) =>
+        {
+            if (map.Element.ValueKind != JsonValueKind.Object) return;
+            foreach (var member in map.Element.EnumerateObject())
+                ValidateItem(member.Value, validator, context, new NestedPath(member));
+        });
+
+    /// <summary>Each item of an array must be a string or null (Gson writes a list's null element).</summary>
+    public static IRuleBuilderOptionsConditions<T, JsonArrayView<JsonValueView>> EachStringOrNull<T>(this IRuleBuilder<T, JsonArrayView<JsonValueView>> rule) =>
+        rule.Custom((array, context) =>
+        {
+            if (array.Element.ValueKind != JsonValueKind.Array) return;
+            var index = 0;
+            foreach (var item in array.Element.EnumerateArray())
             {
-                var failure = failures[i];
-                failure.PropertyName = failure.PropertyName.Length == 0 ? path : $"{path}.{failure.PropertyName}";
+                if (item.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+                    SharedFailures<T>.Of(context).Add(new ValidationFailure(new NestedPath(index).Under(context.PropertyPath), "must be a string"));
+                index++;
             }
         });
+
+    private static void ValidateItem<T, TItem>(JsonElement item, IValidator<TItem> validator, ValidationContext<T> context, NestedPath path)
+        where TItem : IJsonView<TItem>
+    {
+        if (item.ValueKind == JsonValueKind.Object)
+            ValidateNested(TItem.Wrap(item), validator, context, path);
+        else if (item.IsPresent())
+            SharedFailures<T>.Of(context).Add(new ValidationFailure(path.Under(context.PropertyPath), MustBeAnObject));
+    }
+
+    /// <summary>
+    /// Said instead of FluentValidation's <c>SetValidator</c> and <c>RuleForEach</c>, which run the child with the
+    /// parent's property chain (copied for each item, with the item's index), where each of the child's rules builds
+    /// its full path (a copy of the chain and a string) every time, failing or not. Here the child runs with an empty
+    /// chain, so a rule's path is its own name and the full path is made for a failure only, in a context that shares
+    /// the parent's failure list and message formatter. <c>Validate(value)</c> would give it a list, a formatter and
+    /// two dictionaries of its own; FluentValidation's <c>CloneForChildValidator</c> would share them but copy the
+    /// parent's chain.
+    /// </summary>
+    private static void ValidateNested<T, TValue>(TValue value, IValidator<TValue> validator, ValidationContext<T> context, NestedPath path)
+    {
+        var failures = SharedFailures<T>.Of(context);
+        var first = failures.Count;
+        validator.Validate(ChildContext<TValue>.New(value, propertyChain: null, context.Selector, failures, context.MessageFormatter));
+        if (failures.Count == first) return;
+        var prefix = path.Under(context.PropertyPath);
+        for (var i = first; i < failures.Count; i++)
+        {
+            var failure = failures[i];
+            failure.PropertyName = failure.PropertyName.Length == 0 ? prefix : $"{prefix}.{failure.PropertyName}";
+        }
+    }
+
+    /// <summary>Where a nested value sits under its rule's path: the value itself, an array's item, or a map's member.</summary>
+    private readonly struct NestedPath
+    {
+        private readonly int _index = -1;
+        private readonly string? _member;
+
+        public NestedPath() { }
+        public NestedPath(int index) => _index = index;
+        public NestedPath(JsonProperty member) => _member = member.Name;
+
+        public string Under(string path) =>
+            _member is not null ? $"{path}.{_member}" : _index >= 0 ? $"{path}[{_index}]" : path;
+    }
 
     // FluentValidation keeps a context's failure list, and the constructor that shares it, internal (12.2.0,
     // ValidationContext<T>.Failures and its five-argument constructor). A version without them throws

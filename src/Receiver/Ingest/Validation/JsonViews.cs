@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -57,35 +56,11 @@ internal static class JsonElementExtensions
     }
 }
 
-/// <summary>An array of views; empty when the value is not an array (a rule of the parent says so).</summary>
-public readonly struct JsonArrayView<T>(JsonElement element) : IJsonValue, IEnumerable<T> where T : IJsonView<T>
-{
-    public JsonElement Element => element;
+/// <summary>An array whose items are read as <typeparamref name="T"/> (<see cref="JsonRules.EachValidatedBy{T,TItem}(FluentValidation.IRuleBuilder{T,JsonArrayView{TItem}},FluentValidation.IValidator{TItem})"/>).</summary>
+public readonly record struct JsonArrayView<T>(JsonElement Element) : IJsonValue where T : IJsonView<T>;
 
-    public IEnumerator<T> GetEnumerator()
-    {
-        if (element.ValueKind != JsonValueKind.Array) yield break;
-        foreach (var item in element.EnumerateArray()) yield return T.Wrap(item);
-    }
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-}
-
-/// <summary>The values of a JSON object used as a map (e.g. SEP-6 <c>instructions</c>), in member order.</summary>
-public readonly struct JsonMapView<T>(JsonElement element) : IJsonValue, IEnumerable<T> where T : IJsonView<T>
-{
-    public JsonElement Element => element;
-
-    public string KeyAt(int index) => element.EnumerateObject().ElementAt(index).Name;
-
-    public IEnumerator<T> GetEnumerator()
-    {
-        if (element.ValueKind != JsonValueKind.Object) yield break;
-        foreach (var member in element.EnumerateObject()) yield return T.Wrap(member.Value);
-    }
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-}
+/// <summary>A JSON object used as a map (e.g. SEP-6 <c>instructions</c>), whose values are read as <typeparamref name="T"/>.</summary>
+public readonly record struct JsonMapView<T>(JsonElement Element) : IJsonValue where T : IJsonView<T>;
 
 /// <summary>Any single value, for arrays of scalars.</summary>
 public readonly record struct JsonValueView(JsonElement Element) : IJsonView<JsonValueView>

@@ -27,8 +27,8 @@ internal sealed class IncomingEvent : IDisposable
         _document = document;
         Errors = errors;
         var root = document?.RootElement ?? default;
-        Id = Storable(root.Field("id").AsString());
-        Type = Storable(root.Field("type").AsString());
+        Id = Storable(root.Field("id"u8).AsString());
+        Type = Storable(root.Field("type"u8).AsString());
         if (IsValid)
         {
             var view = new EventView(root);

@@ -146,12 +146,14 @@ internal static class EventRules
         transaction.RuleFor(t => t.Instructions).Object().EachValidatedBy(Instruction);
     }
 
-    /// <summary>AP's <c>Amount</c>: <c>{amount, asset}</c> with the amount as a string.</summary>
+    /// <summary>
+    /// AP's <c>Amount</c>: <c>{amount, asset}</c> with the amount as a string. What the amount may be depends on the
+    /// transaction (<paramref name="text"/>), asked once for an amount that is there.
+    /// </summary>
     private static void Amount<T>(this JsonObjectRules<T, AmountView> amount, Func<T, AmountText> text)
     {
-        amount.Required(a => a.Amount).When(x => text(x) == AmountText.Required);
-        amount.RuleFor(a => a.Amount).String().When(x => text(x) == AmountText.Unparsed);
-        amount.RuleFor(a => a.Amount).DecimalString().When(x => text(x) != AmountText.Unparsed);
+        amount.RuleFor(a => a.Amount).RequiredWhen(x => amount.IsObject(x) && text(x) == AmountText.Required);
+        amount.RuleFor(a => a.Amount).DecimalStringWhen(x => text(x) != AmountText.Unparsed);
         amount.RuleFor(a => a.Asset).String();
     }
 

@@ -38,7 +38,7 @@ internal sealed class JsonObjectRules<T, TView> where TView : IJsonValue
 
     /// <summary>A member the object must have, when the object is there.</summary>
     public IRuleBuilderOptions<T, JsonElement> Required(Expression<Func<TView, JsonElement>> member) =>
-        RuleFor(member).Required().When(IsObject);
+        RuleFor(member).RequiredWhen(IsObject);
 
     /// <summary>A member that is an object when present, and the rules on its own members.</summary>
     public JsonObjectRules<T, TChild> Object<TChild>(Expression<Func<TView, TChild>> member) where TChild : IJsonValue

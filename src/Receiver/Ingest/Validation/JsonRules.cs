@@ -12,14 +12,23 @@ namespace Receiver.Ingest.Validation;
 /// <summary>Rules on raw JSON values. Each rule passes an absent value; <see cref="Required{T,TValue}"/> is separate.</summary>
 internal static class JsonRules
 {
+    private const string IsRequired = "is required";
+    private const string MustBeAString = "must be a string";
+    private const string MustBeADecimalString =
+        "must be a number written as a string, as Java's BigDecimal reads it, e.g. \"100\", \"0.35\" or \"1E+2\"";
+
     public static IRuleBuilderOptions<T, JsonElement> Required<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(value => value.IsPresent()).WithMessage("is required");
+        rule.Must(value => value.IsPresent()).WithMessage(IsRequired);
+
+    /// <summary>Required when <paramref name="required"/> says so of the instance, which is asked only when the value is absent.</summary>
+    public static IRuleBuilderOptions<T, JsonElement> RequiredWhen<T>(this IRuleBuilder<T, JsonElement> rule, Func<T, bool> required) =>
+        rule.Must((instance, value) => value.IsPresent() || !required(instance)).WithMessage(IsRequired);
 
     public static IRuleBuilderOptions<T, TValue> Required<T, TValue>(this IRuleBuilder<T, TValue> rule) where TValue : IJsonValue =>
-        rule.Must(value => value.Element.IsPresent()).WithMessage("is required");
+        rule.Must(value => value.Element.IsPresent()).WithMessage(IsRequired);
 
     public static IRuleBuilderOptions<T, JsonElement> String<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(value => !value.IsPresent() || value.ValueKind == JsonValueKind.String).WithMessage("must be a string");
+        rule.Must(value => !value.IsPresent() || value.ValueKind == JsonValueKind.String).WithMessage(MustBeAString);
 
     /// <summary>An id we store and index: AP's are UUIDs, so a short printable string.</summary>
     public static IRuleBuilderOptions<T, JsonElement> Identifier<T>(this IRuleBuilder<T, JsonElement> rule) =>
@@ -38,8 +47,18 @@ internal static class JsonRules
 
     /// <summary>An amount AP has parsed: a JSON string that Java's <c>new BigDecimal(String)</c> reads.</summary>
     public static IRuleBuilderOptions<T, JsonElement> DecimalString<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(value => AbsentOrText(value, static text => JavaBigDecimal.IsValid(text)))
-            .WithMessage("must be a number written as a string, as Java's BigDecimal reads it, e.g. \"100\", \"0.35\" or \"1E+2\"");
+        rule.Must(IsAbsentOrDecimalString).WithMessage(MustBeADecimalString);
+
+    /// <summary>
+    /// A <see cref="DecimalString{T}"/> when <paramref name="parsed"/> says so of the instance, else any string, in
+    /// one rule that asks only when the value is present.
+    /// </summary>
+    public static IRuleBuilderOptions<T, JsonElement> DecimalStringWhen<T>(this IRuleBuilder<T, JsonElement> rule, Func<T, bool> parsed) =>
+        rule.Must((instance, value) =>
+                !value.IsPresent() || (parsed(instance) ? IsAbsentOrDecimalString(value) : value.ValueKind == JsonValueKind.String))
+            .WithMessage(instance => parsed(instance) ? MustBeADecimalString : MustBeAString);
+
+    private static bool IsAbsentOrDecimalString(JsonElement value) => AbsentOrText(value, static text => JavaBigDecimal.IsValid(text));
 
     public static IRuleBuilderOptions<T, JsonElement> DateTime<T>(this IRuleBuilder<T, JsonElement> rule) =>
         rule.Must(value => AbsentOrText(value, static text => Rfc3339.TryParseInstant(text, out _)))

@@ -22,8 +22,8 @@ public interface IJsonView<out TSelf> : IJsonValue where TSelf : IJsonView<TSelf
 internal static class JsonElementExtensions
 {
     /// <summary>The named member, or an undefined element when this is not an object or lacks it.</summary>
-    public static JsonElement Field(this JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : default;
+    public static JsonElement Field(this JsonElement element, ReadOnlySpan<byte> utf8Name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(utf8Name, out var value) ? value : default;
 
     /// <summary>AP (Gson) omits null fields; an explicit null counts as absent too.</summary>
     public static bool IsPresent(this JsonElement element) =>
@@ -71,165 +71,165 @@ public readonly record struct JsonValueView(JsonElement Element) : IJsonView<Jso
 public readonly record struct EventView(JsonElement Element) : IJsonView<EventView>
 {
     public static EventView Wrap(JsonElement element) => new(element);
-    public JsonElement Id => Element.Field("id");
-    public JsonElement Type => Element.Field("type");
-    public JsonElement Timestamp => Element.Field("timestamp");
-    public PayloadView Payload => new(Element.Field("payload"));
+    public JsonElement Id => Element.Field("id"u8);
+    public JsonElement Type => Element.Field("type"u8);
+    public JsonElement Timestamp => Element.Field("timestamp"u8);
+    public PayloadView Payload => new(Element.Field("payload"u8));
 }
 
 public readonly record struct PayloadView(JsonElement Element) : IJsonView<PayloadView>
 {
     public static PayloadView Wrap(JsonElement element) => new(element);
-    public TransactionView Transaction => new(Element.Field("transaction"));
-    public QuoteView Quote => new(Element.Field("quote"));
-    public CustomerView Customer => new(Element.Field("customer"));
+    public TransactionView Transaction => new(Element.Field("transaction"u8));
+    public QuoteView Quote => new(Element.Field("quote"u8));
+    public CustomerView Customer => new(Element.Field("customer"u8));
 }
 
 /// <summary>AP's <c>PlatformTransactionData</c> as it travels in <c>payload.transaction</c>.</summary>
 public readonly record struct TransactionView(JsonElement Element) : IJsonView<TransactionView>
 {
     public static TransactionView Wrap(JsonElement element) => new(element);
-    public JsonElement Id => Element.Field("id");
-    public JsonElement Sep => Element.Field("sep");
-    public JsonElement Kind => Element.Field("kind");
-    public JsonElement Status => Element.Field("status");
-    public JsonElement Type => Element.Field("type");
-    public AmountView AmountExpected => new(Element.Field("amount_expected"));
-    public AmountView AmountIn => new(Element.Field("amount_in"));
-    public AmountView AmountOut => new(Element.Field("amount_out"));
-    public AmountView AmountFee => new(Element.Field("amount_fee"));
-    public FeeDetailsView FeeDetails => new(Element.Field("fee_details"));
-    public JsonElement QuoteId => Element.Field("quote_id");
-    public JsonElement StartedAt => Element.Field("started_at");
-    public JsonElement UpdatedAt => Element.Field("updated_at");
-    public JsonElement CompletedAt => Element.Field("completed_at");
-    public JsonElement UserActionRequiredBy => Element.Field("user_action_required_by");
-    public JsonElement TransferReceivedAt => Element.Field("transfer_received_at");
-    public JsonElement Message => Element.Field("message");
-    public RefundsView Refunds => new(Element.Field("refunds"));
-    public JsonArrayView<StellarTransactionView> StellarTransactions => new(Element.Field("stellar_transactions"));
-    public JsonElement SourceAccount => Element.Field("source_account");
-    public JsonElement DestinationAccount => Element.Field("destination_account");
-    public JsonElement ExternalTransactionId => Element.Field("external_transaction_id");
-    public JsonElement Memo => Element.Field("memo");
-    public JsonElement MemoType => Element.Field("memo_type");
-    public JsonElement RefundMemo => Element.Field("refund_memo");
-    public JsonElement RefundMemoType => Element.Field("refund_memo_type");
-    public JsonElement ClientDomain => Element.Field("client_domain");
-    public JsonElement ClientName => Element.Field("client_name");
-    public CustomersView Customers => new(Element.Field("customers"));
-    public StellarIdView Creator => new(Element.Field("creator"));
-    public JsonElement RequiredInfoMessage => Element.Field("required_info_message");
-    public JsonArrayView<JsonValueView> RequiredInfoUpdates => new(Element.Field("required_info_updates"));
-    public JsonElement RequiredCustomerInfoMessage => Element.Field("required_customer_info_message");
-    public JsonArrayView<JsonValueView> RequiredCustomerInfoUpdates => new(Element.Field("required_customer_info_updates"));
-    public JsonMapView<InstructionView> Instructions => new(Element.Field("instructions"));
+    public JsonElement Id => Element.Field("id"u8);
+    public JsonElement Sep => Element.Field("sep"u8);
+    public JsonElement Kind => Element.Field("kind"u8);
+    public JsonElement Status => Element.Field("status"u8);
+    public JsonElement Type => Element.Field("type"u8);
+    public AmountView AmountExpected => new(Element.Field("amount_expected"u8));
+    public AmountView AmountIn => new(Element.Field("amount_in"u8));
+    public AmountView AmountOut => new(Element.Field("amount_out"u8));
+    public AmountView AmountFee => new(Element.Field("amount_fee"u8));
+    public FeeDetailsView FeeDetails => new(Element.Field("fee_details"u8));
+    public JsonElement QuoteId => Element.Field("quote_id"u8);
+    public JsonElement StartedAt => Element.Field("started_at"u8);
+    public JsonElement UpdatedAt => Element.Field("updated_at"u8);
+    public JsonElement CompletedAt => Element.Field("completed_at"u8);
+    public JsonElement UserActionRequiredBy => Element.Field("user_action_required_by"u8);
+    public JsonElement TransferReceivedAt => Element.Field("transfer_received_at"u8);
+    public JsonElement Message => Element.Field("message"u8);
+    public RefundsView Refunds => new(Element.Field("refunds"u8));
+    public JsonArrayView<StellarTransactionView> StellarTransactions => new(Element.Field("stellar_transactions"u8));
+    public JsonElement SourceAccount => Element.Field("source_account"u8);
+    public JsonElement DestinationAccount => Element.Field("destination_account"u8);
+    public JsonElement ExternalTransactionId => Element.Field("external_transaction_id"u8);
+    public JsonElement Memo => Element.Field("memo"u8);
+    public JsonElement MemoType => Element.Field("memo_type"u8);
+    public JsonElement RefundMemo => Element.Field("refund_memo"u8);
+    public JsonElement RefundMemoType => Element.Field("refund_memo_type"u8);
+    public JsonElement ClientDomain => Element.Field("client_domain"u8);
+    public JsonElement ClientName => Element.Field("client_name"u8);
+    public CustomersView Customers => new(Element.Field("customers"u8));
+    public StellarIdView Creator => new(Element.Field("creator"u8));
+    public JsonElement RequiredInfoMessage => Element.Field("required_info_message"u8);
+    public JsonArrayView<JsonValueView> RequiredInfoUpdates => new(Element.Field("required_info_updates"u8));
+    public JsonElement RequiredCustomerInfoMessage => Element.Field("required_customer_info_message"u8);
+    public JsonArrayView<JsonValueView> RequiredCustomerInfoUpdates => new(Element.Field("required_customer_info_updates"u8));
+    public JsonMapView<InstructionView> Instructions => new(Element.Field("instructions"u8));
 }
 
 public readonly record struct AmountView(JsonElement Element) : IJsonView<AmountView>
 {
     public static AmountView Wrap(JsonElement element) => new(element);
-    public JsonElement Amount => Element.Field("amount");
-    public JsonElement Asset => Element.Field("asset");
+    public JsonElement Amount => Element.Field("amount"u8);
+    public JsonElement Asset => Element.Field("asset"u8);
 }
 
 public readonly record struct FeeDetailsView(JsonElement Element) : IJsonView<FeeDetailsView>
 {
     public static FeeDetailsView Wrap(JsonElement element) => new(element);
-    public JsonElement Total => Element.Field("total");
-    public JsonElement Asset => Element.Field("asset");
-    public JsonArrayView<FeeDescriptionView> Details => new(Element.Field("details"));
+    public JsonElement Total => Element.Field("total"u8);
+    public JsonElement Asset => Element.Field("asset"u8);
+    public JsonArrayView<FeeDescriptionView> Details => new(Element.Field("details"u8));
 }
 
 public readonly record struct FeeDescriptionView(JsonElement Element) : IJsonView<FeeDescriptionView>
 {
     public static FeeDescriptionView Wrap(JsonElement element) => new(element);
-    public JsonElement Name => Element.Field("name");
-    public JsonElement Description => Element.Field("description");
-    public JsonElement Amount => Element.Field("amount");
+    public JsonElement Name => Element.Field("name"u8);
+    public JsonElement Description => Element.Field("description"u8);
+    public JsonElement Amount => Element.Field("amount"u8);
 }
 
 public readonly record struct RefundsView(JsonElement Element) : IJsonView<RefundsView>
 {
     public static RefundsView Wrap(JsonElement element) => new(element);
-    public AmountView AmountRefunded => new(Element.Field("amount_refunded"));
-    public AmountView AmountFee => new(Element.Field("amount_fee"));
-    public JsonArrayView<RefundPaymentView> Payments => new(Element.Field("payments"));
+    public AmountView AmountRefunded => new(Element.Field("amount_refunded"u8));
+    public AmountView AmountFee => new(Element.Field("amount_fee"u8));
+    public JsonArrayView<RefundPaymentView> Payments => new(Element.Field("payments"u8));
 }
 
 public readonly record struct RefundPaymentView(JsonElement Element) : IJsonView<RefundPaymentView>
 {
     public static RefundPaymentView Wrap(JsonElement element) => new(element);
-    public JsonElement Id => Element.Field("id");
-    public JsonElement IdType => Element.Field("id_type");
-    public AmountView Amount => new(Element.Field("amount"));
-    public AmountView Fee => new(Element.Field("fee"));
-    public JsonElement RequestedAt => Element.Field("requested_at");
-    public JsonElement RefundedAt => Element.Field("refunded_at");
+    public JsonElement Id => Element.Field("id"u8);
+    public JsonElement IdType => Element.Field("id_type"u8);
+    public AmountView Amount => new(Element.Field("amount"u8));
+    public AmountView Fee => new(Element.Field("fee"u8));
+    public JsonElement RequestedAt => Element.Field("requested_at"u8);
+    public JsonElement RefundedAt => Element.Field("refunded_at"u8);
 }
 
 public readonly record struct StellarTransactionView(JsonElement Element) : IJsonView<StellarTransactionView>
 {
     public static StellarTransactionView Wrap(JsonElement element) => new(element);
-    public JsonElement Id => Element.Field("id");
-    public JsonElement Memo => Element.Field("memo");
-    public JsonElement MemoType => Element.Field("memo_type");
-    public JsonElement CreatedAt => Element.Field("created_at");
-    public JsonElement Envelope => Element.Field("envelope");
-    public JsonArrayView<StellarPaymentView> Payments => new(Element.Field("payments"));
+    public JsonElement Id => Element.Field("id"u8);
+    public JsonElement Memo => Element.Field("memo"u8);
+    public JsonElement MemoType => Element.Field("memo_type"u8);
+    public JsonElement CreatedAt => Element.Field("created_at"u8);
+    public JsonElement Envelope => Element.Field("envelope"u8);
+    public JsonArrayView<StellarPaymentView> Payments => new(Element.Field("payments"u8));
 }
 
 public readonly record struct StellarPaymentView(JsonElement Element) : IJsonView<StellarPaymentView>
 {
     public static StellarPaymentView Wrap(JsonElement element) => new(element);
-    public JsonElement Id => Element.Field("id");
-    public AmountView Amount => new(Element.Field("amount"));
-    public JsonElement PaymentType => Element.Field("payment_type");
-    public JsonElement SourceAccount => Element.Field("source_account");
-    public JsonElement DestinationAccount => Element.Field("destination_account");
+    public JsonElement Id => Element.Field("id"u8);
+    public AmountView Amount => new(Element.Field("amount"u8));
+    public JsonElement PaymentType => Element.Field("payment_type"u8);
+    public JsonElement SourceAccount => Element.Field("source_account"u8);
+    public JsonElement DestinationAccount => Element.Field("destination_account"u8);
 }
 
 public readonly record struct CustomersView(JsonElement Element) : IJsonView<CustomersView>
 {
     public static CustomersView Wrap(JsonElement element) => new(element);
-    public StellarIdView Sender => new(Element.Field("sender"));
-    public StellarIdView Receiver => new(Element.Field("receiver"));
+    public StellarIdView Sender => new(Element.Field("sender"u8));
+    public StellarIdView Receiver => new(Element.Field("receiver"u8));
 }
 
 public readonly record struct StellarIdView(JsonElement Element) : IJsonView<StellarIdView>
 {
     public static StellarIdView Wrap(JsonElement element) => new(element);
-    public JsonElement Id => Element.Field("id");
-    public JsonElement Account => Element.Field("account");
-    public JsonElement Memo => Element.Field("memo");
+    public JsonElement Id => Element.Field("id"u8);
+    public JsonElement Account => Element.Field("account"u8);
+    public JsonElement Memo => Element.Field("memo"u8);
 }
 
 public readonly record struct InstructionView(JsonElement Element) : IJsonView<InstructionView>
 {
     public static InstructionView Wrap(JsonElement element) => new(element);
-    public JsonElement Value => Element.Field("value");
-    public JsonElement Description => Element.Field("description");
+    public JsonElement Value => Element.Field("value"u8);
+    public JsonElement Description => Element.Field("description"u8);
 }
 
 public readonly record struct QuoteView(JsonElement Element) : IJsonView<QuoteView>
 {
     public static QuoteView Wrap(JsonElement element) => new(element);
-    public JsonElement Id => Element.Field("id");
-    public JsonElement SellAmount => Element.Field("sell_amount");
-    public JsonElement SellAsset => Element.Field("sell_asset");
-    public JsonElement BuyAmount => Element.Field("buy_amount");
-    public JsonElement BuyAsset => Element.Field("buy_asset");
-    public JsonElement ExpiresAt => Element.Field("expires_at");
-    public JsonElement CreatedAt => Element.Field("created_at");
-    public JsonElement Price => Element.Field("price");
-    public JsonElement TotalPrice => Element.Field("total_price");
-    public StellarIdView Creator => new(Element.Field("creator"));
-    public JsonElement TransactionId => Element.Field("transaction_id");
-    public FeeDetailsView Fee => new(Element.Field("fee"));
+    public JsonElement Id => Element.Field("id"u8);
+    public JsonElement SellAmount => Element.Field("sell_amount"u8);
+    public JsonElement SellAsset => Element.Field("sell_asset"u8);
+    public JsonElement BuyAmount => Element.Field("buy_amount"u8);
+    public JsonElement BuyAsset => Element.Field("buy_asset"u8);
+    public JsonElement ExpiresAt => Element.Field("expires_at"u8);
+    public JsonElement CreatedAt => Element.Field("created_at"u8);
+    public JsonElement Price => Element.Field("price"u8);
+    public JsonElement TotalPrice => Element.Field("total_price"u8);
+    public StellarIdView Creator => new(Element.Field("creator"u8));
+    public JsonElement TransactionId => Element.Field("transaction_id"u8);
+    public FeeDetailsView Fee => new(Element.Field("fee"u8));
 }
 
 public readonly record struct CustomerView(JsonElement Element) : IJsonView<CustomerView>
 {
     public static CustomerView Wrap(JsonElement element) => new(element);
-    public JsonElement Id => Element.Field("id");
+    public JsonElement Id => Element.Field("id"u8);
 }

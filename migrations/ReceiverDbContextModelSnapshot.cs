@@ -30,6 +30,12 @@ namespace Receiver.Migrations
                         .HasColumnType("text")
                         .HasColumnName("id");
 
+                    b.Property<string>("Anchor")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("")
+                        .HasColumnName("anchor");
+
                     b.Property<DateTimeOffset>("FirstSeenAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("first_seen_at");
@@ -44,7 +50,7 @@ namespace Receiver.Migrations
                         .HasDefaultValue(0)
                         .HasColumnName("update_count");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "Anchor");
 
                     b.ToTable("customers", (string)null);
                 });
@@ -249,6 +255,13 @@ namespace Receiver.Migrations
                         .HasColumnType("text[]")
                         .HasColumnName("accounts");
 
+                    b.Property<string>("Anchor")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("")
+                        .HasColumnName("anchor");
+
                     b.PrimitiveCollection<string[]>("Assets")
                         .HasColumnType("text[]")
                         .HasColumnName("assets");
@@ -338,6 +351,12 @@ namespace Receiver.Migrations
                         .HasColumnType("text")
                         .HasColumnName("id");
 
+                    b.Property<string>("Anchor")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("")
+                        .HasColumnName("anchor");
+
                     b.PrimitiveCollection<string[]>("Accounts")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -398,7 +417,7 @@ namespace Receiver.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "Anchor");
 
                     b.HasIndex("Accounts");
 
@@ -412,18 +431,18 @@ namespace Receiver.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
 
-                    b.HasIndex("Status", "OrderKey", "Id");
+                    b.HasIndex("Status", "OrderKey", "Id", "Anchor");
 
                     b.HasIndex(new[] { "HeadSeq" }, "IX_transactions_open_head_seq")
                         .HasFilter("status <> ALL ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
 
-                    b.HasIndex(new[] { "OrderKey", "Id" }, "IX_transactions_open_order_key_id")
+                    b.HasIndex(new[] { "OrderKey", "Id", "Anchor" }, "IX_transactions_open_order_key_id")
                         .HasFilter("status <> ALL ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
 
                     b.HasIndex(new[] { "HeadSeq" }, "IX_transactions_terminal_head_seq")
                         .HasFilter("status = ANY ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
 
-                    b.HasIndex(new[] { "OrderKey", "Id" }, "IX_transactions_terminal_order_key_id")
+                    b.HasIndex(new[] { "OrderKey", "Id", "Anchor" }, "IX_transactions_terminal_order_key_id")
                         .HasFilter("status = ANY ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
 
                     b.ToTable("transactions", (string)null);

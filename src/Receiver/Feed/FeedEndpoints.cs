@@ -61,6 +61,7 @@ public static class FeedEndpoints
         [FromQuery(Name = "limit")] public string? Limit { get; init; }
         [FromQuery(Name = "type")] public string[]? Type { get; init; }
         [FromQuery(Name = "transaction_id")] public string? TransactionId { get; init; }
+        [FromQuery(Name = "anchor")] public string? Anchor { get; init; }
     }
 
     private static async Task<Results<Ok<FeedPage>, ValidationProblem>> PollAsync(
@@ -69,7 +70,7 @@ public static class FeedEndpoints
         TimeProvider clock, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
-        parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "wait");
+        parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "anchor", "wait");
         var (after, filter, limit) = Read(parameters, request, request.LastSequenceNumber);
         var waitFor = TimeSpan.FromSeconds(parameters.Whole("wait", wait, 0, MaxWaitSeconds) ?? DefaultWaitSeconds);
         if (!parameters.IsValid) return parameters.Problem();
@@ -104,7 +105,7 @@ public static class FeedEndpoints
         FeedStreams streams, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
-        parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id");
+        parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "anchor");
         // A reconnecting EventSource sends the id of the last frame it got; that wins over the URL it reuses.
         var (after, filter, limit) = Read(parameters, request,
             string.IsNullOrEmpty(lastEventId) ? request.LastSequenceNumber : lastEventId,
@@ -118,7 +119,9 @@ public static class FeedEndpoints
     private static (long After, FeedFilter Filter, int Limit) Read(
         QueryParameters parameters, FeedRequest request, string? after, string afterName = "last_sequence_number") =>
         (parameters.Whole(afterName, after, 0, long.MaxValue) ?? 0,
-         new FeedFilter(parameters.AllOf("type", request.Type, EventTypes.All), parameters.Text("transaction_id", request.TransactionId)),
+         new FeedFilter(
+             parameters.AllOf("type", request.Type, EventTypes.All), parameters.Text("transaction_id", request.TransactionId),
+             parameters.Text("anchor", request.Anchor)),
          parameters.Limit(request.Limit));
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(string id, FeedStore store, CancellationToken cancellationToken) =>

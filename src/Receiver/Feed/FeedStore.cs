@@ -10,12 +10,15 @@ namespace Receiver.Feed;
 
 /// <summary>
 /// One event of the feed: our sequence number, AP's envelope, and the payload exactly as AP sent it; <c>source</c>
-/// tells AP's deliveries (<c>ap</c>) from the events reconciliation made from AP's Platform API.
+/// tells AP's deliveries (<c>ap</c>) from the events reconciliation made from AP's Platform API and from a wallet's
+/// callbacks (<c>callback</c>), whose payload is the body the anchor sent, <c>timestamp</c> its signature's time and
+/// <c>anchor</c> the anchor it came from (null for the receiver's own AP).
 /// </summary>
 public sealed record FeedEvent(
-    long SequenceNumber, string Id, string Type, string Timestamp, DateTimeOffset ReceivedAt, string Source, RawJson Payload);
+    long SequenceNumber, string Id, string Type, string Timestamp, DateTimeOffset ReceivedAt, string Source, RawJson Payload,
+    string? Anchor);
 
-internal sealed record FeedFilter(string[] Types, string? TransactionId);
+internal sealed record FeedFilter(string[] Types, string? TransactionId, string? Anchor = null);
 
 /// <summary>
 /// Reads the feed. Sequence numbers become visible in increasing order (see EventStore.SequenceLock), so "after n"
@@ -26,8 +29,13 @@ internal sealed class FeedStore(
 {
     // The body is kept as AP sent it; as json (not jsonb) its payload comes back byte for byte, and as UTF-8 bytes
     // it is written out without ever being a string.
+    // A callback's body is the SEP's response, not AP's envelope: the whole of it is the payload, and the time its
+    // signature names is the timestamp, written as AP writes instants.
     private const string Columns =
-        "e.seq, e.id, e.type, b.envelope ->> 'timestamp', e.received_at, e.source, convert_to((b.envelope -> 'payload')::text, 'UTF8') " +
+        $"e.seq, e.id, e.type, " +
+        $"CASE e.source WHEN '{EventSources.Callback}' THEN to_char(e.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') " +
+        $"ELSE b.envelope ->> 'timestamp' END, e.received_at, e.source, " +
+        $"convert_to((CASE e.source WHEN '{EventSources.Callback}' THEN b.envelope ELSE b.envelope -> 'payload' END)::text, 'UTF8'), e.anchor " +
         "FROM events e CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::json AS envelope) b";
 
     /// <summary>
@@ -50,6 +58,11 @@ internal sealed class FeedStore(
         {
             parameters.Add(Value(transactionId));
             conditions += $" AND e.transaction_id = ${parameters.Count}";
+        }
+        if (filter.Anchor is { } anchor)
+        {
+            parameters.Add(Value(anchor));
+            conditions += $" AND e.anchor = ${parameters.Count}";
         }
         // The page ends at the last of the first `limit` events whose running size is within the cap (the first one
         // in any case); the sizes come from octet_length, which reads a TOASTed body's header, not the body. Computed
@@ -76,7 +89,8 @@ internal sealed class FeedStore(
     private Task<List<FeedEvent>> ReadAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
         database.ListAsync(sql, parameters, reader => new FeedEvent(
             reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), new RawJson(reader.GetFieldValue<byte[]>(6))), cancellationToken);
+            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), new RawJson(reader.GetFieldValue<byte[]>(6)),
+            reader.GetString(7) is var anchor && anchor == Anchors.Own ? null : anchor), cancellationToken);
 
     // The cross-instance signal (see FeedNotifier): each instance announces the newest sequence number it committed
     // on one channel, and listens to it on a session of its own.

@@ -15,7 +15,8 @@ internal sealed record Cursor(
     [property: JsonPropertyName("q")] string Query,
     [property: JsonPropertyName("a")] long AsOf,
     [property: JsonPropertyName("k")] long? OrderKeyTicks,
-    [property: JsonPropertyName("i")] string? Id)
+    [property: JsonPropertyName("i")] string? Id,
+    [property: JsonPropertyName("n"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Anchor = null)
 {
     [JsonIgnore]
     public DateTimeOffset? OrderKey => OrderKeyTicks is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Receiver.Http;
+using Receiver.Storage;
 
 namespace Receiver.Query;
 
@@ -13,17 +14,20 @@ internal static class CustomersApi
             .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<CustomerSummary>, ValidationProblem, ProblemHttpResult>> GetAsync(
-        string id, [FromQuery(Name = "cursor")] string? cursor, [FromQuery(Name = "limit")] string? limit, HttpContext context,
-        QueryStore store, CursorCodec cursors, CancellationToken cancellationToken)
+        string id, [FromQuery(Name = "anchor")] string? anchor, [FromQuery(Name = "cursor")] string? cursor,
+        [FromQuery(Name = "limit")] string? limit, HttpContext context, QueryStore store, CursorCodec cursors,
+        CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
-        parameters.AllowOnly("cursor", "limit");
+        parameters.AllowOnly("anchor", "cursor", "limit");
+        // A customer is the receiver's own AP's unless a wallet names the anchor whose callback it came in.
+        anchor = parameters.Text("anchor", anchor) ?? Anchors.Own;
         var take = parameters.Limit(limit);
-        var identity = QueryIdentity.Of("customer", ("id", id));
+        var identity = QueryIdentity.Of("customer", ("id", id), ("anchor", QueryStore.AnchorName(anchor)));
         var after = await parameters.CursorAsync(cursors, cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
 
-        if (await store.CustomerAsync(id, after, take + 1, cancellationToken) is not var (customer, transactions))
+        if (await store.CustomerAsync(id, anchor, after, take + 1, cancellationToken) is not var (customer, transactions))
             return HttpApi.NotFound("customer", id);
         // A transaction's started_at never changes, so the ids need no pinned walk: one added meanwhile sorts after.
         var next = await TransactionsApi.NextCursorAsync(cursors, transactions, take, identity, asOf: 0, cancellationToken);

@@ -17,12 +17,13 @@ public sealed record TransactionTimeline(IReadOnlyList<TimelineEntry> Data);
 
 /// <summary>
 /// One event of a transaction: <c>updated_at</c> is the snapshot's (what orders the timeline), <c>timestamp</c> AP's
-/// send attempt, <c>received_at</c> ours; <c>source</c> <c>ap</c>, or <c>reconciliation</c> for an event made from
-/// AP's Platform API.
+/// send attempt (a callback's signature time), <c>received_at</c> ours; <c>source</c> <c>ap</c>, <c>reconciliation</c>
+/// for an event made from AP's Platform API, or <c>callback</c> for a wallet's callback from <c>anchor</c> (null for
+/// the receiver's own AP).
 /// </summary>
 public sealed record TimelineEntry(
     long SequenceNumber, string Id, string Type, string? Status, DateTimeOffset? UpdatedAt, DateTimeOffset Timestamp, DateTimeOffset ReceivedAt,
-    string Source);
+    string Source, string? Anchor);
 
 /// <summary>
 /// What we know of a customer (AP's <c>customer_updated</c> carries only the id), with one page of the ids of its

@@ -9,14 +9,17 @@ namespace Receiver.Query;
 
 internal sealed record TransactionFilter(
     string? Sep, string? Kind, string[] Statuses, string? Asset, DateTimeOffset? UpdatedAfter, DateTimeOffset? UpdatedBefore,
-    string? CustomerId, string? Account);
+    string? CustomerId, string? Account, string? Anchor = null);
 
 internal sealed record QuoteFilter(string? SellAsset, string? BuyAsset, DateTimeOffset? CreatedAfter);
 
 internal sealed record RejectedFilter(string? Reason, string? EventId);
 
-/// <summary>A row of a list, with the sort key the next page continues after.</summary>
-internal readonly record struct Listed<T>(T Item, DateTimeOffset OrderKey, string Id);
+/// <summary>A row of a list, with the sort key the next page continues after (the anchor breaks a tie of ids).</summary>
+internal readonly record struct Listed<T>(T Item, DateTimeOffset OrderKey, string Id, string Anchor = Anchors.Own);
+
+/// <summary>A transaction's newest snapshot, and whose it is.</summary>
+internal readonly record struct AnchoredSnapshot(string Anchor, byte[] Snapshot);
 
 /// <summary>
 /// The query API's reads, in plain SQL: the lists read the state as of one sequence number (the newest when a walk
@@ -24,8 +27,18 @@ internal readonly record struct Listed<T>(T Item, DateTimeOffset OrderKey, strin
 /// </summary>
 internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] ResilientDatabase database)
 {
-    public Task<byte[]?> TransactionAsync(string id, CancellationToken cancellationToken) =>
-        database.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1", [Value(id)], cancellationToken);
+    /// <summary>
+    /// The transaction with this id: of <paramref name="anchor"/> when given, else of any anchor. At most two, which is
+    /// enough to tell that an id without an anchor is ambiguous.
+    /// </summary>
+    public Task<List<AnchoredSnapshot>> TransactionAsync(string id, string? anchor, CancellationToken cancellationToken) =>
+        database.ListAsync(
+            anchor is null
+                ? "SELECT anchor, convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1 ORDER BY anchor LIMIT 2"
+                : "SELECT anchor, convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1 AND anchor = $2",
+            anchor is null ? [Value(id)] : [Value(id), Value(anchor)],
+            reader => new AnchoredSnapshot(reader.GetString(0), reader.GetFieldValue<byte[]>(1)),
+            cancellationToken);
 
     public Task<byte[]?> QuoteAsync(string id, CancellationToken cancellationToken) =>
         database.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
@@ -34,20 +47,27 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken) =>
         await database.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events", [], cancellationToken);
 
-    /// <summary>The events of one transaction in the order of its snapshots; empty when the transaction is unknown.</summary>
-    public Task<List<TimelineEntry>> TimelineAsync(string id, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The events of one transaction in the order of its snapshots, of <paramref name="anchor"/> when given, else of
+    /// every anchor that has a transaction with this id; empty when the transaction is unknown.
+    /// </summary>
+    public Task<List<TimelineEntry>> TimelineAsync(string id, string? anchor, CancellationToken cancellationToken) =>
         database.ListAsync(
-            """
-             SELECT seq, id, type, status, updated_at, event_timestamp, received_at, source
-             FROM events WHERE transaction_id = $1
+            $"""
+             SELECT seq, id, type, status, updated_at, event_timestamp, received_at, source, anchor
+             FROM events WHERE transaction_id = $1{(anchor is null ? "" : " AND anchor = $2")}
              ORDER BY order_key, seq
              """,
-            [Value(id)],
+            anchor is null ? [Value(id)] : [Value(id), Value(anchor)],
             reader => new TimelineEntry(
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7)),
+                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7),
+                AnchorName(reader.GetString(8))),
             cancellationToken);
+
+    /// <summary>An anchor as the API says it: null for the receiver's own AP.</summary>
+    internal static string? AnchorName(string anchor) => anchor == Anchors.Own ? null : anchor;
 
     /// <summary>
     /// One page of transactions, newest <c>updated_at</c> first, as they stood at sequence number <paramref name="asOf"/>:
@@ -66,10 +86,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         TransactionFilter filter, long asOf, Cursor? after, int take, CancellationToken cancellationToken)
     {
         var (text, parameters) = TransactionsStatement(filter, asOf, after, take);
-        return database.ListCustomPlannedAsync(
-            text, parameters,
-            ReadListed,
-            cancellationToken);
+        return database.ListCustomPlannedAsync(text, parameters, ReadAnchoredListed, cancellationToken);
     }
 
     /// <summary>The statement of <see cref="TransactionsAsync"/>, apart so that its plans can be checked.</summary>
@@ -86,10 +103,11 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         if (filter.CustomerId is { } customer) { var p = sql.Add(customer); conditions.Add(x => $"{x}.customer_ids @> ARRAY[{p}]"); }
         if (filter.UpdatedAfter is { } from) { var p = sql.Add(from); conditions.Add(x => $"{x}.order_key > {p}"); }
         if (filter.UpdatedBefore is { } until) { var p = sql.Add(until); conditions.Add(x => $"{x}.order_key < {p}"); }
+        if (filter.Anchor is { } anchor) { var p = sql.Add(anchor); conditions.Add(_ => $"t.anchor = {p}"); }
         if (after is { OrderKey: { } key, Id: { } id })
         {
-            var (k, i) = (sql.Add(key), sql.Add(id));
-            conditions.Add(x => $"({x}.order_key, t.id) < ({k}, {i})");
+            var (k, i, a) = (sql.Add(key), sql.Add(id), sql.Add(after.Anchor ?? Anchors.Own));
+            conditions.Add(x => $"({x}.order_key, t.id, t.anchor) < ({k}, {i}, {a})");
         }
         var statuses = filter.Statuses.Distinct(StringComparer.Ordinal).Select(sql.Add).ToList();
         // One branch per status, by equality: PostgreSQL reads (status, order_key, id) in order only for one value.
@@ -102,36 +120,44 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
 
         var branches = unchanged.Select(slice =>
             $"""
-             (SELECT t.id, t.order_key, t.snapshot, NULL::bigint AS seq
+             (SELECT t.id, t.anchor, t.order_key, t.snapshot, NULL::bigint AS seq
               FROM transactions t
               WHERE t.head_seq <= {pinned} AND {slice}{And("t")}
-              ORDER BY t.order_key DESC, t.id DESC LIMIT {limit})
+              ORDER BY t.order_key DESC, t.id DESC, t.anchor DESC LIMIT {limit})
              """).Concat(Parts.Select(part =>
             $"""
-             (SELECT t.id, e.order_key, NULL::jsonb, e.seq
+             (SELECT t.id, t.anchor, e.order_key, NULL::jsonb, e.seq
               FROM transactions t
               CROSS JOIN LATERAL (
                   SELECT e.seq, e.order_key, e.sep, e.kind, e.status, e.assets, e.accounts, e.customer_ids FROM events e
-                  WHERE e.transaction_id = t.id AND e.seq <= {pinned}
+                  WHERE e.transaction_id = t.id AND e.anchor = t.anchor AND e.seq <= {pinned}
                   ORDER BY e.order_key DESC, e.seq DESC LIMIT 1
               ) e
               WHERE t.head_seq > {pinned} AND {part}{And("e")}{statusAsOfPin}
-              ORDER BY e.order_key DESC, t.id DESC LIMIT {limit})
+              ORDER BY e.order_key DESC, t.id DESC, t.anchor DESC LIMIT {limit})
              """));
 
         return (
             $"""
-             SELECT convert_to(coalesce(page.snapshot, convert_from(b.body, 'UTF8')::jsonb -> 'payload' -> 'transaction')::text, 'UTF8'),
-                    page.order_key, page.id
+             SELECT convert_to(coalesce(page.snapshot, {StoredTransaction("b")})::text, 'UTF8'),
+                    page.order_key, page.id, page.anchor
              FROM (
                  {string.Join("\n UNION ALL\n", branches)}
-                 ORDER BY order_key DESC, id DESC LIMIT {limit}
+                 ORDER BY order_key DESC, id DESC, anchor DESC LIMIT {limit}
              ) page
              LEFT JOIN events b ON b.seq = page.seq
-             ORDER BY page.order_key DESC, page.id DESC
+             ORDER BY page.order_key DESC, page.id DESC, page.anchor DESC
              """,
             sql.Parameters);
     }
+
+    /// <summary>
+    /// The transaction in the stored body of event <paramref name="e"/>: <c>payload.transaction</c> of AP's event, or
+    /// <c>transaction</c> of a wallet's callback, which is the SEP's own transaction response.
+    /// </summary>
+    private static string StoredTransaction(string e) =>
+        $"(CASE {e}.source WHEN '{EventSources.Callback}' THEN convert_from({e}.body, 'UTF8')::jsonb -> 'transaction' " +
+        $"ELSE convert_from({e}.body, 'UTF8')::jsonb -> 'payload' -> 'transaction' END)";
 
     /// <summary>One page of quotes, newest <c>created_at</c> first, as of a sequence number (quotes never change).</summary>
     public Task<List<Listed<RawJson>>> QuotesAsync(QuoteFilter filter, long asOf, Cursor? after, int take, CancellationToken cancellationToken)
@@ -159,9 +185,9 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     /// <paramref name="after"/>): ids with their sort keys, so the caller can continue after the last.
     /// </summary>
     public async Task<(CustomerSummary Customer, List<Listed<string>> Transactions)?> CustomerAsync(
-        string id, Cursor? after, int take, CancellationToken cancellationToken)
+        string id, string anchor, Cursor? after, int take, CancellationToken cancellationToken)
     {
-        var (text, parameters) = CustomerStatement(id, after, take);
+        var (text, parameters) = CustomerStatement(id, anchor, after, take);
         var found = await database.ListAsync(
             text, parameters,
             reader =>
@@ -179,11 +205,15 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     }
 
     /// <summary>The statement of <see cref="CustomerAsync"/>, apart so that its plans can be checked.</summary>
-    internal static (string Sql, List<NpgsqlParameter> Parameters) CustomerStatement(string id, Cursor? after, int take)
+    internal static (string Sql, List<NpgsqlParameter> Parameters) CustomerStatement(string id, string anchor, Cursor? after, int take)
     {
         var sql = new SqlBuilder();
         var customer = sql.Add(id);
-        var named = $"t.customer_ids @> ARRAY[{customer}]";
+        var whose = sql.Add(anchor);
+        // Only the receiver's own AP names customers in its transactions (a callback's transaction names none), so the
+        // transactions of another anchor's customer are none. Said of the parameter, not of t.anchor, which the
+        // planner would read through the whole of an index that ends with it rather than the customer_ids one.
+        var named = $"t.customer_ids @> ARRAY[{customer}] AND {whose} = '{Anchors.Own}'";
         sql.Where(named);
         if (after is { OrderKey: { } key, Id: { } last }) sql.Where($"(t.started_at, t.id) > ({sql.Add(key)}, {sql.Add(last)})");
         return (
@@ -196,7 +226,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
                         coalesce(array_agg(p.started_at ORDER BY p.started_at, p.id), ARRAY[]::timestamptz[]) AS started
                  FROM (SELECT t.id, t.started_at FROM transactions t {sql.WhereClause} ORDER BY t.started_at, t.id LIMIT {sql.Add(take)}) p
              ) page
-             WHERE c.id = {customer}
+             WHERE c.id = {customer} AND c.anchor = {whose}
              """,
             sql.Parameters);
     }
@@ -245,6 +275,9 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     /// <summary>A row of a list of stored JSON: its text as UTF-8, then the sort key the next page continues after.</summary>
     private static Listed<RawJson> ReadListed(NpgsqlDataReader reader) =>
         new(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2));
+
+    /// <summary>A row of the transaction list, whose ties of ids the anchor breaks.</summary>
+    private static Listed<RawJson> ReadAnchoredListed(NpgsqlDataReader reader) => ReadListed(reader) with { Anchor = reader.GetString(3) };
 
     private const string RejectedColumns =
         "id, event_id, event_type, reason, convert_to(errors::text, 'UTF8'), attempts, first_received_at, last_received_at, replayed_at, replay_outcome";

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Receiver.AnchorPlatform;
 using Receiver.Http;
 using Receiver.Ingest;
+using Receiver.Storage;
 
 namespace Receiver.Query;
 
@@ -18,11 +19,11 @@ internal static class TransactionsApi
         transactions.MapGet("", ListAsync)
             .WithName("ListTransactions").WithSummary("Transactions matching filters, newest updated_at first");
         transactions.MapGet("/{id}", GetAsync)
-            .WithName("GetTransaction").WithSummary("The newest snapshot of a transaction, as AP sent it")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetTransaction").WithSummary("The newest snapshot of a transaction, as AP (or, for a wallet, the anchor) sent it")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         transactions.MapGet("/{id}/events", TimelineAsync)
             .WithName("GetTransactionEvents").WithSummary("A transaction's events, oldest first")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     internal sealed class ListRequest
@@ -35,6 +36,7 @@ internal static class TransactionsApi
         [FromQuery(Name = "updated_before")] public string? UpdatedBefore { get; init; }
         [FromQuery(Name = "customer_id")] public string? CustomerId { get; init; }
         [FromQuery(Name = "account")] public string? Account { get; init; }
+        [FromQuery(Name = "anchor")] public string? Anchor { get; init; }
         [FromQuery(Name = "cursor")] public string? Cursor { get; init; }
         [FromQuery(Name = "limit")] public string? Limit { get; init; }
     }
@@ -44,7 +46,7 @@ internal static class TransactionsApi
         IOptions<IngestOptions> ingest, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
-        parameters.AllowOnly("sep", "kind", "status", "asset", "updated_after", "updated_before", "customer_id", "account", "cursor", "limit");
+        parameters.AllowOnly("sep", "kind", "status", "asset", "updated_after", "updated_before", "customer_id", "account", "anchor", "cursor", "limit");
         var filter = new TransactionFilter(
             parameters.OneOf("sep", request.Sep, Seps.All),
             parameters.OneOf("kind", request.Kind, Kinds),
@@ -53,12 +55,13 @@ internal static class TransactionsApi
             parameters.Instant("updated_after", request.UpdatedAfter),
             parameters.Instant("updated_before", request.UpdatedBefore),
             parameters.Text("customer_id", request.CustomerId),
-            parameters.Text("account", request.Account));
+            parameters.Text("account", request.Account),
+            parameters.Text("anchor", request.Anchor));
         var limit = parameters.Limit(request.Limit);
         var identity = QueryIdentity.Of("transactions",
             ("sep", filter.Sep), ("kind", filter.Kind), ("status", filter.Statuses.Order(StringComparer.Ordinal).ToArray()),
             ("asset", filter.Asset), ("updated_after", filter.UpdatedAfter), ("updated_before", filter.UpdatedBefore),
-            ("customer_id", filter.CustomerId), ("account", filter.Account));
+            ("customer_id", filter.CustomerId), ("account", filter.Account), ("anchor", filter.Anchor));
         var cursor = await parameters.CursorAsync(cursors, request.Cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
 
@@ -74,18 +77,48 @@ internal static class TransactionsApi
     {
         if (rows.Count <= limit) return null;
         var last = rows[limit - 1];
-        return await cursors.EncodeAsync(new Cursor(identity, asOf, last.OrderKey.UtcTicks, last.Id), cancellationToken);
+        return await cursors.EncodeAsync(
+            new Cursor(identity, asOf, last.OrderKey.UtcTicks, last.Id, QueryStore.AnchorName(last.Anchor)), cancellationToken);
     }
 
-    private static async Task<Results<Ok<RawJson>, ProblemHttpResult>> GetAsync(string id, QueryStore store, CancellationToken cancellationToken) =>
-        await store.TransactionAsync(id, cancellationToken) is { } snapshot
-            ? TypedResults.Ok(new RawJson(snapshot))
-            : HttpApi.NotFound("transaction", id);
-
-    private static async Task<Results<Ok<TransactionTimeline>, ProblemHttpResult>> TimelineAsync(
-        string id, QueryStore store, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RawJson>, ValidationProblem, ProblemHttpResult>> GetAsync(
+        string id, [FromQuery(Name = "anchor")] string? anchor, HttpContext context, QueryStore store, CancellationToken cancellationToken)
     {
-        var events = await store.TimelineAsync(id, cancellationToken);
-        return events.Count > 0 ? TypedResults.Ok(new TransactionTimeline(events)) : HttpApi.NotFound("transaction", id);
+        var parameters = new QueryParameters(context.Request);
+        parameters.AllowOnly("anchor");
+        anchor = parameters.Text("anchor", anchor);
+        if (!parameters.IsValid) return parameters.Problem();
+
+        return await store.TransactionAsync(id, anchor, cancellationToken) switch
+        {
+            [] => HttpApi.NotFound("transaction", id),
+            [var only] => TypedResults.Ok(new RawJson(only.Snapshot)),
+            var several => Ambiguous(id, several.Select(found => found.Anchor)),
+        };
     }
+
+    private static async Task<Results<Ok<TransactionTimeline>, ValidationProblem, ProblemHttpResult>> TimelineAsync(
+        string id, [FromQuery(Name = "anchor")] string? anchor, HttpContext context, QueryStore store, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(context.Request);
+        parameters.AllowOnly("anchor");
+        anchor = parameters.Text("anchor", anchor);
+        if (!parameters.IsValid) return parameters.Problem();
+
+        var events = await store.TimelineAsync(id, anchor, cancellationToken);
+        var anchors = events.Select(entry => entry.Anchor ?? Anchors.Own).Distinct().ToList();
+        return anchors.Count switch
+        {
+            0 => HttpApi.NotFound("transaction", id),
+            1 => TypedResults.Ok(new TransactionTimeline(events)),
+            _ => Ambiguous(id, anchors),
+        };
+    }
+
+    // Each anchor makes its own ids, so a wallet may hold two transactions with one id: the caller says which.
+    private static ProblemHttpResult Ambiguous(string id, IEnumerable<string> anchors) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            detail: $"More than one anchor has a transaction with id '{id}' ({string.Join(", ", anchors.Select(a => QueryStore.AnchorName(a) ?? "this receiver's own AP"))}): " +
+                    "name one with ?anchor=.");
 }

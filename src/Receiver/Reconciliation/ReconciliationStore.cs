@@ -108,7 +108,7 @@ internal sealed class ReconciliationStore(ResilientDatabase database, IOptions<D
     /// <summary>The order key (<see cref="PublishedOrderKey"/>) of each of these transactions we hold.</summary>
     public async Task<Dictionary<string, DateTimeOffset>> OrderKeysAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
         (await database.ListAsync(
-            $"SELECT {PublishedOrderKey} FROM transactions WHERE id = ANY($1)",
+            $"SELECT {PublishedOrderKey} FROM transactions WHERE id = ANY($1) AND {OwnAnchor}",
             [Value(ids.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)],
             ReadOrderKey, cancellationToken)).ToDictionary(row => row.Id, row => row.OrderKey, StringComparer.Ordinal);
 
@@ -121,7 +121,10 @@ internal sealed class ReconciliationStore(ResilientDatabase database, IOptions<D
     /// terminal ones the table holds.
     /// </summary>
     internal static readonly string OpenTransactionsSql =
-        $"SELECT {PublishedOrderKey} FROM transactions WHERE sep = $1 AND {TransactionParts.Open()} ORDER BY id";
+        $"SELECT {PublishedOrderKey} FROM transactions WHERE sep = $1 AND {TransactionParts.Open()} AND {OwnAnchor} ORDER BY id";
+
+    // Reconciliation reads the receiver's own AP; a wallet's anchors' transactions are theirs to tell.
+    private const string OwnAnchor = $"anchor = '{Anchors.Own}'";
 
     // Ingest stores only snapshots whose timestamps are valid RFC 3339, so the text parses; the column is the floor.
     private static (string Id, DateTimeOffset OrderKey) ReadOrderKey(NpgsqlDataReader reader) =>

@@ -2,9 +2,10 @@ namespace Receiver.Storage;
 
 /// <param name="Body">The bytes as sent, in an array of the row's own: a queued row outlives its request.</param>
 /// <param name="Source">An <see cref="EventSources"/> value.</param>
+/// <param name="Anchor">Whose subject: <see cref="Anchors.Own"/>, or the anchor a wallet's callback came from.</param>
 internal readonly record struct EventRow(
     string Id, string Type, SubjectFacts Subject, DateTimeOffset EventTimestamp, byte[] Body, DateTimeOffset ReceivedAt,
-    string Source);
+    string Source, string Anchor = Anchors.Own);
 
 internal readonly record struct RejectedRow(
     string? EventId, string? EventType, string Reason, string ErrorsJson,
@@ -15,6 +16,16 @@ public static class EventSources
 {
     public const string Ap = "ap";
     public const string Reconciliation = "reconciliation";
+
+    /// <summary>A wallet's callback from one of its anchors, verified by the anchor's signature; its body is the SEP's response, not AP's event.</summary>
+    public const string Callback = "callback";
+}
+
+/// <summary>The <c>anchor</c> column of <c>events</c>, <c>transactions</c> and <c>customers</c>: each anchor makes its own ids.</summary>
+public static class Anchors
+{
+    /// <summary>The receiver's own AP, which posts to <c>/event</c> and whose Platform API reconciliation reads.</summary>
+    public const string Own = "";
 }
 
 /// <summary>The values of <see cref="RejectedRow.Reason"/> (the <c>reason</c> column of <c>rejected_events</c>).</summary>

@@ -115,7 +115,8 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             .Instant("received_at", (in row) => row.Event.ReceivedAt)
             .Instant("started_at", (in row) => row.Facts.StartedAt, table: "transactions")
             .Jsonb("snapshot", (in row) => row.Facts.Snapshot, table: "transactions")
-            .Text("source", (in row) => row.Event.Source);
+            .Text("source", (in row) => row.Event.Source)
+            .Text("anchor", (in row) => row.Event.Anchor);
 
     private static string JsonArray(string[] values) => JsonSerializer.Serialize(values, StorageJsonContext.Default.StringArray);
 
@@ -127,35 +128,35 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             SELECT * FROM {TransactionColumns.Unnest}
         ), inserted AS (
             INSERT INTO events (id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts,
-                                customer_ids, event_timestamp, body, received_at, source)
+                                customer_ids, event_timestamp, body, received_at, source, anchor)
             SELECT id, type, transaction_id, sep, kind, status, updated_at, order_key,
                    ARRAY(SELECT jsonb_array_elements_text(assets)), ARRAY(SELECT jsonb_array_elements_text(accounts)),
-                   ARRAY(SELECT jsonb_array_elements_text(customer_ids)), event_timestamp, body, received_at, source
+                   ARRAY(SELECT jsonb_array_elements_text(customer_ids)), event_timestamp, body, received_at, source, anchor
             FROM batch
             ON CONFLICT (id) DO NOTHING
             RETURNING seq, id
         ), stored AS (
             SELECT b.*, inserted.seq FROM inserted JOIN batch b USING (id)
         ), state AS (
-            INSERT INTO transactions AS t (id, sep, kind, status, started_at, updated_at, order_key, head_seq, head_event_id,
-                                           snapshot, assets, accounts, customer_ids, changed_at)
-            SELECT DISTINCT ON (transaction_id)
-                   transaction_id, sep, kind, status, started_at, updated_at, order_key, seq, id, snapshot,
+            INSERT INTO transactions AS t (anchor, id, sep, kind, status, started_at, updated_at, order_key, head_seq,
+                                           head_event_id, snapshot, assets, accounts, customer_ids, changed_at)
+            SELECT DISTINCT ON (anchor, transaction_id)
+                   anchor, transaction_id, sep, kind, status, started_at, updated_at, order_key, seq, id, snapshot,
                    ARRAY(SELECT jsonb_array_elements_text(assets)), ARRAY(SELECT jsonb_array_elements_text(accounts)),
                    ARRAY(SELECT jsonb_array_elements_text(customer_ids)), received_at
             FROM stored
-            ORDER BY transaction_id, order_key DESC, seq DESC
-            ON CONFLICT (id) DO UPDATE SET
+            ORDER BY anchor, transaction_id, order_key DESC, seq DESC
+            ON CONFLICT (anchor, id) DO UPDATE SET
                 sep = excluded.sep, kind = excluded.kind, status = excluded.status, started_at = excluded.started_at,
                 updated_at = excluded.updated_at, order_key = excluded.order_key, head_seq = excluded.head_seq,
                 head_event_id = excluded.head_event_id, snapshot = excluded.snapshot, assets = excluded.assets,
                 accounts = excluded.accounts, customer_ids = excluded.customer_ids, changed_at = excluded.changed_at
             WHERE (excluded.order_key, excluded.head_seq) > (t.order_key, t.head_seq)
         ), named AS (
-            INSERT INTO customers (id, first_seen_at)
-            SELECT customer, min(received_at) FROM stored, jsonb_array_elements_text(customer_ids) AS customer
-            GROUP BY customer
-            ON CONFLICT (id) DO NOTHING
+            INSERT INTO customers (anchor, id, first_seen_at)
+            SELECT anchor, customer, min(received_at) FROM stored, jsonb_array_elements_text(customer_ids) AS customer
+            GROUP BY anchor, customer
+            ON CONFLICT (anchor, id) DO NOTHING
         )
         SELECT seq, id FROM inserted
         """;
@@ -206,24 +207,25 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             .Instant("event_timestamp", (in row) => row.EventTimestamp)
             .Bytea("body", (in row) => row.Body)
             .Instant("received_at", (in row) => row.ReceivedAt)
-            .Text("source", (in row) => row.Source);
+            .Text("source", (in row) => row.Source)
+            .Text("anchor", (in row) => row.Anchor);
 
     private static readonly string InsertCustomerEvents =
         $"""
         WITH batch AS (
             SELECT * FROM {CustomerColumns.Unnest}
         ), inserted AS (
-            INSERT INTO events (id, type, customer_id, event_timestamp, body, received_at, source)
-            SELECT id, type, customer_id, event_timestamp, body, received_at, source FROM batch
+            INSERT INTO events (id, type, customer_id, event_timestamp, body, received_at, source, anchor)
+            SELECT id, type, customer_id, event_timestamp, body, received_at, source, anchor FROM batch
             ON CONFLICT (id) DO NOTHING
             RETURNING seq, id
         ), customer AS (
-            INSERT INTO customers AS c (id, first_seen_at, last_updated_at, update_count)
-            SELECT customer_id, min(received_at), max(received_at), count(*)
+            INSERT INTO customers AS c (anchor, id, first_seen_at, last_updated_at, update_count)
+            SELECT anchor, customer_id, min(received_at), max(received_at), count(*)
             FROM inserted JOIN batch USING (id)
             WHERE customer_id IS NOT NULL
-            GROUP BY customer_id
-            ON CONFLICT (id) DO UPDATE SET
+            GROUP BY anchor, customer_id
+            ON CONFLICT (anchor, id) DO UPDATE SET
                 last_updated_at = greatest(c.last_updated_at, excluded.last_updated_at),
                 update_count = c.update_count + excluded.update_count
         )

@@ -2,6 +2,7 @@ using Npgsql;
 using Receiver.Http;
 using Receiver.Query;
 using Receiver.Reconciliation;
+using Receiver.Storage;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Query;
@@ -59,7 +60,7 @@ public sealed class ListIndexTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     {
         foreach (var cursor in new[] { null, Deep })
         {
-            var (sql, parameters) = QueryStore.CustomerStatement("customer-1", cursor, take: 50);
+            var (sql, parameters) = QueryStore.CustomerStatement("customer-1", Anchors.Own, cursor, take: 50);
             var plan = await AssertNoScanOfTransactionsAsync(sql, parameters);
             Assert.Contains(plan, line => line.Contains("IX_transactions_customer_ids", StringComparison.Ordinal));
         }

@@ -34,11 +34,16 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
             e.HasIndex(x => new { x.TransactionId, x.OrderKey, x.Seq });
             e.Property(x => x.ReceivedAt).HasDefaultValueSql("now()");
             e.Property(x => x.Source).HasDefaultValue(EventSources.Ap);
+            e.Property(x => x.Anchor).HasDefaultValue("");
         });
 
         model.Entity<TransactionState>(e =>
         {
             e.ToTable("transactions");
+            // Each anchor makes its own ids: a wallet's anchors may reuse one another's. The id first, so that a lookup by
+            // id alone (the query API without ?anchor=) reads the key too.
+            e.HasKey(x => new { x.Id, x.Anchor });
+            e.Property(x => x.Anchor).HasDefaultValue("");
             e.Property(x => x.Snapshot).HasColumnType("jsonb");
             // The two indexes whose key every update moves are split in two by status (TransactionParts): terminal
             // transactions no longer change, so their entries are written once and stay dense; the churn of updates
@@ -48,12 +53,12 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
                 // The list's order, read backwards (newest first) from a cursor on. Ascending, so that the newest key,
                 // which every update writes, lands on the rightmost leaf page, which PostgreSQL fills to 90 % before it
                 // splits (any other page splits half and half).
-                e.HasIndex(x => new { x.OrderKey, x.Id }, $"IX_transactions_{part}_order_key_id").HasFilter(predicate);
+                e.HasIndex(x => new { x.OrderKey, x.Id, x.Anchor }, $"IX_transactions_{part}_order_key_id").HasFilter(predicate);
                 // The transactions changed after a list's pin.
                 e.HasIndex(x => x.HeadSeq, $"IX_transactions_{part}_head_seq").HasFilter(predicate);
             }
             // status = one value, in the list's order. Not split: its key already keeps each status apart.
-            e.HasIndex(x => new { x.Status, x.OrderKey, x.Id });
+            e.HasIndex(x => new { x.Status, x.OrderKey, x.Id, x.Anchor });
             // Not split: an open part's GIN index would hold the dead entries of every update until a vacuum, which
             // the planner's estimates do not see (docs/performance.md).
             e.HasIndex(x => x.Assets).HasMethod("gin");
@@ -72,6 +77,8 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
         model.Entity<CustomerState>(e =>
         {
             e.ToTable("customers");
+            e.HasKey(x => new { x.Id, x.Anchor });
+            e.Property(x => x.Anchor).HasDefaultValue("");
             e.Property(x => x.UpdateCount).HasDefaultValue(0);
         });
 

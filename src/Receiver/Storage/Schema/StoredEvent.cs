@@ -39,4 +39,10 @@ public sealed class StoredEvent
 
     /// <summary>Who told us: <c>ap</c> (delivered by AP) or <c>reconciliation</c> (made from AP's Platform API).</summary>
     public string Source { get; init; } = EventSources.Ap;
+
+    /// <summary>
+    /// The anchor whose subject this is: empty for the receiver's own AP, else the name a wallet gave the anchor whose
+    /// callback this is. Subjects are keyed per anchor, as each anchor makes its own ids.
+    /// </summary>
+    public string Anchor { get; init; } = "";
 }

@@ -6,6 +6,9 @@ namespace Receiver.Storage.Schema;
 /// </summary>
 public sealed class TransactionState
 {
+    /// <summary>Whose transaction: empty for the receiver's own AP, else the anchor a wallet's callback came from.</summary>
+    public string Anchor { get; init; } = "";
+
     public required string Id { get; init; }
     public required string Sep { get; init; }
     public required string Kind { get; init; }
@@ -57,6 +60,9 @@ public sealed class QuoteState
 /// </summary>
 public sealed class CustomerState
 {
+    /// <summary>Whose customer: empty for the receiver's own AP, else the anchor a wallet's callback came from.</summary>
+    public string Anchor { get; init; } = "";
+
     public required string Id { get; init; }
     public DateTimeOffset FirstSeenAt { get; init; }
     public DateTimeOffset? LastUpdatedAt { get; init; }

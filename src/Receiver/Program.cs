@@ -10,6 +10,7 @@ using Receiver.Query;
 using Receiver.Reconciliation;
 using Receiver.Storage;
 using Receiver.Telemetry;
+using Receiver.Wallet;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -27,6 +28,7 @@ builder.Services.AddIngest();
 builder.Services.AddQuery();
 builder.Services.AddFeed();
 builder.Services.AddReconciliation();
+builder.Services.AddWallet();
 builder.Services.AddHealth();
 builder.Services.AddReceiverOpenApi();
 builder.AddTelemetry();
@@ -46,6 +48,7 @@ app.MapIngest();
 app.MapQuery();
 app.MapFeed();
 app.MapReconciliation();
+app.MapWallet();
 app.MapHealth();
 app.MapTelemetry();
 

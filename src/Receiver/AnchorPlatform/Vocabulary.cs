@@ -13,6 +13,9 @@ internal enum EventSubject
 /// <summary>Event types as AP writes them (its enum names, lowercased).</summary>
 internal static class EventTypes
 {
+    public const string TransactionStatusChanged = "transaction_status_changed";
+    public const string CustomerUpdated = "customer_updated";
+
     public static readonly FrozenSet<string> All = FrozenSet.Create(
         "transaction_created", "transaction_status_changed", "transaction_error", "quote_created", "customer_updated");
 

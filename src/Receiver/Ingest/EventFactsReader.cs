@@ -32,16 +32,16 @@ internal static class EventFactsReader
     /// A quote's or customer's id as the key of its state. AP takes both from the anchor (the rate callback's id, the
     /// SEP-12 id), unbounded and, for a customer, possibly absent: such an event is stored, without a state row.
     /// </summary>
-    private static string? Key(JsonElement id) => id.AsString() is { } text && StorageLimits.IsStorableIdentifier(text) ? text : null;
+    public static string? Key(JsonElement id) => id.AsString() is { } text && StorageLimits.IsStorableIdentifier(text) ? text : null;
 
-    private static DateTimeOffset? Date(JsonElement value) =>
+    public static DateTimeOffset? Date(JsonElement value) =>
         value.AsString() is { } text && Rfc3339.TryParseInstant(text, out var date) ? date.ToUniversalTime() : null;
 
     /// <summary>
     /// The member exactly as AP sent it, to be stored as its snapshot: the bytes of <paramref name="body"/> the parse
     /// read it from (a document parsed from memory reads that memory in place), not a copy.
     /// </summary>
-    private static ReadOnlyMemory<byte> Raw(JsonElement value, ReadOnlyMemory<byte> body)
+    public static ReadOnlyMemory<byte> Raw(JsonElement value, ReadOnlyMemory<byte> body)
     {
         var raw = JsonMarshal.GetRawUtf8Value(value);
         return body.Span.Overlaps(raw, out var offset)
@@ -50,7 +50,7 @@ internal static class EventFactsReader
     }
 
     /// <summary>The distinct values to index; one too long to index stays only in the snapshot.</summary>
-    private static string[] Distinct(params ReadOnlySpan<JsonElement> values)
+    public static string[] Distinct(params ReadOnlySpan<JsonElement> values)
     {
         var found = new List<string>(values.Length);
         foreach (var value in values)

@@ -39,6 +39,15 @@ internal static class IngestResults
 
 internal sealed record IngestOutcome(IngestResult Result, string? EventId, IReadOnlyDictionary<string, string[]> Errors);
 
+/// <summary>What storing needs of a parsed body besides its row: whether a stored body is the same event, and a fingerprint of it.</summary>
+internal interface IStorableEvent
+{
+    /// <summary>Whether <paramref name="storedBody"/>, stored under this event's id, is this event sent again.</summary>
+    bool IsRedeliveryOf(ReadOnlyMemory<byte> storedBody);
+
+    byte[] Fingerprint(ReadOnlySpan<byte> body);
+}
+
 /// <summary>From body to stored row: parse once, validate that parse, store exactly once, keep whatever is refused.</summary>
 internal sealed partial class EventIngestor(
     EventValidator validator, EventStore store, EventWriter writer, IOptions<IngestOptions> options, TimeProvider clock,
@@ -66,6 +75,18 @@ internal sealed partial class EventIngestor(
     /// </summary>
     public Task<IngestOutcome> IngestReconciledAsync(byte[] body, CancellationToken cancellationToken) =>
         IngestAsync(body, EventSources.Reconciliation, postedToEvent: false, cancellationToken);
+
+    /// <summary>
+    /// Stores a wallet's callback, whose signature, parse and row the caller made: through the same writer, exactly
+    /// once by the row's id, a redelivery answered as one. A conflicting duplicate is reported, not kept as rejected:
+    /// rejected events are what AP posted to <c>/event</c>, and are replayed there.
+    /// </summary>
+    public async Task<IngestOutcome> IngestCallbackAsync(EventRow row, IStorableEvent callback, CancellationToken cancellationToken)
+    {
+        var outcome = await StoreAsync(callback, row, postedToEvent: false, cancellationToken);
+        LogCallbackOutcome(logger, row.Anchor, LogText.Escape(row.Subject.Id), row.Id, outcome.Result.Name());
+        return outcome;
+    }
 
     /// <param name="postedToEvent">
     /// An event AP posted to <c>/event</c>: what is refused is kept as rejected, and the event counts in
@@ -98,7 +119,7 @@ internal sealed partial class EventIngestor(
         return outcome;
     }
 
-    private async Task<IngestOutcome> StoreAsync(IncomingEvent incoming, EventRow row, bool postedToEvent, CancellationToken cancellationToken)
+    private async Task<IngestOutcome> StoreAsync(IStorableEvent incoming, EventRow row, bool postedToEvent, CancellationToken cancellationToken)
     {
         if (await writer.InsertAsync(row, cancellationToken))
             return new IngestOutcome(IngestResult.Stored, row.Id, IncomingEvent.NoErrors);
@@ -116,6 +137,9 @@ internal sealed partial class EventIngestor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType} for {SubjectId}: {Outcome}")]
     private static partial void LogOutcome(ILogger logger, string eventId, string eventType, string? subjectId, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Callback of anchor {Anchor} for {SubjectId}, stored as {EventId}: {Outcome}")]
+    private static partial void LogCallbackOutcome(ILogger logger, string anchor, string? subjectId, string eventId, string outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType}: {Outcome}, invalid at {InvalidPaths}")]
     private static partial void LogInvalid(ILogger logger, string? eventId, string? eventType, string outcome, string invalidPaths);

@@ -13,7 +13,7 @@ namespace Receiver.Ingest;
 /// One request body, parsed once. Either a valid event, whose ids come from the same parse that was
 /// validated, or the problems that make it invalid, keyed by dotted JSON path.
 /// </summary>
-internal sealed class IncomingEvent : IDisposable
+internal sealed class IncomingEvent : IStorableEvent, IDisposable
 {
     /// <summary>Key of problems that belong to the body as a whole rather than to one field.</summary>
     public const string WholeBody = "$";

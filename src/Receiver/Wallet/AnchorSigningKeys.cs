@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace Receiver.Wallet;
+
+/// <summary>
+/// The keys each anchor's callbacks may be signed with: the one configured (<see cref="WalletAnchor.SigningKey"/>), or
+/// the <c>SIGNING_KEY</c> of its stellar.toml, read when first needed and again every
+/// <see cref="WalletAnchor.SigningKeyRefresh"/>. A key the toml stops naming keeps verifying for
+/// <see cref="WalletAnchor.RotationGrace"/>, so callbacks AP signed just before the anchor rotated are not refused. A
+/// toml that cannot be read leaves the keys read before in place: a failed read never loses a key.
+/// </summary>
+internal sealed partial class AnchorSigningKeys(
+    IOptions<WalletOptions> options, StellarTomlReader reader, TimeProvider clock, ILogger<AnchorSigningKeys> logger) : BackgroundService
+{
+    /// <summary>The least time between two reads of one toml that were not asked for by the schedule.</summary>
+    internal static readonly TimeSpan ReadAgainAfter = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, Anchor> _anchors = new(
+        options.Value.Anchors.Select(anchor => KeyValuePair.Create(anchor.Name, new Anchor(anchor))), StringComparer.Ordinal);
+
+    /// <summary>
+    /// The keys a callback of <paramref name="anchor"/> may be signed with, newest first; none, with the reason, while
+    /// its toml has never been read. Reads the toml now when it has no key yet.
+    /// </summary>
+    public async Task<AnchorKeys> KeysAsync(string anchor, CancellationToken cancellationToken)
+    {
+        var state = _anchors[anchor];
+        if (!state.Keys.IsKnown) await ReadAsync(state, scheduled: false, cancellationToken);
+        return state.Keys;
+    }
+
+    /// <summary>
+    /// Reads the anchor's toml again (at most once per <see cref="ReadAgainAfter"/>) when a signature verified with
+    /// none of its keys: the anchor may have rotated since the last read. True when that changed its keys.
+    /// </summary>
+    public async Task<bool> TryNewerKeysAsync(string anchor, CancellationToken cancellationToken)
+    {
+        var state = _anchors[anchor];
+        var before = state.Keys;
+        await ReadAsync(state, scheduled: false, cancellationToken);
+        return !ReferenceEquals(before.All, state.Keys.All) && state.Keys.IsKnown;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var fromToml = _anchors.Values.Where(anchor => anchor.Settings.SigningKey is null).ToList();
+        if (fromToml.Count == 0) return;
+        using var timer = new PeriodicTimer(fromToml.Min(anchor => anchor.Settings.SigningKeyRefresh), clock);
+        do
+        {
+            foreach (var anchor in fromToml)
+                if (clock.GetUtcNow() - anchor.ReadAt >= anchor.Settings.SigningKeyRefresh)
+                    await ReadAsync(anchor, scheduled: true, stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task ReadAsync(Anchor anchor, bool scheduled, CancellationToken cancellationToken)
+    {
+        if (anchor.Settings.SigningKey is not null || anchor.Settings.TomlUrl is not { } url) return;
+        await anchor.Reading.WaitAsync(cancellationToken);
+        try
+        {
+            var now = clock.GetUtcNow();
+            if (!scheduled && now - anchor.ReadAt < ReadAgainAfter) return;
+            anchor.ReadAt = now;
+            string signingKey;
+            try
+            {
+                signingKey = await reader.ReadSigningKeyAsync(url, cancellationToken);
+            }
+            catch (StellarTomlException e)
+            {
+                anchor.Keys = anchor.Keys with { Problem = e.Message };
+                LogUnread(logger, anchor.Settings.Name, e.Message, anchor.Keys.IsKnown ? "the keys read before still verify" : "its callbacks are refused until it is read");
+                return;
+            }
+            StrKey.TryDecodeAccountId(signingKey, out var key);
+            anchor.Keys = anchor.Keys.With(signingKey, key, now, anchor.Settings.RotationGrace);
+        }
+        finally
+        {
+            anchor.Reading.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The signing key of anchor {Anchor} could not be read: {Problem}; {Consequence}.")]
+    private static partial void LogUnread(ILogger logger, string anchor, string problem, string consequence);
+
+    private sealed class Anchor(WalletAnchor settings)
+    {
+        public WalletAnchor Settings { get; } = settings;
+        public SemaphoreSlim Reading { get; } = new(1, 1);
+        public DateTimeOffset ReadAt { get; set; } = DateTimeOffset.MinValue;
+
+        public volatile AnchorKeys Keys = settings.SigningKey is { } configured && StrKey.TryDecodeAccountId(configured, out var key)
+            ? new AnchorKeys([new SigningKey(configured, key, Until: null)], Problem: null)
+            : new AnchorKeys([], Problem: "its stellar.toml has not been read yet");
+    }
+}
+
+/// <summary>A key a callback may be signed with: its account id, its 32 bytes, and until when it verifies (null: for as long as it is named).</summary>
+internal sealed record SigningKey(string AccountId, byte[] PublicKey, DateTimeOffset? Until);
+
+/// <summary>An anchor's keys as last read, and why the last read failed, if it did.</summary>
+internal sealed record AnchorKeys(IReadOnlyList<SigningKey> All, string? Problem)
+{
+    public bool IsKnown => All.Count > 0;
+
+    /// <summary>The keys that verify at <paramref name="now"/>: all of them but a replaced key whose grace has ended.</summary>
+    public IEnumerable<SigningKey> VerifyingAt(DateTimeOffset now) => All.Where(key => key.Until is not { } until || now < until);
+
+    /// <summary>
+    /// These keys once the toml names <paramref name="accountId"/>: it first, then the key it replaced, until the end
+    /// of the grace. Unchanged when it names the same key.
+    /// </summary>
+    public AnchorKeys With(string accountId, byte[] publicKey, DateTimeOffset now, TimeSpan grace)
+    {
+        if (All.Count > 0 && All[0].AccountId == accountId) return this with { Problem = null };
+        var replaced = All.Count > 0 ? [All[0] with { Until = now + grace }] : Array.Empty<SigningKey>();
+        return new AnchorKeys([new SigningKey(accountId, publicKey, Until: null), .. replaced], Problem: null);
+    }
+}

@@ -72,8 +72,17 @@ internal sealed record TransactionFacts(
     string Id, string Sep, string Kind, string Status, DateTimeOffset StartedAt, DateTimeOffset? UpdatedAt,
     ReadOnlyMemory<byte> Snapshot, string[] Assets, string[] Accounts, string[] CustomerIds) : SubjectFacts(Id)
 {
-    /// <summary>What "newest" compares: <c>updated_at</c>, falling back to <c>started_at</c>.</summary>
-    public DateTimeOffset OrderKey => UpdatedAt ?? StartedAt;
+    private readonly DateTimeOffset? _orderKey;
+
+    /// <summary>
+    /// What "newest" compares: <c>updated_at</c>, falling back to <c>started_at</c>, unless the source of the snapshot
+    /// knows better (a wallet's callback without <c>updated_at</c> is ordered by when the anchor signed it).
+    /// </summary>
+    public DateTimeOffset OrderKey
+    {
+        get => _orderKey ?? UpdatedAt ?? StartedAt;
+        init => _orderKey = value;
+    }
 }
 
 /// <param name="Snapshot">The quote's JSON as AP sent it, UTF-8: a slice of the event's body.</param>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Unicode;
 using FluentValidation.Results;
 using Receiver.AnchorPlatform;
@@ -20,10 +21,9 @@ internal static class CallbackSeps
 }
 
 /// <summary>
-/// One verified callback body, parsed once: either the row to store, or the problems that make it invalid. Its
-/// identity (a callback carries no event id) is made from the anchor, the SEP, the transaction's id, status and
-/// <c>updated_at</c>, so every delivery of one status change is stored once, or from the whole body where those are
-/// missing (a SEP-12 customer, a transaction without <c>updated_at</c>).
+/// One verified callback body, parsed once: either the row to store, or the problems that make it invalid. A callback
+/// carries no event id: its identity is made from what it says (<see cref="Identity"/>), so every attempt of one
+/// callback is stored once.
 /// </summary>
 internal sealed class IncomingCallback : IStorableEvent, IDisposable
 {
@@ -75,7 +75,7 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
             ? new CustomerFacts(EventFactsReader.Key(new CustomerCallbackView(root).Id))
             : TransactionFacts(new TransactionCallbackView(root).Transaction, sep, body, signedAt);
         var type = sep == "12" ? EventTypes.CustomerUpdated : EventTypes.TransactionStatusChanged;
-        var row = new EventRow(Identity(anchor, sep, root, body), type, facts, signedAt, body, receivedAt, EventSources.Callback, anchor);
+        var row = new EventRow(Identity(anchor, sep, root), type, facts, signedAt, body, receivedAt, EventSources.Callback, anchor);
         return new IncomingCallback(document, IncomingEvent.NoErrors, row);
     }
 
@@ -84,30 +84,57 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
         var updatedAt = EventFactsReader.Date(transaction.UpdatedAt);
         return new TransactionFacts(
             transaction.Id.GetString()!, sep, transaction.Kind.AsString() ?? CallbackSeps.DefaultKind(sep), transaction.Status.GetString()!,
-            // A transaction without started_at is ordered by when its callback was signed.
             EventFactsReader.Date(transaction.StartedAt) ?? updatedAt ?? signedAt, updatedAt,
             EventFactsReader.Raw(transaction.Element, body),
             EventFactsReader.Distinct(transaction.AmountInAsset, transaction.AmountOutAsset, transaction.AmountFeeAsset),
             EventFactsReader.Distinct(transaction.From, transaction.To),
-            CustomerIds: []);
+            CustomerIds: [])
+        {
+            // AP's SEP-24 and (from 4.0) SEP-6 responses have no updated_at: the anchor signs each callback as it sends
+            // the event, so the time it signed orders them, where started_at would leave the order of arrival.
+            OrderKey = updatedAt ?? signedAt,
+        };
     }
 
-    private static string Identity(string anchor, string sep, JsonElement root, byte[] body)
+    /// <summary>
+    /// The callback's identity: the anchor, the SEP, and the transaction's id, status and <c>updated_at</c>; or, where
+    /// the response has no <c>updated_at</c> (SEP-24, SEP-6 from AP 4.0) or is a customer, the whole body but what AP
+    /// makes anew for each attempt (<see cref="PerAttempt"/>), so the attempts of one callback are one event.
+    /// </summary>
+    private static string Identity(string anchor, string sep, JsonElement root)
     {
         var transaction = root.Field("transaction"u8);
-        var parts = sep == "12" ? null : new[] { transaction.Field("id"u8), transaction.Field("status"u8), transaction.Field("updated_at"u8) };
-        var hash = parts is not null && parts.All(part => part.ValueKind == JsonValueKind.String)
-            ? SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', [anchor, sep, .. parts.Select(part => part.GetString())])))
-            : SHA256.HashData([.. Encoding.UTF8.GetBytes($"{anchor}\n{sep}\n"), .. body]);
-        return "callback-" + Convert.ToHexStringLower(hash);
+        string[] keyed = [transaction.Field("id"u8).AsString() ?? "", transaction.Field("status"u8).AsString() ?? "", transaction.Field("updated_at"u8).AsString() ?? ""];
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{anchor}\n{sep}\n"));
+        if (sep != "12" && keyed.All(part => part.Length > 0))
+            hash.AppendData(Encoding.UTF8.GetBytes(string.Join('\n', keyed)));
+        else
+            hash.AppendData(Encoding.UTF8.GetBytes(WithoutPerAttempt(root)?.ToJsonString() ?? ""));
+        return "callback-" + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>The same callback when the stored body is the same JSON: the anchor sends one body for every attempt.</summary>
+    /// <summary>
+    /// What AP makes anew for each attempt of one callback: SEP-6 and SEP-24's <c>more_info_url</c>, whose token it
+    /// mints again (AP@4.3.0 ClientStatusCallbackHandler, Sep24Helper / Sep6 MoreInfoUrlConstructor).
+    /// </summary>
+    private static readonly string[] PerAttempt = ["more_info_url"];
+
+    /// <summary>The body as JSON, <c>transaction.more_info_url</c> left out.</summary>
+    private static JsonNode? WithoutPerAttempt(JsonElement root)
+    {
+        var node = JsonNode.Parse(root.GetRawText());
+        if (node?["transaction"] is JsonObject transaction)
+            foreach (var member in PerAttempt) transaction.Remove(member);
+        return node;
+    }
+
+    /// <summary>The same callback when the stored body is the same JSON but for what AP makes anew for each attempt.</summary>
     public bool IsRedeliveryOf(ReadOnlyMemory<byte> storedBody)
     {
         if (_document is null) return false;
         using var stored = JsonDocument.Parse(storedBody, ParseOptions);
-        return JsonElement.DeepEquals(_document.RootElement, stored.RootElement);
+        return JsonNode.DeepEquals(WithoutPerAttempt(_document.RootElement), WithoutPerAttempt(stored.RootElement));
     }
 
     public byte[] Fingerprint(ReadOnlySpan<byte> body) => SHA256.HashData(body);

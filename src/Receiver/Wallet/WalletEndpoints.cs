@@ -141,7 +141,24 @@ public static partial class WalletEndpoints
 
         bool Verifies(AnchorKeys candidates, DateTimeOffset at) =>
             candidates.VerifyingAt(at).Any(key =>
-                CallbackSignature.Verify(key.PublicKey, signature.Timestamp, anchor.CallbackHost, body, signature.Signature));
+                CallbackSignature.Verify(key.PublicKey, signature.Timestamp, anchor.CallbackHost, body, signature.Signature)
+                || (AsciiSigned(body) is { } folded
+                    && CallbackSignature.Verify(key.PublicKey, signature.Timestamp, anchor.CallbackHost, folded, signature.Signature)));
+    }
+
+    /// <summary>
+    /// The body as AP signs it when its JVM's default charset is US-ASCII (JDK 17 without a UTF-8 locale, as in AP's
+    /// own image: ClientStatusCallbackHandler@4.3.0 signs <c>String.getBytes()</c>), each character outside ASCII, a
+    /// surrogate pair counting as one, written as '?'; null for a body all ASCII, which both charsets sign alike. The
+    /// body stored is still the one received.
+    /// </summary>
+    internal static byte[]? AsciiSigned(ReadOnlySpan<byte> body)
+    {
+        if (System.Text.Ascii.IsValid(body)) return null;
+        var folded = new List<byte>(body.Length);
+        foreach (var rune in System.Text.Encoding.UTF8.GetString(body).EnumerateRunes())
+            folded.Add(rune.IsAscii ? (byte)rune.Value : (byte)'?');
+        return [.. folded];
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Callback for anchor {Anchor} refused: {Problem}")]

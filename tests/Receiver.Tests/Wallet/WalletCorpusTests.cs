@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using NSec.Cryptography;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.Wallet;
+
+/// <summary>A wallet with one anchor, <c>alpha</c>, called at a URL with a port, its key given.</summary>
+public sealed class WalletApp() : ReceiverApp(Settings)
+{
+    public const string Host = "Wallet.Example.com:8443";
+
+    /// <summary>The anchor's key: one for the whole fixture, as an anchor has one.</summary>
+    public static readonly AnchorSigner Anchor = new();
+
+    private static Dictionary<string, string?> Settings => new()
+    {
+        ["Wallet:Anchors:0:Name"] = "alpha",
+        ["Wallet:Anchors:0:SigningKey"] = Anchor.AccountId,
+        ["Wallet:Anchors:0:CallbackHost"] = Host,
+    };
+}
+
+/// <summary>Every callback body AP sends (<see cref="ApCallbacks"/>, from AP's code at its tags), signed as AP signs it.</summary>
+public sealed class WalletCorpusTests(WalletApp app) : IClassFixture<WalletApp>
+{
+    public static TheoryData<string> Names => new(ApCallbacks.All.Keys);
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public async Task Each_callback_AP_sends_is_verified_stored_and_read_back(string name)
+    {
+        var callback = ApCallbacks.Get(name);
+        var body = Unique(callback);
+
+        var response = await PostAsync($"sep{callback.Sep}", body, WalletApp.Anchor.Header(WalletApp.Host, body, DateTimeOffset.UtcNow));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{name}: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        var query = app.CreateQueryClient();
+        if (callback.TransactionId is not null)
+        {
+            var snapshot = await query.GetJsonAsync($"/transactions/{TransactionId(body)}?anchor=alpha");
+            Assert.Equal(callback.Status, (string?)snapshot["status"]);
+        }
+        else
+        {
+            await query.GetJsonAsync($"/customers/{CustomerId(body)}?anchor=alpha");
+        }
+    }
+
+    [Fact]
+    public async Task A_body_with_text_outside_ASCII_verifies_as_AP_signs_it_on_a_JVM_whose_charset_is_ASCII_and_is_stored_as_sent()
+    {
+        var callback = ApCallbacks.Get("sep24-withdrawal-error");
+        var body = (JsonNode.Parse(Unique(callback))!.AsObject()) is var node && node["transaction"]!["message"] is not null
+            ? Replace(node, "Zahlung für Ülker abgelehnt 🙂")
+            : throw new InvalidOperationException("the shape has no message");
+        var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var signature = SignAscii(ApCallbacks.AsciiSigned(ApCallbacks.SignedText(t, WalletApp.Host, body)));
+
+        var response = await PostAsync("sep24", body, ApCallbacks.SignatureHeader(t, signature));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var feed = await app.CreateQueryClient().GetJsonAsync($"/events?transaction_id={TransactionId(body)}&anchor=alpha");
+        var payload = Assert.Single(feed["events"]!.AsArray())!["payload"]!;
+        Assert.Equal("Zahlung für Ülker abgelehnt 🙂", (string?)payload["transaction"]!["message"]);
+    }
+
+    [Fact]
+    public async Task Each_attempt_of_one_callback_is_stored_once_though_AP_mints_its_more_info_url_again()
+    {
+        var callback = ApCallbacks.Get("sep24-deposit-pending-user-transfer-start");
+        var body = Unique(callback);
+        var again = body.Replace("token=", "token=another-");
+        Assert.NotEqual(body, again);
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep24", body, WalletApp.Anchor.Header(WalletApp.Host, body, DateTimeOffset.UtcNow))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep24", again, WalletApp.Anchor.Header(WalletApp.Host, again, DateTimeOffset.UtcNow.AddSeconds(2)))).StatusCode);
+
+        var timeline = await app.CreateQueryClient().GetJsonAsync($"/transactions/{TransactionId(body)}/events?anchor=alpha");
+        Assert.Single(timeline["data"]!.AsArray());
+    }
+
+    private static string Replace(JsonObject node, string message)
+    {
+        node["transaction"]!["message"] = message;
+        return node.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    private static byte[] SignAscii(byte[] signed)
+    {
+        using var key = Key.Import(SignatureAlgorithm.Ed25519, StrKeySeed(), KeyBlobFormat.RawPrivateKey);
+        return SignatureAlgorithm.Ed25519.Sign(key, signed);
+    }
+
+    private static byte[] StrKeySeed() =>
+        Receiver.Wallet.StrKey.TryDecodeSeed(WalletApp.Anchor.Seed, out var seed) ? seed : throw new InvalidOperationException("bad seed");
+
+    /// <summary>The body with ids of its own, so the shared app holds each case's subject apart.</summary>
+    private static string Unique(ApCallback callback)
+    {
+        var body = callback.Body;
+        if (callback.TransactionId is { } id) body = body.Replace(id, Guid.NewGuid().ToString());
+        if (callback.CustomerId is { } customer) body = body.Replace(customer, Guid.NewGuid().ToString());
+        return body;
+    }
+
+    private static string TransactionId(string body) => (string)JsonNode.Parse(body)!["transaction"]!["id"]!;
+
+    private static string CustomerId(string body) => (string)JsonNode.Parse(body)!["id"]!;
+
+    private async Task<HttpResponseMessage> PostAsync(string sep, string body, string header)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/callbacks/alpha/{sep}")
+        {
+            // As AP's client sends it (OkHttp, "application/json; charset=utf-8").
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) { Headers = { { "Content-Type", "application/json; charset=utf-8" } } },
+        };
+        request.Headers.TryAddWithoutValidation("Signature", header);
+        return await app.CreateClient().SendAsync(request);
+    }
+}

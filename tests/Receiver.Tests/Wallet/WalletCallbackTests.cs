@@ -73,7 +73,7 @@ public sealed class WalletCallbackTests : IAsyncLifetime
         Assert.Equal("callback", (string?)entry["source"]);
         Assert.Equal("alpha", (string?)entry["anchor"]);
         var feed = await query.GetJsonAsync($"/events?transaction_id={id}");
-        var frame = Assert.Single(feed["events"]!.AsArray())!;
+        var frame = Assert.Single(feed["data"]!.AsArray())!;
         Assert.Equal("alpha", (string?)frame["anchor"]);
         Assert.Equal("callback", (string?)frame["source"]);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(body), frame["payload"]), frame["payload"]!.ToJsonString());
@@ -85,7 +85,7 @@ public sealed class WalletCallbackTests : IAsyncLifetime
     public async Task A_signed_customer_callback_is_stored_as_the_anchors_customer()
     {
         var id = Guid.NewGuid().ToString();
-        var body = $$"""{"id":"{{id}}","status":"ACCEPTED","provided_fields":{"first_name":{"description":"first name","type":"string","status":"ACCEPTED"}}}""";
+        var body = """{"id":"ID","status":"ACCEPTED","provided_fields":{"first_name":{"description":"first name","type":"string","status":"ACCEPTED"}}}""".Replace("ID", id);
 
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(_app, "alpha", "sep12", body, _alpha.Header(HostWithPort, body, DateTimeOffset.UtcNow))).StatusCode);
 
@@ -186,7 +186,7 @@ public sealed class WalletCallbackTests : IAsyncLifetime
         var ambiguous = await query.GetJsonAsync($"/transactions/{id}", HttpStatusCode.Conflict);
         Assert.Contains("alpha", (string?)ambiguous["detail"]);
         await query.GetJsonAsync($"/transactions/{id}/events", HttpStatusCode.Conflict);
-        Assert.Single((await query.GetJsonAsync($"/events?transaction_id={id}&anchor=beta"))["events"]!.AsArray());
+        Assert.Single((await query.GetJsonAsync($"/events?transaction_id={id}&anchor=beta"))["data"]!.AsArray());
     }
 
     [Fact]
@@ -267,7 +267,7 @@ public sealed class WalletCallbackTests : IAsyncLifetime
 
     /// <summary>A SEP transaction response as a callback carries it: <c>{"transaction": {...}}</c>.</summary>
     private static string TransactionBody(string id, string sep, string status, string updatedAt) =>
-        $$"""{"transaction":{"id":"{{id}}",{{(sep == "sep31" ? "" : "\"kind\":\"deposit\",")}}"status":"{{status}}","amount_in":"100","amount_in_asset":"iso4217:USD","started_at":"2024-06-25T20:33:17.013738Z","updated_at":"{{updatedAt}}","message":"funds received"}}""";
+        $$$"""{"transaction":{"id":"{{{id}}}",{{{(sep == "sep31" ? "" : "\"kind\":\"deposit\",")}}}"status":"{{{status}}}","amount_in":"100","amount_in_asset":"iso4217:USD","started_at":"2024-06-25T20:33:17.013738Z","updated_at":"{{{updatedAt}}}","message":"funds received"}}""";
 
     private WebApplicationFactory<Program> WithClock(SettableClock clock) =>
         _app.WithWebHostBuilder(host => host.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(clock)));

@@ -63,7 +63,7 @@ public sealed class WalletCorpusTests(WalletApp app) : IClassFixture<WalletApp>
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var feed = await app.CreateQueryClient().GetJsonAsync($"/events?transaction_id={TransactionId(body)}&anchor=alpha");
-        var payload = Assert.Single(feed["events"]!.AsArray())!["payload"]!;
+        var payload = Assert.Single(feed["data"]!.AsArray())!["payload"]!;
         Assert.Equal("Zahlung für Ülker abgelehnt 🙂", (string?)payload["transaction"]!["message"]);
     }
 

@@ -82,6 +82,27 @@ public sealed class WalletCorpusTests(WalletApp app) : IClassFixture<WalletApp>
         Assert.Single(timeline["data"]!.AsArray());
     }
 
+    [Fact]
+    public async Task Callbacks_without_updated_at_that_arrive_out_of_order_leave_the_state_the_anchor_signed_last()
+    {
+        var id = Guid.NewGuid().ToString();
+        var pending = ApCallbacks.Get("sep24-deposit-pending-user-transfer-start");
+        var completed = ApCallbacks.Get("sep24-deposit-completed");
+        var pendingBody = pending.Body.Replace(pending.TransactionId!, id);
+        var completedBody = completed.Body.Replace(completed.TransactionId!, id);
+        Assert.Null(completed.UpdatedAt);
+        var now = DateTimeOffset.UtcNow;
+
+        // AP signed the pending callback first; the wallet got the completed one first.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep24", completedBody, WalletApp.Anchor.Header(WalletApp.Host, completedBody, now))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep24", pendingBody, WalletApp.Anchor.Header(WalletApp.Host, pendingBody, now.AddSeconds(-30)))).StatusCode);
+
+        var query = app.CreateQueryClient();
+        Assert.Equal("completed", (string?)(await query.GetJsonAsync($"/transactions/{id}?anchor=alpha"))["status"]);
+        var statuses = (await query.GetJsonAsync($"/transactions/{id}/events?anchor=alpha"))["data"]!.AsArray().Select(e => (string?)e!["status"]);
+        Assert.Equal(["pending_user_transfer_start", "completed"], statuses);
+    }
+
     private static string Replace(JsonObject node, string message)
     {
         node["transaction"]!["message"] = message;

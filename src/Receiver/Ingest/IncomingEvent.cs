@@ -18,7 +18,7 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
     /// <summary>Key of problems that belong to the body as a whole rather than to one field.</summary>
     public const string WholeBody = "$";
 
-    private static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false };
+    internal static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false };
 
     private readonly JsonDocument? _document;
 
@@ -52,12 +52,19 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
 
     public static IncomingEvent Parse(ReadOnlyMemory<byte> body, EventValidator validator)
     {
-        if (!Utf8.IsValid(body.Span))
-            return Invalid("the body is not valid UTF-8");
+        if (ParseObject(body, out var problem) is not { } document) return Invalid(problem!);
+        var result = validator.Validate(new EventView(document.RootElement));
+        return new IncomingEvent(document, body, result.IsValid ? NoErrors : ByPath(result.Errors));
+    }
 
-        if (StorableJson.Problem(body.Span) is { } unstorable)
-            return Invalid(unstorable);
-
+    /// <summary>
+    /// The body as a JSON object we can store, or null and why not: valid UTF-8, nothing PostgreSQL's jsonb refuses
+    /// (<see cref="StorableJson"/>), valid JSON without a member twice, an object.
+    /// </summary>
+    internal static JsonDocument? ParseObject(ReadOnlyMemory<byte> body, out string? problem)
+    {
+        problem = !Utf8.IsValid(body.Span) ? "the body is not valid UTF-8" : StorableJson.Problem(body.Span);
+        if (problem is not null) return null;
         JsonDocument document;
         try
         {
@@ -65,17 +72,13 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
         }
         catch (JsonException e)
         {
-            return Invalid($"the body is not valid JSON: {e.Message}");
+            problem = $"the body is not valid JSON: {e.Message}";
+            return null;
         }
-
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            document.Dispose();
-            return Invalid("the body must be a JSON object");
-        }
-
-        var result = validator.Validate(new EventView(document.RootElement));
-        return new IncomingEvent(document, body, result.IsValid ? NoErrors : ByPath(result.Errors));
+        if (document.RootElement.ValueKind == JsonValueKind.Object) return document;
+        document.Dispose();
+        problem = "the body must be a JSON object";
+        return null;
     }
 
     /// <summary>
@@ -117,10 +120,12 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
 
     public static readonly IReadOnlyDictionary<string, string[]> NoErrors = new Dictionary<string, string[]>();
 
-    private static IncomingEvent Invalid(string problem) =>
-        new(null, default, new Dictionary<string, string[]> { [WholeBody] = [problem] });
+    internal static IReadOnlyDictionary<string, string[]> WholeBodyProblem(string problem) =>
+        new Dictionary<string, string[]> { [WholeBody] = [problem] };
 
-    private static Dictionary<string, string[]> ByPath(List<ValidationFailure> failures) =>
+    private static IncomingEvent Invalid(string problem) => new(null, default, WholeBodyProblem(problem));
+
+    internal static Dictionary<string, string[]> ByPath(List<ValidationFailure> failures) =>
         failures.GroupBy(f => f.PropertyName, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(f => f.ErrorMessage).Distinct().ToArray(), StringComparer.Ordinal);
 

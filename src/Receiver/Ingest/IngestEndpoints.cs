@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using Receiver.Auth;
 using Receiver.Configuration;
 using Receiver.Ingest.Validation;
@@ -61,32 +60,13 @@ public static partial class IngestEndpoints
     private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
         HttpContext context, EventIngestor ingestor, IOptions<IngestOptions> options, IOptions<DatabaseOptions> database, CancellationToken cancellationToken)
     {
-        var request = context.Request;
-        if (!IsJson(request.ContentType))
-            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
-                detail: $"Content-Type must be application/json; got '{request.ContentType ?? "none"}'.");
-
-        var limit = (int)options.Value.MaxBodyBytes;
-        byte[]? body;
-        try
-        {
-            body = await RequestBody.ReadAsync(request, limit, cancellationToken);
-        }
-        catch (BadHttpRequestException e)
-        {
-            // Kestrel cannot read the body as it is framed: it ends before its Content-Length, its chunks are malformed
-            // (400), or it arrives slower than Kestrel's minimum data rate (408). The client's fault, not a 500.
-            return TypedResults.Problem(statusCode: e.StatusCode, detail: $"The body could not be read: {e.Message}");
-        }
-
-        if (body is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
-                detail: $"The body is larger than Ingest:MaxBodyBytes ({limit} bytes).");
+        var (body, problem) = await RequestBody.ReadJsonAsync(context.Request, (int)options.Value.MaxBodyBytes, cancellationToken);
+        if (problem is not null) return problem;
 
         IngestOutcome outcome;
         try
         {
-            outcome = await ingestor.IngestAsync(body, cancellationToken);
+            outcome = await ingestor.IngestAsync(body!, cancellationToken);
         }
         catch (DatabaseUnavailableException e)
         {
@@ -99,10 +79,6 @@ public static partial class IngestEndpoints
         if (outcome.Result != IngestResult.Rejected) return TypedResults.Ok();
         return TypedResults.ValidationProblem(outcome.Errors, title: "Invalid event", detail: Summary(outcome.Errors));
     }
-
-    private static bool IsJson(string? contentType) =>
-        MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
-        && mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>One line naming every offending path: RFC 9457's <c>detail</c>.</summary>
     private static string Summary(IReadOnlyDictionary<string, string[]> errors)

@@ -1,5 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
 
 namespace Receiver.Ingest;
 
@@ -11,6 +13,32 @@ namespace Receiver.Ingest;
 internal static class RequestBody
 {
     private const int UnknownLengthStart = 16 * 1024;
+
+    /// <summary>
+    /// The JSON body of a request whose body is stored (<c>POST /event</c>, a wallet's callback): its bytes, or the
+    /// problem to answer: 415 for another media type, 413 past <paramref name="limit"/> (<c>Ingest:MaxBodyBytes</c>),
+    /// Kestrel's 400 or 408 for a body that cannot be read as it is framed.
+    /// </summary>
+    public static async Task<(byte[]? Body, ProblemHttpResult? Problem)> ReadJsonAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+                detail: $"Content-Type must be application/json; got '{request.ContentType ?? "none"}'."));
+        try
+        {
+            return await ReadAsync(request, limit, cancellationToken) is { } body
+                ? (body, null)
+                : (null, TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
+                    detail: $"The body is larger than Ingest:MaxBodyBytes ({limit} bytes)."));
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel cannot read the body as it is framed: it ends before its Content-Length, its chunks are malformed
+            // (400), or it arrives slower than Kestrel's minimum data rate (408). The client's fault, not a 500.
+            return (null, TypedResults.Problem(statusCode: e.StatusCode, detail: $"The body could not be read: {e.Message}"));
+        }
+    }
 
     /// <summary>Reads the body, or returns null once it is longer than <paramref name="limit"/> bytes.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)

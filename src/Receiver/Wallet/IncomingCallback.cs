@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Unicode;
 using FluentValidation.Results;
 using Receiver.AnchorPlatform;
 using Receiver.Ingest;
@@ -27,7 +26,6 @@ internal static class CallbackSeps
 /// </summary>
 internal sealed class IncomingCallback : IStorableEvent, IDisposable
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false };
     private static readonly TransactionCallbackValidator TransactionRules = new();
     private static readonly CustomerCallbackValidator CustomerRules = new();
 
@@ -47,29 +45,15 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
 
     public static IncomingCallback Parse(byte[] body, string anchor, string sep, DateTimeOffset signedAt, DateTimeOffset receivedAt)
     {
-        if (!Utf8.IsValid(body)) return Invalid("the body is not valid UTF-8");
-        if (StorableJson.Problem(body) is { } unstorable) return Invalid(unstorable);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body, ParseOptions);
-        }
-        catch (JsonException e)
-        {
-            return Invalid($"the body is not valid JSON: {e.Message}");
-        }
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            document.Dispose();
-            return Invalid("the body must be a JSON object");
-        }
+        if (IncomingEvent.ParseObject(body, out var problem) is not { } document)
+            return new IncomingCallback(null, IncomingEvent.WholeBodyProblem(problem!), null);
 
         var root = document.RootElement;
         ValidationResult result = sep == "12"
             ? CustomerRules.Validate(new CustomerCallbackView(root))
             : TransactionRules.Validate(new TransactionCallbackView(root));
         if (!result.IsValid)
-            return new IncomingCallback(document, result.Errors.GroupBy(e => e.PropertyName).ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray()), null);
+            return new IncomingCallback(document, IncomingEvent.ByPath(result.Errors), null);
 
         SubjectFacts facts = sep == "12"
             ? new CustomerFacts(EventFactsReader.Key(new CustomerCallbackView(root).Id))
@@ -133,14 +117,11 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
     public bool IsRedeliveryOf(ReadOnlyMemory<byte> storedBody)
     {
         if (_document is null) return false;
-        using var stored = JsonDocument.Parse(storedBody, ParseOptions);
+        using var stored = JsonDocument.Parse(storedBody, IncomingEvent.ParseOptions);
         return JsonNode.DeepEquals(WithoutPerAttempt(_document.RootElement), WithoutPerAttempt(stored.RootElement));
     }
 
     public byte[] Fingerprint(ReadOnlySpan<byte> body) => SHA256.HashData(body);
 
     public void Dispose() => _document?.Dispose();
-
-    private static IncomingCallback Invalid(string problem) =>
-        new(null, new Dictionary<string, string[]> { [IncomingEvent.WholeBody] = [problem] }, null);
 }

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using Receiver.Configuration;
 using Receiver.Http;
 using Receiver.Ingest;
@@ -61,27 +60,11 @@ public static partial class WalletEndpoints
                 detail: $"No anchor named '{anchor}' is configured (Wallet:Anchors).");
         var sepNumber = CallbackSeps.All.Single(known => known.Segment == sep).Sep;
         var request = context.Request;
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
-                detail: $"Content-Type must be application/json; got '{request.ContentType ?? "none"}'.");
-
-        var limit = (int)ingest.Value.MaxBodyBytes;
-        byte[]? body;
-        try
-        {
-            body = await RequestBody.ReadAsync(request, limit, cancellationToken);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return TypedResults.Problem(statusCode: e.StatusCode, detail: $"The body could not be read: {e.Message}");
-        }
-        if (body is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
-                detail: $"The body is larger than Ingest:MaxBodyBytes ({limit} bytes).");
+        var (body, unreadable) = await RequestBody.ReadJsonAsync(request, (int)ingest.Value.MaxBodyBytes, cancellationToken);
+        if (unreadable is not null) return unreadable;
 
         var now = clock.GetUtcNow();
-        var verified = await VerifyAsync(request, body, settings, keys, now, cancellationToken);
+        var verified = await VerifyAsync(request, body!, settings, keys, now, cancellationToken);
         if (verified.Problem is { } problem)
         {
             LogRefused(logger, anchor, problem);
@@ -91,7 +74,7 @@ public static partial class WalletEndpoints
                     extensions: new Dictionary<string, object?> { ["error"] = "invalid_signature" });
         }
 
-        using var callback = IncomingCallback.Parse(body, anchor, sepNumber, verified.SignedAt, now);
+        using var callback = IncomingCallback.Parse(body!, anchor, sepNumber, verified.SignedAt, now);
         if (callback.Row is not { } row)
             return TypedResults.ValidationProblem(callback.Errors, title: "Invalid callback",
                 detail: $"The callback is invalid: {string.Join("; ", callback.Errors.Select(e => $"{e.Key}: {e.Value[0]}"))}.");

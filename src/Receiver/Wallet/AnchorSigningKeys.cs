@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Receiver.Storage;
 
 namespace Receiver.Wallet;
 
@@ -8,10 +9,12 @@ namespace Receiver.Wallet;
 /// the <c>SIGNING_KEY</c> of its stellar.toml, read when first needed and again every
 /// <see cref="WalletAnchor.SigningKeyRefresh"/>. A key the toml stops naming keeps verifying for
 /// <see cref="WalletAnchor.RotationGrace"/>, so callbacks AP signed just before the anchor rotated are not refused. A
-/// toml that cannot be read leaves the keys read before in place: a failed read never loses a key.
+/// toml that cannot be read leaves the keys read before in place: a failed read never loses a key, and the key read
+/// last is kept in the database (<see cref="RememberedSigningKeys"/>) for an instance that starts while it fails.
 /// </summary>
 internal sealed partial class AnchorSigningKeys(
-    IOptions<WalletOptions> options, StellarTomlReader reader, TimeProvider clock, ILogger<AnchorSigningKeys> logger) : BackgroundService
+    IOptions<WalletOptions> options, StellarTomlReader reader, RememberedSigningKeys remembered, TimeProvider clock,
+    ILogger<AnchorSigningKeys> logger) : BackgroundService
 {
     /// <summary>The least time between two reads of one toml that were not asked for by the schedule.</summary>
     internal static readonly TimeSpan ReadAgainAfter = TimeSpan.FromSeconds(10);
@@ -72,18 +75,53 @@ internal sealed partial class AnchorSigningKeys(
             }
             catch (StellarTomlException e)
             {
-                anchor.Keys = anchor.Keys with { Problem = e.Message };
-                LogUnread(logger, anchor.Settings.Name, e.Message, anchor.Keys.IsKnown ? "the keys read before still verify" : "its callbacks are refused until it is read");
+                anchor.Keys = anchor.Keys.IsKnown
+                    ? anchor.Keys with { Problem = e.Message }
+                    : await RecallAsync(anchor.Settings.Name, cancellationToken) is { } recalled
+                        ? new AnchorKeys([new SigningKey(StrKey.EncodeAccountId(recalled), recalled, Until: null)], e.Message)
+                        : new AnchorKeys([], e.Message);
+                LogUnread(logger, anchor.Settings.Name, e.Message, anchor.Keys.IsKnown ? "the key read before still verifies" : "its callbacks are refused until it is read");
                 return;
             }
             StrKey.TryDecodeAccountId(signingKey, out var key);
+            var before = anchor.Keys;
             anchor.Keys = anchor.Keys.With(signingKey, key, now, anchor.Settings.RotationGrace);
+            if (!ReferenceEquals(before.All, anchor.Keys.All)) await RememberAsync(anchor.Settings.Name, key, cancellationToken);
         }
         finally
         {
             anchor.Reading.Release();
         }
     }
+
+    // The database is where a key outlives the process; while it is down, verifying goes on with the keys in memory.
+    private async Task RememberAsync(string anchor, byte[] key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await remembered.RememberAsync(anchor, key, cancellationToken);
+        }
+        catch (DatabaseUnavailableException e)
+        {
+            LogUnremembered(logger, anchor, e.Message);
+        }
+    }
+
+    private async Task<byte[]?> RecallAsync(string anchor, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await remembered.RecallAsync(anchor, cancellationToken) is { Length: 32 } key ? key : null;
+        }
+        catch (DatabaseUnavailableException e)
+        {
+            LogUnremembered(logger, anchor, e.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The signing key of anchor {Anchor} could not be kept in or read from the database: {Problem}.")]
+    private static partial void LogUnremembered(ILogger logger, string anchor, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The signing key of anchor {Anchor} could not be read: {Problem}; {Consequence}.")]
     private static partial void LogUnread(ILogger logger, string anchor, string problem, string consequence);

@@ -21,6 +21,7 @@ public static partial class WalletEndpoints
     {
         services.AddValidatedOptions<WalletOptions, WalletOptionsValidator>(WalletOptions.Section);
         services.AddHttpClient<StellarTomlReader>(http => http.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<RememberedSigningKeys>();
         services.AddSingleton<AnchorSigningKeys>();
         services.AddHostedService(provider => provider.GetRequiredService<AnchorSigningKeys>());
         return services;

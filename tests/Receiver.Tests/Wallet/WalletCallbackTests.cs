@@ -23,12 +23,13 @@ public sealed class WalletCallbackTests : IAsyncLifetime
     private readonly AnchorSigner _beta = new();
     private readonly AnchorSigner _stranger = new();
     private FakeStellarToml _toml = null!;
+    private Dictionary<string, string?> _settings = null!;
     private ReceiverApp _app = null!;
 
     public async Task InitializeAsync()
     {
         _toml = await FakeStellarToml.StartAsync(FakeStellarToml.WithSigningKey(_beta.AccountId));
-        _app = ReceiverApp.With(new Dictionary<string, string?>
+        _settings = new Dictionary<string, string?>
         {
             ["Wallet:Anchors:0:Name"] = "alpha",
             ["Wallet:Anchors:0:SigningKey"] = _alpha.AccountId,
@@ -39,7 +40,8 @@ public sealed class WalletCallbackTests : IAsyncLifetime
             ["Wallet:Anchors:2:Name"] = "gamma",
             ["Wallet:Anchors:2:StellarTomlUrl"] = $"http://127.0.0.1:{ReceiverProcess.FreePort()}/.well-known/stellar.toml",
             ["Wallet:Anchors:2:CallbackHost"] = HostWithoutPort,
-        });
+        };
+        _app = ReceiverApp.With(_settings);
         await _app.InitializeAsync();
     }
 
@@ -226,6 +228,20 @@ public sealed class WalletCallbackTests : IAsyncLifetime
         await AssertRefusedAsync("beta", "sep24", second, _stranger.Header(HostWithoutPort, second, clock.GetUtcNow()), "does not verify", app);
         Assert.True(_toml.Reads > readsBefore, "the toml was not read again");
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(app, "beta", "sep24", second, _beta.Header(HostWithoutPort, second, clock.GetUtcNow()))).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_instance_started_while_the_toml_cannot_be_read_verifies_with_the_key_read_before()
+    {
+        var first = TransactionBody(Guid.NewGuid().ToString(), "sep24", "pending_anchor", "2024-06-25T20:35:00Z");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(_app, "beta", "sep24", first, _beta.Header(HostWithoutPort, first, DateTimeOffset.UtcNow))).StatusCode);
+
+        _toml.Content = null;
+        await using var restarted = ReceiverApp.Beside(_app, _settings);
+        var second = TransactionBody(Guid.NewGuid().ToString(), "sep24", "pending_anchor", "2024-06-25T20:35:00Z");
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(restarted, "beta", "sep24", second, _beta.Header(HostWithoutPort, second, DateTimeOffset.UtcNow))).StatusCode);
+        await AssertRefusedAsync("beta", "sep24", second, _stranger.Header(HostWithoutPort, second, DateTimeOffset.UtcNow), "does not verify", restarted);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Receiver.Configuration;
 using Receiver.Http;
 using Receiver.Ingest;
 using Receiver.Storage;
+using Receiver.Telemetry;
 
 namespace Receiver.Wallet;
 
@@ -21,6 +22,7 @@ public static partial class WalletEndpoints
     {
         services.AddValidatedOptions<WalletOptions, WalletOptionsValidator>(WalletOptions.Section);
         services.AddHttpClient<StellarTomlReader>(http => http.Timeout = TimeSpan.FromSeconds(10));
+        services.AddInstruments<WalletMetrics>();
         services.AddSingleton<RememberedSigningKeys>();
         services.AddSingleton<AnchorSigningKeys>();
         services.AddHostedService(provider => provider.GetRequiredService<AnchorSigningKeys>());
@@ -54,7 +56,7 @@ public static partial class WalletEndpoints
     private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
         string anchor, string sep, HttpContext context, AnchorSigningKeys keys, EventIngestor ingestor,
         IOptions<WalletOptions> options, IOptions<IngestOptions> ingest, IOptions<DatabaseOptions> database, TimeProvider clock,
-        ILogger<AnchorSigningKeys> logger, CancellationToken cancellationToken)
+        WalletMetrics metrics, ILogger<AnchorSigningKeys> logger, CancellationToken cancellationToken)
     {
         if (options.Value.Anchors.FirstOrDefault(candidate => candidate.Name == anchor) is not { } settings)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
@@ -69,6 +71,7 @@ public static partial class WalletEndpoints
         if (verified.Problem is { } problem)
         {
             LogRefused(logger, anchor, problem);
+            metrics.Received(anchor, sepNumber, verified.Unavailable ? CallbackOutcomes.Unavailable : CallbackOutcomes.Unverified);
             return verified.Unavailable
                 ? HttpApi.DatabaseUnavailable(context, database.Value, problem)
                 : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: problem,
@@ -77,16 +80,22 @@ public static partial class WalletEndpoints
 
         using var callback = IncomingCallback.Parse(body!, anchor, sepNumber, verified.SignedAt, now);
         if (callback.Row is not { } row)
+        {
+            metrics.Received(anchor, sepNumber, CallbackOutcomes.Invalid);
             return TypedResults.ValidationProblem(callback.Errors, title: "Invalid callback",
                 detail: $"The callback is invalid: {string.Join("; ", callback.Errors.Select(e => $"{e.Key}: {e.Value[0]}"))}.");
+        }
+        IngestOutcome outcome;
         try
         {
-            await ingestor.IngestCallbackAsync(row, callback, cancellationToken);
+            outcome = await ingestor.IngestCallbackAsync(row, callback, cancellationToken);
         }
         catch (DatabaseUnavailableException e)
         {
+            metrics.Received(anchor, sepNumber, CallbackOutcomes.Unavailable);
             return HttpApi.DatabaseUnavailable(context, database.Value, $"{e.Message} Send the callback again.");
         }
+        metrics.Received(anchor, sepNumber, outcome.Result.Name());
         return TypedResults.Ok();
     }
 

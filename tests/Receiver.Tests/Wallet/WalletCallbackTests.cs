@@ -125,8 +125,10 @@ public sealed class WalletCallbackTests : IAsyncLifetime
         await AssertRefusedAsync("alpha", "sep24", body, header: null, "no Signature header");
         await AssertRefusedAsync("alpha", "sep24", body, "t=12, s=???", "malformed");
         await AssertRefusedAsync("alpha", "sep24", body, good.Split(", ")[1], "malformed");
-        // Signed for another SEP's path is the same bytes: the path is not signed, and the body still verifies.
         Assert.Equal(0, await StoredCallbacksAsync());
+        var scrape = await Scrape.OfAsync(_app.CreateClient());
+        Assert.Equal(7, scrape.Value("receiver_callbacks_received_total", ("anchor", "alpha"), ("sep", "24"), ("outcome", "unverified")));
+        Assert.False(scrape.Has("receiver_callbacks_received_total", ("anchor", "alpha"), ("sep", "24"), ("outcome", "stored")));
     }
 
     [Fact]
@@ -152,6 +154,9 @@ public sealed class WalletCallbackTests : IAsyncLifetime
 
         var timeline = await _app.CreateQueryClient().GetJsonAsync($"/transactions/{id}/events?anchor=alpha");
         Assert.Single(timeline["data"]!.AsArray());
+        var scrape = await Scrape.OfAsync(_app.CreateClient());
+        Assert.Equal(1, scrape.Value("receiver_callbacks_received_total", ("anchor", "alpha"), ("sep", "24"), ("outcome", "stored")));
+        Assert.Equal(2, scrape.Value("receiver_callbacks_received_total", ("anchor", "alpha"), ("sep", "24"), ("outcome", "redelivered")));
     }
 
     [Fact]

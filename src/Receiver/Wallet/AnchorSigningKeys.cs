@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Receiver.Storage;
 
 namespace Receiver.Wallet;
 
 /// <summary>
 /// The keys each anchor's callbacks may be signed with: the one configured (<see cref="WalletAnchor.SigningKey"/>), or
-/// the <c>SIGNING_KEY</c> of its stellar.toml, read when first needed and again every
+/// the <c>SIGNING_KEY</c> of its stellar.toml, read at start (or when first needed) and again every
 /// <see cref="WalletAnchor.SigningKeyRefresh"/>. A key the toml stops naming keeps verifying for
 /// <see cref="WalletAnchor.RotationGrace"/>, so callbacks AP signed just before the anchor rotated are not refused. A
 /// toml that cannot be read leaves the keys read before in place: a failed read never loses a key, and the key read
@@ -16,15 +17,24 @@ internal sealed partial class AnchorSigningKeys(
     IOptions<WalletOptions> options, StellarTomlReader reader, RememberedSigningKeys remembered, TimeProvider clock,
     ILogger<AnchorSigningKeys> logger) : BackgroundService
 {
-    /// <summary>The least time between two reads of one toml that were not asked for by the schedule.</summary>
+    /// <summary>
+    /// The least time between two reads of one toml that the schedule did not ask for, once a key is known (a signature
+    /// that verifies with none asks for one).
+    /// </summary>
     internal static readonly TimeSpan ReadAgainAfter = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The same while no key is known: AP tries a callback three times a second or two apart, and one that finds no
+    /// key each time is lost, so each attempt may read it; not each of a flood of requests.
+    /// </summary>
+    internal static readonly TimeSpan ReadAgainWithoutKeyAfter = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, Anchor> _anchors = new(
         options.Value.Anchors.Select(anchor => KeyValuePair.Create(anchor.Name, new Anchor(anchor))), StringComparer.Ordinal);
 
     /// <summary>
     /// The keys a callback of <paramref name="anchor"/> may be signed with, newest first; none, with the reason, while
-    /// its toml has never been read. Reads the toml now when it has no key yet.
+    /// no key was ever read. Reads the toml now when it has no key yet.
     /// </summary>
     public async Task<AnchorKeys> KeysAsync(string anchor, CancellationToken cancellationToken)
     {
@@ -34,15 +44,16 @@ internal sealed partial class AnchorSigningKeys(
     }
 
     /// <summary>
-    /// Reads the anchor's toml again (at most once per <see cref="ReadAgainAfter"/>) when a signature verified with
-    /// none of its keys: the anchor may have rotated since the last read. True when that changed its keys.
+    /// Keys newer than <paramref name="seen"/>, those a signature verified with none of: another request may have read
+    /// them since, else the toml is read again (at most once per <see cref="ReadAgainAfter"/>), as the anchor may have
+    /// rotated. Null when there are none.
     /// </summary>
-    public async Task<bool> TryNewerKeysAsync(string anchor, CancellationToken cancellationToken)
+    public async Task<AnchorKeys?> NewerKeysAsync(string anchor, AnchorKeys seen, CancellationToken cancellationToken)
     {
         var state = _anchors[anchor];
-        var before = state.Keys;
-        await ReadAsync(state, scheduled: false, cancellationToken);
-        return !ReferenceEquals(before.All, state.Keys.All) && state.Keys.IsKnown;
+        if (ReferenceEquals(state.Keys.All, seen.All)) await ReadAsync(state, scheduled: false, cancellationToken);
+        var now = state.Keys;
+        return !ReferenceEquals(now.All, seen.All) && now.IsKnown ? now : null;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -53,8 +64,19 @@ internal sealed partial class AnchorSigningKeys(
         do
         {
             foreach (var anchor in fromToml)
-                if (clock.GetUtcNow() - anchor.ReadAt >= anchor.Settings.SigningKeyRefresh)
+            {
+                if (clock.GetUtcNow() - anchor.ReadAt < anchor.Settings.SigningKeyRefresh) continue;
+                // A failure of one anchor's read is that anchor's (logged, its keys kept): it never stops the others,
+                // nor the host, as an exception out of a background service would.
+                try
+                {
                     await ReadAsync(anchor, scheduled: true, stoppingToken);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogUnread(logger, anchor.Settings.Name, e.Message, "the keys read before still verify");
+                }
+            }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
@@ -62,12 +84,11 @@ internal sealed partial class AnchorSigningKeys(
     private async Task ReadAsync(Anchor anchor, bool scheduled, CancellationToken cancellationToken)
     {
         if (anchor.Settings.SigningKey is not null || anchor.Settings.TomlUrl is not { } url) return;
+        byte[]? learned = null;
         await anchor.Reading.WaitAsync(cancellationToken);
         try
         {
-            var now = clock.GetUtcNow();
-            if (!scheduled && now - anchor.ReadAt < ReadAgainAfter) return;
-            anchor.ReadAt = now;
+            if (!scheduled && clock.GetUtcNow() - anchor.ReadAt < (anchor.Keys.IsKnown ? ReadAgainAfter : ReadAgainWithoutKeyAfter)) return;
             string signingKey;
             try
             {
@@ -75,6 +96,7 @@ internal sealed partial class AnchorSigningKeys(
             }
             catch (StellarTomlException e)
             {
+                anchor.ReadAt = clock.GetUtcNow();
                 anchor.Keys = anchor.Keys.IsKnown
                     ? anchor.Keys with { Problem = e.Message }
                     : await RecallAsync(anchor.Settings.Name, cancellationToken) is { } recalled
@@ -83,15 +105,19 @@ internal sealed partial class AnchorSigningKeys(
                 LogUnread(logger, anchor.Settings.Name, e.Message, anchor.Keys.IsKnown ? "the key read before still verifies" : "its callbacks are refused until it is read");
                 return;
             }
+            var now = clock.GetUtcNow();
+            anchor.ReadAt = now;
             StrKey.TryDecodeAccountId(signingKey, out var key);
             var before = anchor.Keys;
             anchor.Keys = anchor.Keys.With(signingKey, key, now, anchor.Settings.RotationGrace);
-            if (!ReferenceEquals(before.All, anchor.Keys.All)) await RememberAsync(anchor.Settings.Name, key, cancellationToken);
+            if (!ReferenceEquals(before.All, anchor.Keys.All)) learned = key;
         }
         finally
         {
             anchor.Reading.Release();
         }
+        // Outside the lock: a slow database holds no caller that waits for this anchor's keys.
+        if (learned is not null) await RememberAsync(anchor.Settings.Name, learned, cancellationToken);
     }
 
     // The database is where a key outlives the process; while it is down, verifying goes on with the keys in memory.
@@ -101,7 +127,7 @@ internal sealed partial class AnchorSigningKeys(
         {
             await remembered.RememberAsync(anchor, key, cancellationToken);
         }
-        catch (DatabaseUnavailableException e)
+        catch (Exception e) when (e is DatabaseUnavailableException or NpgsqlException)
         {
             LogUnremembered(logger, anchor, e.Message);
         }
@@ -113,7 +139,7 @@ internal sealed partial class AnchorSigningKeys(
         {
             return await remembered.RecallAsync(anchor, cancellationToken) is { Length: 32 } key ? key : null;
         }
-        catch (DatabaseUnavailableException e)
+        catch (Exception e) when (e is DatabaseUnavailableException or NpgsqlException)
         {
             LogUnremembered(logger, anchor, e.Message);
             return null;

@@ -125,8 +125,7 @@ public static partial class WalletEndpoints
         var known = await keys.KeysAsync(anchor.Name, cancellationToken);
         if (!known.IsKnown)
             return new(signedAt, $"The signing key of anchor '{anchor.Name}' is not known yet: {known.Problem}. Send the callback again later.", Unavailable: true);
-        if (Verifies(known, now) || (await keys.TryNewerKeysAsync(anchor.Name, cancellationToken)
-                                     && Verifies(await keys.KeysAsync(anchor.Name, cancellationToken), now)))
+        if (Verifies(known, now) || (await keys.NewerKeysAsync(anchor.Name, known, cancellationToken) is { } newer && Verifies(newer, now)))
             return new(signedAt, null);
         return new(signedAt,
             $"The signature does not verify with the signing key of anchor '{anchor.Name}' ({string.Join(" or ", known.VerifyingAt(now).Select(key => key.AccountId))}) " +

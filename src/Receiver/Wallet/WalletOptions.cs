@@ -78,8 +78,14 @@ internal sealed partial class WalletOptionsValidator : IValidateOptions<WalletOp
                 failures.Add($"{key}:SigningKey must be a Stellar account id (G..., 56 characters).");
             if (anchor.SigningKey is null && anchor.HomeDomain is null && anchor.StellarTomlUrl is null)
                 failures.Add($"{key}: give SigningKey, or HomeDomain (or StellarTomlUrl) to read it from the anchor's stellar.toml.");
-            if (anchor.StellarTomlUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("https" or "http")))
-                failures.Add($"{key}:StellarTomlUrl must be an absolute http(s) URL; got '{url}'.");
+            // Whoever can change the toml on its way can sign callbacks: https, but for a toml on this machine.
+            if (anchor.StellarTomlUrl is { } url
+                && (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || !(parsed.Scheme == Uri.UriSchemeHttps || (parsed.Scheme == Uri.UriSchemeHttp && parsed.IsLoopback))))
+                failures.Add($"{key}:StellarTomlUrl must be an absolute https URL (http only on loopback); got '{url}'.");
+            if (anchor.HomeDomain is { } domain && !HomeDomain().IsMatch(domain))
+                failures.Add($"{key}:HomeDomain must be a host name, as in the anchor's stellar.toml address (e.g. testanchor.stellar.org); got '{domain}'.");
+            if (!anchor.CallbackHost.All(char.IsAscii))
+                failures.Add($"{key}:CallbackHost must be written in ASCII (an international name in its xn-- form), as the anchor signs it.");
             if (anchor.ClockSkew <= TimeSpan.Zero || anchor.ClockSkew > TimeSpan.FromMinutes(15))
                 failures.Add($"{key}:ClockSkew must be more than zero and at most 00:15:00; got {anchor.ClockSkew}.");
             if (anchor.SigningKeyRefresh < TimeSpan.FromMinutes(1))
@@ -94,4 +100,7 @@ internal sealed partial class WalletOptionsValidator : IValidateOptions<WalletOp
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex AnchorName();
+
+    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
+    private static partial Regex HomeDomain();
 }

@@ -168,6 +168,23 @@ public class StartupTests
             ["CALLBACK_API_BASE_URL"] = baseUrl,
         }, message);
 
+    [Theory]
+    [InlineData("Wallet__Anchors__0__HomeDomain", "bad domain", "Wallet:Anchors:0:HomeDomain must be a host name")]
+    [InlineData("Wallet__Anchors__0__HomeDomain", "https://anchor.example", "Wallet:Anchors:0:HomeDomain must be a host name")]
+    [InlineData("Wallet__Anchors__0__StellarTomlUrl", "http://anchor.example/.well-known/stellar.toml", "Wallet:Anchors:0:StellarTomlUrl must be an absolute https URL (http only on loopback)")]
+    [InlineData("Wallet__Anchors__0__CallbackHost", "wället.example", "Wallet:Anchors:0:CallbackHost must be written in ASCII")]
+    public async Task A_wallet_anchor_whose_key_could_be_read_from_the_wrong_place_or_never_verified_stops_the_app(
+        string variable, string value, string message) =>
+        await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = UnusedDatabase,
+            ["CALLBACK_API_AUTH_TYPE"] = "none",
+            ["Wallet__Anchors__0__Name"] = "testanchor",
+            ["Wallet__Anchors__0__HomeDomain"] = "testanchor.stellar.org",
+            ["Wallet__Anchors__0__CallbackHost"] = "wallet.example.com",
+            [variable] = value,
+        }, message);
+
     [Fact]
     public async Task Jwt_auth_configured_with_dotnet_names_reads_the_bearer_token_from_a_custom_header() =>
         await WithRunningAppAsync(new Dictionary<string, string>

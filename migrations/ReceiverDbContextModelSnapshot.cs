@@ -340,6 +340,12 @@ namespace Receiver.Migrations
                     b.HasIndex("Seq")
                         .IsUnique();
 
+                    b.HasIndex("Anchor", "Seq")
+                        .HasFilter("anchor <> ''");
+
+                    b.HasIndex("CustomerId", "Seq")
+                        .HasFilter("customer_id IS NOT NULL AND anchor <> ''");
+
                     b.HasIndex("TransactionId", "OrderKey", "Seq");
 
                     b.ToTable("events", (string)null);
@@ -430,6 +436,9 @@ namespace Receiver.Migrations
                     b.HasIndex("CustomerIds");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
+
+                    b.HasIndex("Anchor", "OrderKey", "Id")
+                        .HasFilter("anchor <> ''");
 
                     b.HasIndex("Status", "OrderKey", "Id", "Anchor");
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -21,8 +22,7 @@ internal static class CallbackSeps
 
 /// <summary>
 /// One verified callback body, parsed once: either the row to store, or the problems that make it invalid. A callback
-/// carries no event id: its identity is made from what it says (<see cref="Identity"/>), so every attempt of one
-/// callback is stored once.
+/// carries no event id; its id is made from what it says (see <see cref="Keyed"/>).
 /// </summary>
 internal sealed class IncomingCallback : IStorableEvent, IDisposable
 {
@@ -31,17 +31,31 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
 
     private readonly JsonDocument? _document;
 
-    private IncomingCallback(JsonDocument? document, IReadOnlyDictionary<string, string[]> errors, EventRow? row)
+    private IncomingCallback(JsonDocument? document, IReadOnlyDictionary<string, string[]> errors, EventRow? row, bool keyed = false, string content = "")
     {
         _document = document;
         Errors = errors;
         Row = row;
+        Keyed = keyed;
+        Content = content;
     }
 
     public IReadOnlyDictionary<string, string[]> Errors { get; }
 
     /// <summary>The row to store, for a valid callback.</summary>
     public EventRow? Row { get; }
+
+    /// <summary>
+    /// Whether the callback says which state of its transaction it is: an <c>updated_at</c> (AP's SEP-31, and SEP-6
+    /// before 4.0). Its id is then made from the anchor, the SEP and the transaction's id, status and
+    /// <c>updated_at</c>, the same for every attempt. Otherwise (SEP-24, SEP-6 from 4.0, SEP-12) nothing in it tells
+    /// two attempts of one callback from two callbacks that say the same, so its id is made from its content and the
+    /// time it was signed, and an attempt is told by the subject's last callback (<see cref="CallbackIngestor"/>).
+    /// </summary>
+    public bool Keyed { get; }
+
+    /// <summary>A hash of the anchor, the SEP and the body but what AP makes anew for each attempt (<see cref="PerAttempt"/>).</summary>
+    public string Content { get; }
 
     public static IncomingCallback Parse(byte[] body, string anchor, string sep, DateTimeOffset signedAt, DateTimeOffset receivedAt)
     {
@@ -59,8 +73,13 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
             ? new CustomerFacts(EventFactsReader.Key(new CustomerCallbackView(root).Id))
             : TransactionFacts(new TransactionCallbackView(root).Transaction, sep, body, signedAt);
         var type = sep == "12" ? EventTypes.CustomerUpdated : EventTypes.TransactionStatusChanged;
-        var row = new EventRow(Identity(anchor, sep, root), type, facts, signedAt, body, receivedAt, EventSources.Callback, anchor);
-        return new IncomingCallback(document, IncomingEvent.NoErrors, row);
+        var content = Hash(anchor, sep, WithoutPerAttempt(root)?.ToJsonString() ?? "");
+        var transaction = root.Field("transaction"u8);
+        string[] state = [transaction.Field("id"u8).AsString() ?? "", transaction.Field("status"u8).AsString() ?? "", transaction.Field("updated_at"u8).AsString() ?? ""];
+        var keyed = sep != "12" && state.All(part => part.Length > 0);
+        var id = keyed ? Hash([anchor, sep, .. state]) : Hash(content, signedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        var row = new EventRow("callback-" + id, type, facts, signedAt, body, receivedAt, EventSources.Callback, anchor);
+        return new IncomingCallback(document, IncomingEvent.NoErrors, row, keyed, content);
     }
 
     private static TransactionFacts TransactionFacts(SepTransactionView transaction, string sep, byte[] body, DateTimeOffset signedAt)
@@ -80,23 +99,11 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
         };
     }
 
-    /// <summary>
-    /// The callback's identity: the anchor, the SEP, and the transaction's id, status and <c>updated_at</c>; or, where
-    /// the response has no <c>updated_at</c> (SEP-24, SEP-6 from AP 4.0) or is a customer, the whole body but what AP
-    /// makes anew for each attempt (<see cref="PerAttempt"/>), so the attempts of one callback are one event.
-    /// </summary>
-    private static string Identity(string anchor, string sep, JsonElement root)
-    {
-        var transaction = root.Field("transaction"u8);
-        string[] keyed = [transaction.Field("id"u8).AsString() ?? "", transaction.Field("status"u8).AsString() ?? "", transaction.Field("updated_at"u8).AsString() ?? ""];
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{anchor}\n{sep}\n"));
-        if (sep != "12" && keyed.All(part => part.Length > 0))
-            hash.AppendData(Encoding.UTF8.GetBytes(string.Join('\n', keyed)));
-        else
-            hash.AppendData(Encoding.UTF8.GetBytes(WithoutPerAttempt(root)?.ToJsonString() ?? ""));
-        return "callback-" + Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
+    /// <summary>Another id for the same callback, where its own is taken by a callback that says otherwise.</summary>
+    public EventRow Alternative(EventRow row) => row with { Id = $"{row.Id}-{Content[..32]}" };
+
+    private static string Hash(params ReadOnlySpan<string> parts) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts.ToArray()))));
 
     /// <summary>
     /// What AP makes anew for each attempt of one callback: SEP-6 and SEP-24's <c>more_info_url</c>, whose token it

@@ -24,6 +24,7 @@ public static partial class WalletEndpoints
         services.AddHttpClient<StellarTomlReader>(http => http.Timeout = TimeSpan.FromSeconds(10));
         services.AddInstruments<WalletMetrics>();
         services.AddSingleton<RememberedSigningKeys>();
+        services.AddSingleton<CallbackIngestor>();
         services.AddSingleton<AnchorSigningKeys>();
         services.AddHostedService(provider => provider.GetRequiredService<AnchorSigningKeys>());
         return services;
@@ -54,7 +55,7 @@ public static partial class WalletEndpoints
     }
 
     private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
-        string anchor, string sep, HttpContext context, AnchorSigningKeys keys, EventIngestor ingestor,
+        string anchor, string sep, HttpContext context, AnchorSigningKeys keys, CallbackIngestor ingestor,
         IOptions<WalletOptions> options, IOptions<IngestOptions> ingest, IOptions<DatabaseOptions> database, TimeProvider clock,
         WalletMetrics metrics, ILogger<AnchorSigningKeys> logger, CancellationToken cancellationToken)
     {
@@ -79,21 +80,27 @@ public static partial class WalletEndpoints
         }
 
         using var callback = IncomingCallback.Parse(body!, anchor, sepNumber, verified.SignedAt, now);
-        if (callback.Row is not { } row)
+        IngestOutcome? outcome = null;
+        if (callback.Row is { } row)
         {
+            try
+            {
+                outcome = await ingestor.IngestAsync(callback, row, cancellationToken);
+            }
+            catch (DatabaseUnavailableException e)
+            {
+                metrics.Received(anchor, sepNumber, CallbackOutcomes.Unavailable);
+                return HttpApi.DatabaseUnavailable(context, database.Value, $"{e.Message} Send the callback again.");
+            }
+        }
+        if (outcome is null or { Result: IngestResult.Rejected })
+        {
+            // Signed by the anchor, so worth a line: AP drops it after three attempts, and nothing else keeps it.
+            var errors = outcome?.Errors ?? callback.Errors;
+            var detail = string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value[0]}"));
+            LogInvalid(logger, anchor, LogText.Escape(string.Join(", ", errors.Keys)));
             metrics.Received(anchor, sepNumber, CallbackOutcomes.Invalid);
-            return TypedResults.ValidationProblem(callback.Errors, title: "Invalid callback",
-                detail: $"The callback is invalid: {string.Join("; ", callback.Errors.Select(e => $"{e.Key}: {e.Value[0]}"))}.");
-        }
-        IngestOutcome outcome;
-        try
-        {
-            outcome = await ingestor.IngestCallbackAsync(row, callback, cancellationToken);
-        }
-        catch (DatabaseUnavailableException e)
-        {
-            metrics.Received(anchor, sepNumber, CallbackOutcomes.Unavailable);
-            return HttpApi.DatabaseUnavailable(context, database.Value, $"{e.Message} Send the callback again.");
+            return TypedResults.ValidationProblem(errors, title: "Invalid callback", detail: $"The callback is invalid: {detail}.");
         }
         metrics.Received(anchor, sepNumber, outcome.Result.Name());
         return TypedResults.Ok();
@@ -152,6 +159,9 @@ public static partial class WalletEndpoints
             folded.Add(rune.IsAscii ? (byte)rune.Value : (byte)'?');
         return [.. folded];
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback of anchor {Anchor} verified but refused as invalid at {InvalidPaths}")]
+    private static partial void LogInvalid(ILogger logger, string anchor, string invalidPaths);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Callback for anchor {Anchor} refused: {Problem}")]
     private static partial void LogRefused(ILogger logger, string anchor, string problem);

@@ -103,6 +103,68 @@ public sealed class WalletCorpusTests(WalletApp app) : IClassFixture<WalletApp>
         Assert.Equal(["pending_user_transfer_start", "completed"], statuses);
     }
 
+    [Fact]
+    public async Task A_transaction_back_in_a_status_it_had_is_a_callback_of_its_own_not_an_attempt_of_the_first()
+    {
+        var id = Guid.NewGuid().ToString();
+        var pending = ApCallbacks.Get("sep24-deposit-pending-user-transfer-start");
+        var pendingBody = pending.Body.Replace(pending.TransactionId!, id);
+        var anchorBody = pendingBody.Replace("\"pending_user_transfer_start\"", "\"pending_anchor\"");
+        var now = DateTimeOffset.UtcNow;
+
+        foreach (var (body, signedAt) in new[] { (pendingBody, now.AddSeconds(-60)), (anchorBody, now.AddSeconds(-30)), (pendingBody, now) })
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep24", body, WalletApp.Anchor.Header(WalletApp.Host, body, signedAt))).StatusCode);
+
+        var query = app.CreateQueryClient();
+        Assert.Equal("pending_user_transfer_start", (string?)(await query.GetJsonAsync($"/transactions/{id}?anchor=alpha"))["status"]);
+        Assert.Equal(3, (await query.GetJsonAsync($"/transactions/{id}/events?anchor=alpha"))["data"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_customer_updated_again_later_with_the_same_answer_is_counted_and_an_attempt_seconds_later_is_not()
+    {
+        var id = Guid.NewGuid().ToString();
+        var body = ApCallbacks.Get("sep12-customer-id-only").Body.Replace(ApCallbacks.Get("sep12-customer-id-only").CustomerId!, id);
+        var now = DateTimeOffset.UtcNow;
+
+        foreach (var signedAt in new[] { now.AddSeconds(-90), now.AddSeconds(-88), now })
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep12", body, WalletApp.Anchor.Header(WalletApp.Host, body, signedAt))).StatusCode);
+
+        Assert.Equal(2, (int?)(await app.CreateQueryClient().GetJsonAsync($"/customers/{id}?anchor=alpha"))["update_count"]);
+    }
+
+    [Fact]
+    public async Task Two_callbacks_with_one_transaction_status_and_updated_at_but_other_content_are_both_stored()
+    {
+        var callback = ApCallbacks.Get("sep6-withdrawal-pending-user-transfer-start@3.1.4");
+        Assert.NotNull(callback.UpdatedAt);
+        var first = Unique(callback);
+        var second = first.Replace($"\"status\":\"{callback.Status}\"", $"\"status\":\"{callback.Status}\",\"message\":\"corrected\"");
+        Assert.NotEqual(first, second);
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep6", first, WalletApp.Anchor.Header(WalletApp.Host, first, DateTimeOffset.UtcNow))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep6", second, WalletApp.Anchor.Header(WalletApp.Host, second, DateTimeOffset.UtcNow))).StatusCode);
+
+        Assert.Equal(2, (await app.CreateQueryClient().GetJsonAsync($"/transactions/{TransactionId(first)}/events?anchor=alpha"))["data"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_callback_replayed_to_another_SEPs_URL_is_refused_and_the_transaction_keeps_its_SEP()
+    {
+        var body = Unique(ApCallbacks.Get("sep24-deposit-completed"));
+        var header = WalletApp.Anchor.Header(WalletApp.Host, body, DateTimeOffset.UtcNow);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep24", body, header)).StatusCode);
+
+        // The URL is not signed: the same signed body, sent again to the SEP-6 URL.
+        var replayed = await PostAsync("sep6", body, header);
+
+        Assert.Equal(HttpStatusCode.BadRequest, replayed.StatusCode);
+        Assert.Contains("SEP-24", await replayed.Content.ReadAsStringAsync());
+        var query = app.CreateQueryClient();
+        Assert.Contains((await query.GetJsonAsync("/transactions?anchor=alpha&sep=24"))["data"]!.AsArray(), item => (string?)item!["id"] == TransactionId(body));
+        Assert.DoesNotContain((await query.GetJsonAsync("/transactions?anchor=alpha&sep=6"))["data"]!.AsArray(), item => (string?)item!["id"] == TransactionId(body));
+    }
+
     private static string Replace(JsonObject node, string message)
     {
         node["transaction"]!["message"] = message;

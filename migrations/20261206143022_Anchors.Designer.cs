@@ -12,7 +12,7 @@ using Receiver.Storage.Schema;
 namespace Receiver.Migrations
 {
     [DbContext(typeof(ReceiverDbContext))]
-    [Migration("20261206135540_Anchors")]
+    [Migration("20261206143022_Anchors")]
     partial class Anchors
     {
         /// <inheritdoc />
@@ -343,6 +343,12 @@ namespace Receiver.Migrations
                     b.HasIndex("Seq")
                         .IsUnique();
 
+                    b.HasIndex("Anchor", "Seq")
+                        .HasFilter("anchor <> ''");
+
+                    b.HasIndex("CustomerId", "Seq")
+                        .HasFilter("customer_id IS NOT NULL AND anchor <> ''");
+
                     b.HasIndex("TransactionId", "OrderKey", "Seq");
 
                     b.ToTable("events", (string)null);
@@ -433,6 +439,9 @@ namespace Receiver.Migrations
                     b.HasIndex("CustomerIds");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
+
+                    b.HasIndex("Anchor", "OrderKey", "Id")
+                        .HasFilter("anchor <> ''");
 
                     b.HasIndex("Status", "OrderKey", "Id", "Anchor");
 

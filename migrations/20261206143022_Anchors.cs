@@ -62,6 +62,12 @@ namespace Receiver.Migrations
                 columns: new[] { "id", "anchor" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_transactions_anchor_order_key_id",
+                table: "transactions",
+                columns: new[] { "anchor", "order_key", "id" },
+                filter: "anchor <> ''");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_transactions_open_order_key_id",
                 table: "transactions",
                 columns: new[] { "order_key", "id", "anchor" },
@@ -77,6 +83,18 @@ namespace Receiver.Migrations
                 table: "transactions",
                 columns: new[] { "order_key", "id", "anchor" },
                 filter: "status = ANY ('{completed,error,expired,no_market,refunded,too_large,too_small}'::text[])");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_events_anchor_seq",
+                table: "events",
+                columns: new[] { "anchor", "seq" },
+                filter: "anchor <> ''");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_events_customer_id_seq",
+                table: "events",
+                columns: new[] { "customer_id", "seq" },
+                filter: "customer_id IS NOT NULL AND anchor <> ''");
         }
 
         /// <inheritdoc />
@@ -84,6 +102,10 @@ namespace Receiver.Migrations
         {
             migrationBuilder.DropPrimaryKey(
                 name: "PK_transactions",
+                table: "transactions");
+
+            migrationBuilder.DropIndex(
+                name: "IX_transactions_anchor_order_key_id",
                 table: "transactions");
 
             migrationBuilder.DropIndex(
@@ -97,6 +119,14 @@ namespace Receiver.Migrations
             migrationBuilder.DropIndex(
                 name: "IX_transactions_terminal_order_key_id",
                 table: "transactions");
+
+            migrationBuilder.DropIndex(
+                name: "IX_events_anchor_seq",
+                table: "events");
+
+            migrationBuilder.DropIndex(
+                name: "IX_events_customer_id_seq",
+                table: "events");
 
             migrationBuilder.DropPrimaryKey(
                 name: "PK_customers",

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using NSec.Cryptography;
@@ -36,25 +35,7 @@ internal static class CallbackSignature
             || !PublicKey.TryImport(Ed25519, publicKey, KeyBlobFormat.RawPublicKey, out var key))
             return false;
 
-        // The signed bytes are the body with a short prefix: one pooled copy, instead of a new array per callback.
-        var length = SignedLength(timestamp, host, body);
-        var rented = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            WriteSigned(rented.AsSpan(0, length), timestamp, host, body);
-            return Ed25519.Verify(key!, rented.AsSpan(0, length), signature);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>Signs a callback as AP does, with a 32-byte Ed25519 seed: for tests and tools that play the anchor.</summary>
-    public static byte[] Sign(ReadOnlySpan<byte> seed, long timestamp, string host, ReadOnlySpan<byte> body)
-    {
-        using var key = Key.Import(Ed25519, seed, KeyBlobFormat.RawPrivateKey);
-        return Ed25519.Sign(key, SignedBytes(timestamp, host, body));
+        return Ed25519.Verify(key!, SignedBytes(timestamp, host, body), signature);
     }
 
     /// <summary>

@@ -136,13 +136,13 @@ public static partial class WalletEndpoints
             return new(signedAt, null);
         return new(signedAt,
             $"The signature does not verify with the signing key of anchor '{anchor.Name}' ({string.Join(" or ", known.VerifyingAt(now).Select(key => key.AccountId))}) " +
-            $"over t.host.body with host '{anchor.CallbackHost}' (Wallet:Anchors CallbackHost, the host of the callback URL the anchor was given, with its port if it names one).");
+            $"over t.host.body with host '{anchor.SignedHost}' (Wallet:Anchors CallbackHost or CallbackUrl: the host of the callback URL the anchor was given, with its port if it names one).");
 
         bool Verifies(AnchorKeys candidates, DateTimeOffset at) =>
             candidates.VerifyingAt(at).Any(key =>
-                CallbackSignature.Verify(key.PublicKey, signature.Timestamp, anchor.CallbackHost, body, signature.Signature)
+                CallbackSignature.Verify(key.PublicKey, signature.Timestamp, anchor.SignedHost, body, signature.Signature)
                 || (AsciiSigned(body) is { } folded
-                    && CallbackSignature.Verify(key.PublicKey, signature.Timestamp, anchor.CallbackHost, folded, signature.Signature)));
+                    && CallbackSignature.Verify(key.PublicKey, signature.Timestamp, anchor.SignedHost, folded, signature.Signature)));
     }
 
     /// <summary>

@@ -46,9 +46,18 @@ public sealed class WalletAnchor
     /// <summary>
     /// The host the anchor calls this receiver at, exactly as in the callback URL the wallet gave it, with
     /// <c>:port</c> when that URL names a port: the anchor signs it, and a proxy in front of the receiver may change
-    /// the Host header, so it is never read from the request.
+    /// the Host header, so it is never read from the request. Or give <see cref="CallbackUrl"/>.
     /// </summary>
     public string CallbackHost { get; set; } = "";
+
+    /// <summary>
+    /// Instead of <see cref="CallbackHost"/>: a callback URL the anchor was given (any of its SEPs'), from which the
+    /// host is read as AP reads it (<see cref="CallbackSignature.HostOf"/>: as written, with the port when it names one).
+    /// </summary>
+    public string? CallbackUrl { get; set; }
+
+    /// <summary>The host the anchor signs: <see cref="CallbackHost"/>, or <see cref="CallbackUrl"/>'s.</summary>
+    public string SignedHost => CallbackHost is { Length: > 0 } host ? host : CallbackSignature.HostOf(new Uri(CallbackUrl!));
 
     /// <summary>How far a callback's signature time may be from the receiver's clock, either way.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(2);
@@ -72,8 +81,13 @@ internal sealed partial class WalletOptionsValidator : IValidateOptions<WalletOp
             var key = $"Wallet:Anchors:{index}";
             if (!AnchorName().IsMatch(anchor.Name))
                 failures.Add($"{key}:Name must be 1 to 63 lowercase letters, digits and '-'; got '{anchor.Name}'.");
-            if (string.IsNullOrWhiteSpace(anchor.CallbackHost) || anchor.CallbackHost.Contains('/'))
-                failures.Add($"{key}:CallbackHost must be the host of the callback URL the anchor calls, with :port when the URL names one (e.g. wallet.example.com or wallet.example.com:8443).");
+            if (string.IsNullOrWhiteSpace(anchor.CallbackHost) == string.IsNullOrWhiteSpace(anchor.CallbackUrl))
+                failures.Add($"{key}: give CallbackHost (the host of the callback URL the anchor calls, with :port when the URL names one, e.g. wallet.example.com:8443) or CallbackUrl (that URL), one of them.");
+            else if (anchor.CallbackHost.Contains('/'))
+                failures.Add($"{key}:CallbackHost is a host, with :port when the callback URL names one, not a URL; got '{anchor.CallbackHost}'.");
+            else if (anchor.CallbackUrl is { Length: > 0 } callbackUrl
+                     && (!Uri.TryCreate(callbackUrl, UriKind.Absolute, out var callback) || callback.Scheme is not ("https" or "http")))
+                failures.Add($"{key}:CallbackUrl must be the absolute http(s) URL the anchor was given; got '{callbackUrl}'.");
             if (anchor.SigningKey is { } signingKey && !StrKey.TryDecodeAccountId(signingKey, out _))
                 failures.Add($"{key}:SigningKey must be a Stellar account id (G..., 56 characters).");
             if (anchor.SigningKey is null && anchor.HomeDomain is null && anchor.StellarTomlUrl is null)
@@ -84,7 +98,7 @@ internal sealed partial class WalletOptionsValidator : IValidateOptions<WalletOp
                 failures.Add($"{key}:StellarTomlUrl must be an absolute https URL (http only on loopback); got '{url}'.");
             if (anchor.HomeDomain is { } domain && !HomeDomain().IsMatch(domain))
                 failures.Add($"{key}:HomeDomain must be a host name, as in the anchor's stellar.toml address (e.g. testanchor.stellar.org); got '{domain}'.");
-            if (!anchor.CallbackHost.All(char.IsAscii))
+            if (!(anchor.CallbackHost + anchor.CallbackUrl).All(char.IsAscii))
                 failures.Add($"{key}:CallbackHost must be written in ASCII (an international name in its xn-- form), as the anchor signs it.");
             if (anchor.ClockSkew <= TimeSpan.Zero || anchor.ClockSkew > TimeSpan.FromMinutes(15))
                 failures.Add($"{key}:ClockSkew must be more than zero and at most 00:15:00; got {anchor.ClockSkew}.");

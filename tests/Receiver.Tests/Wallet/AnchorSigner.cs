@@ -30,4 +30,11 @@ public sealed class AnchorSigner : IDisposable
     }
 
     public void Dispose() => _key.Dispose();
+
+    /// <summary>Signs a callback as AP does, with a 32-byte Ed25519 seed, over the bytes the receiver verifies.</summary>
+    public static byte[] Sign(ReadOnlySpan<byte> seed, long timestamp, string host, ReadOnlySpan<byte> body)
+    {
+        using var key = Key.Import(SignatureAlgorithm.Ed25519, seed, KeyBlobFormat.RawPrivateKey);
+        return SignatureAlgorithm.Ed25519.Sign(key, CallbackSignature.SignedBytes(timestamp, host, body));
+    }
 }

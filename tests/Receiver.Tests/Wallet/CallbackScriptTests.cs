@@ -39,7 +39,7 @@ public sealed class CallbackScriptTests
         Assert.True(StrKey.TryDecodeAccountId(AccountId, out var publicKey));
         Assert.True(CallbackSignature.Verify(publicKey, header.Timestamp, host, Body, header.Signature), $"signed for another host than {host}");
         Assert.True(StrKey.TryDecodeSeed(Seed, out var seed));
-        Assert.Equal(CallbackSignature.Sign(seed, T, host, Body), header.Signature);
+        Assert.Equal(AnchorSigner.Sign(seed, T, host, Body), header.Signature);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class CallbackSignatureTests
         var seed = key.Export(KeyBlobFormat.RawPrivateKey);
         var publicKey = key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
 
-        var signature = CallbackSignature.Sign(seed, T, Host, Body);
+        var signature = AnchorSigner.Sign(seed, T, Host, Body);
 
         Assert.Equal(64, signature.Length);
         Assert.Equal(SignatureAlgorithm.Ed25519.Sign(key, CallbackSignature.SignedBytes(T, Host, Body)), signature);

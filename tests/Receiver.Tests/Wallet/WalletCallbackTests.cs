@@ -36,7 +36,7 @@ public sealed class WalletCallbackTests : IAsyncLifetime
             ["Wallet:Anchors:0:CallbackHost"] = HostWithPort,
             ["Wallet:Anchors:1:Name"] = "beta",
             ["Wallet:Anchors:1:StellarTomlUrl"] = _toml.Url,
-            ["Wallet:Anchors:1:CallbackHost"] = HostWithoutPort,
+            ["Wallet:Anchors:1:CallbackUrl"] = $"https://{HostWithoutPort}/callbacks/beta/sep24",
             ["Wallet:Anchors:2:Name"] = "gamma",
             ["Wallet:Anchors:2:StellarTomlUrl"] = $"http://127.0.0.1:{ReceiverProcess.FreePort()}/.well-known/stellar.toml",
             ["Wallet:Anchors:2:CallbackHost"] = HostWithoutPort,

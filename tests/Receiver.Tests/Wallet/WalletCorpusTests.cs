@@ -18,7 +18,8 @@ public sealed class WalletApp() : ReceiverApp(Settings)
     {
         ["Wallet:Anchors:0:Name"] = "alpha",
         ["Wallet:Anchors:0:SigningKey"] = Anchor.AccountId,
-        ["Wallet:Anchors:0:CallbackHost"] = Host,
+        // The URL the anchor was given: the host it signs is read from it, as written and with its port.
+        ["Wallet:Anchors:0:CallbackUrl"] = $"https://{Host}/callbacks/alpha/sep24",
     };
 }
 

@@ -437,9 +437,6 @@ namespace Receiver.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
 
-                    b.HasIndex("Anchor", "OrderKey", "Id")
-                        .HasFilter("anchor <> ''");
-
                     b.HasIndex("Status", "OrderKey", "Id", "Anchor");
 
                     b.HasIndex(new[] { "HeadSeq" }, "IX_transactions_open_head_seq")

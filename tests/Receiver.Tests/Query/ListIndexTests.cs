@@ -33,6 +33,7 @@ public sealed class ListIndexTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         ["customer"] = Filter(customer: "customer-1"),
         ["customer and status"] = Filter(customer: "customer-1", statuses: ["completed"]),
         ["updated range"] = Filter(after: Instant.AddDays(-14), before: Instant),
+        ["a wallet's anchor"] = Filter(anchor: "testanchor"),
     };
 
     [Theory]
@@ -43,6 +44,9 @@ public sealed class ListIndexTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         {
             var (sql, parameters) = QueryStore.TransactionsStatement(TransactionFilters[filter], asOf: 10, cursor, take: 50);
             var plan = await AssertNoScanOfTransactionsAsync(sql, parameters);
+            // An anchor's transactions come from the order index with the anchor as its condition, in every branch
+            // (docs/wallet.md, "What it does not do yet"): no table scan, but no head_seq index either.
+            if (filter == "a wallet's anchor") continue;
             // The transactions changed since the pin, from each part's head_seq index: a branch whose predicate no
             // longer implies its index's would fall back to another index, read whole.
             Assert.Contains(plan, line => line.Contains("IX_transactions_terminal_head_seq", StringComparison.Ordinal));
@@ -93,6 +97,6 @@ public sealed class ListIndexTests(ReceiverApp app) : IClassFixture<ReceiverApp>
 
     private static TransactionFilter Filter(
         string? sep = null, string? kind = null, string[]? statuses = null, string? asset = null, DateTimeOffset? after = null,
-        DateTimeOffset? before = null, string? customer = null, string? account = null) =>
-        new(sep, kind, statuses ?? [], asset, after, before, customer, account);
+        DateTimeOffset? before = null, string? customer = null, string? account = null, string? anchor = null) =>
+        new(sep, kind, statuses ?? [], asset, after, before, customer, account, anchor);
 }

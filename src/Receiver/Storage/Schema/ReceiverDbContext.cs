@@ -60,8 +60,6 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
                 // The transactions changed after a list's pin.
                 e.HasIndex(x => x.HeadSeq, $"IX_transactions_{part}_head_seq").HasFilter(predicate);
             }
-            // A wallet's anchor's transactions in the list's order, whatever the other anchors hold.
-            e.HasIndex(x => new { x.Anchor, x.OrderKey, x.Id }).HasFilter("anchor <> ''");
             // status = one value, in the list's order. Not split: its key already keeps each status apart.
             e.HasIndex(x => new { x.Status, x.OrderKey, x.Id, x.Anchor });
             // Not split: an open part's GIN index would hold the dead entries of every update until a vacuum, which

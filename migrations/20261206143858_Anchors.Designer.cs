@@ -12,7 +12,7 @@ using Receiver.Storage.Schema;
 namespace Receiver.Migrations
 {
     [DbContext(typeof(ReceiverDbContext))]
-    [Migration("20261206143022_Anchors")]
+    [Migration("20261206143858_Anchors")]
     partial class Anchors
     {
         /// <inheritdoc />
@@ -439,9 +439,6 @@ namespace Receiver.Migrations
                     b.HasIndex("CustomerIds");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CustomerIds"), "gin");
-
-                    b.HasIndex("Anchor", "OrderKey", "Id")
-                        .HasFilter("anchor <> ''");
 
                     b.HasIndex("Status", "OrderKey", "Id", "Anchor");
 

@@ -62,12 +62,6 @@ namespace Receiver.Migrations
                 columns: new[] { "id", "anchor" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_transactions_anchor_order_key_id",
-                table: "transactions",
-                columns: new[] { "anchor", "order_key", "id" },
-                filter: "anchor <> ''");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_transactions_open_order_key_id",
                 table: "transactions",
                 columns: new[] { "order_key", "id", "anchor" },
@@ -102,10 +96,6 @@ namespace Receiver.Migrations
         {
             migrationBuilder.DropPrimaryKey(
                 name: "PK_transactions",
-                table: "transactions");
-
-            migrationBuilder.DropIndex(
-                name: "IX_transactions_anchor_order_key_id",
                 table: "transactions");
 
             migrationBuilder.DropIndex(

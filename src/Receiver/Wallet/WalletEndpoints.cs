@@ -57,8 +57,9 @@ public static partial class WalletEndpoints
     private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
         string anchor, string sep, HttpContext context, AnchorSigningKeys keys, CallbackIngestor ingestor,
         IOptions<WalletOptions> options, IOptions<IngestOptions> ingest, IOptions<DatabaseOptions> database, TimeProvider clock,
-        WalletMetrics metrics, ILogger<AnchorSigningKeys> logger, CancellationToken cancellationToken)
+        WalletMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        var logger = loggers.CreateLogger(typeof(WalletEndpoints));
         if (options.Value.Anchors.FirstOrDefault(candidate => candidate.Name == anchor) is not { } settings)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
                 detail: $"No anchor named '{anchor}' is configured (Wallet:Anchors).");

@@ -114,7 +114,7 @@ fill_transactions() {
            SELECT 'bench-tx-' || n, t.sep, t.kind, t.status, t.started_at, t.updated_at, t.order_key, t.head_seq, t.head_event_id,
                   t.snapshot, t.assets, t.accounts, t.customer_ids, t.changed_at
            FROM generate_series(0, $(($1 - 1))) n, (SELECT * FROM transactions LIMIT 1) t
-           ON CONFLICT (id) DO NOTHING"
+           ON CONFLICT DO NOTHING"
 }
 
 # pgbench CLIENTS FILE -> "tps p50_ms p99_ms pgbench_us receiver_us rest_us" (latencies from its per-transaction log)

@@ -15,7 +15,7 @@ INSERT INTO transactions AS t (id, sep, kind, status, started_at, updated_at, or
 SELECT transaction_id, sep, kind, status, timestamptz '2026-01-01', updated_at, order_key, seq, id,
        (SELECT snapshot FROM churn_body), assets, accounts, customer_ids, received_at
 FROM events WHERE seq = :seq
-ON CONFLICT (id) DO UPDATE SET
+ON CONFLICT (id, anchor) DO UPDATE SET
     sep = excluded.sep, kind = excluded.kind, status = excluded.status, started_at = excluded.started_at,
     updated_at = excluded.updated_at, order_key = excluded.order_key, head_seq = excluded.head_seq,
     head_event_id = excluded.head_event_id, snapshot = excluded.snapshot, assets = excluded.assets,

@@ -40,7 +40,10 @@ internal sealed class CallbackIngestor(EventIngestor ingestor, ResilientDatabase
 
     private sealed record LastCallback(string Id, byte[] Body, DateTimeOffset SignedAt);
 
-    /// <summary>The SEP of the stored transaction, and the subject's last callback, as received.</summary>
+    /// <summary>
+    /// The SEP of the stored transaction, and the subject's last callback, as received. <c>anchor &lt;&gt; ''</c> is said for
+    /// the partial indexes of a wallet's events, which a prepared statement's generic plan would otherwise not use.
+    /// </summary>
     private async Task<(string? Sep, LastCallback? Last)> SubjectAsync(EventRow row, CancellationToken cancellationToken)
     {
         if (row.Subject.Id is not { } id) return (null, null);
@@ -53,7 +56,7 @@ internal sealed class CallbackIngestor(EventIngestor ingestor, ResilientDatabase
              FROM (SELECT 1) one
              LEFT JOIN LATERAL (
                  SELECT id, body, event_timestamp FROM events
-                 WHERE {subject} = $1 AND anchor = $2 AND source = '{EventSources.Callback}'
+                 WHERE {subject} = $1 AND anchor = $2 AND anchor <> '{Anchors.Own}' AND source = '{EventSources.Callback}'
                  ORDER BY seq DESC LIMIT 1
              ) e ON true
              """,

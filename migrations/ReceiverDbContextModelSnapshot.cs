@@ -346,6 +346,9 @@ namespace Receiver.Migrations
                     b.HasIndex("CustomerId", "Seq")
                         .HasFilter("customer_id IS NOT NULL AND anchor <> ''");
 
+                    b.HasIndex("TransactionId", "Seq")
+                        .HasFilter("transaction_id IS NOT NULL AND anchor <> ''");
+
                     b.HasIndex("TransactionId", "OrderKey", "Seq");
 
                     b.ToTable("events", (string)null);

@@ -84,7 +84,6 @@ internal sealed partial class AnchorSigningKeys(
     private async Task ReadAsync(Anchor anchor, bool scheduled, CancellationToken cancellationToken)
     {
         if (anchor.Settings.SigningKey is not null || anchor.Settings.TomlUrl is not { } url) return;
-        byte[]? learned = null;
         await anchor.Reading.WaitAsync(cancellationToken);
         try
         {
@@ -100,7 +99,7 @@ internal sealed partial class AnchorSigningKeys(
                 anchor.Keys = anchor.Keys.IsKnown
                     ? anchor.Keys with { Problem = e.Message }
                     : await RecallAsync(anchor.Settings.Name, cancellationToken) is { } recalled
-                        ? new AnchorKeys([new SigningKey(StrKey.EncodeAccountId(recalled), recalled, Until: null)], e.Message)
+                        ? new AnchorKeys([new SigningKey(anchor.Remembered = StrKey.EncodeAccountId(recalled), recalled, Until: null)], e.Message)
                         : new AnchorKeys([], e.Message);
                 LogUnread(logger, anchor.Settings.Name, e.Message, anchor.Keys.IsKnown ? "the key read before still verifies" : "its callbacks are refused until it is read");
                 return;
@@ -108,28 +107,38 @@ internal sealed partial class AnchorSigningKeys(
             var now = clock.GetUtcNow();
             anchor.ReadAt = now;
             StrKey.TryDecodeAccountId(signingKey, out var key);
-            var before = anchor.Keys;
             anchor.Keys = anchor.Keys.With(signingKey, key, now, anchor.Settings.RotationGrace);
-            if (!ReferenceEquals(before.All, anchor.Keys.All)) learned = key;
         }
         finally
         {
             anchor.Reading.Release();
         }
-        // Outside the lock: a slow database holds no caller that waits for this anchor's keys.
-        if (learned is not null) await RememberAsync(anchor.Settings.Name, learned, cancellationToken);
+        await RememberAsync(anchor);
     }
 
-    // The database is where a key outlives the process; while it is down, verifying goes on with the keys in memory.
-    private async Task RememberAsync(string anchor, byte[] key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps the key the toml names now in the database, after any read that found a key not kept yet: one that could
+    /// not be written is written after the next read. Outside the read's lock, so a slow database holds no caller
+    /// that waits for the anchor's keys; its own lock keeps two writes in order. Not the request's to cancel: the
+    /// database's own timeout bounds it.
+    /// </summary>
+    private async Task RememberAsync(Anchor anchor)
     {
+        if (anchor.Keys.All is not [{ Until: null } current, ..] || current.AccountId == anchor.Remembered) return;
+        await anchor.Remembering.WaitAsync();
         try
         {
-            await remembered.RememberAsync(anchor, key, cancellationToken);
+            if (anchor.Keys.All is not [{ Until: null } newest, ..] || newest.AccountId == anchor.Remembered) return;
+            await remembered.RememberAsync(anchor.Settings.Name, newest.PublicKey, CancellationToken.None);
+            anchor.Remembered = newest.AccountId;
         }
         catch (Exception e) when (e is DatabaseUnavailableException or NpgsqlException)
         {
-            LogUnremembered(logger, anchor, e.Message);
+            LogUnremembered(logger, anchor.Settings.Name, e.Message);
+        }
+        finally
+        {
+            anchor.Remembering.Release();
         }
     }
 
@@ -156,7 +165,11 @@ internal sealed partial class AnchorSigningKeys(
     {
         public WalletAnchor Settings { get; } = settings;
         public SemaphoreSlim Reading { get; } = new(1, 1);
+        public SemaphoreSlim Remembering { get; } = new(1, 1);
         public DateTimeOffset ReadAt { get; set; } = DateTimeOffset.MinValue;
+
+        /// <summary>The key last kept in the database, or recalled from it.</summary>
+        public string? Remembered { get; set; }
 
         public volatile AnchorKeys Keys = settings.SigningKey is { } configured && StrKey.TryDecodeAccountId(configured, out var key)
             ? new AnchorKeys([new SigningKey(configured, key, Until: null)], Problem: null)

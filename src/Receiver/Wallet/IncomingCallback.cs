@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -49,10 +48,17 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
     /// Whether the callback says which state of its transaction it is: an <c>updated_at</c> (AP's SEP-31, and SEP-6
     /// before 4.0). Its id is then made from the anchor, the SEP and the transaction's id, status and
     /// <c>updated_at</c>, the same for every attempt. Otherwise (SEP-24, SEP-6 from 4.0, SEP-12) nothing in it tells
-    /// two attempts of one callback from two callbacks that say the same, so its id is made from its content and the
-    /// time it was signed, and an attempt is told by the subject's last callback (<see cref="CallbackIngestor"/>).
+    /// two attempts of one callback from two callbacks that say the same: its id is made from its content and the
+    /// subject's callback before it (<see cref="After"/>), and <see cref="CallbackIngestor"/> tells attempts apart.
     /// </summary>
     public bool Keyed { get; }
+
+    /// <summary>
+    /// The row of an unkeyed callback that follows <paramref name="previousId"/>, its subject's last stored callback:
+    /// the same for attempts made at once (they see the same last callback, and the key stores one of them), another
+    /// for a callback that says again what an earlier one said.
+    /// </summary>
+    public EventRow After(EventRow row, string? previousId) => row with { Id = "callback-" + Hash(Content, previousId ?? "") };
 
     /// <summary>A hash of the anchor, the SEP and the body but what AP makes anew for each attempt (<see cref="PerAttempt"/>).</summary>
     public string Content { get; }
@@ -77,7 +83,7 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
         var transaction = root.Field("transaction"u8);
         string[] state = [transaction.Field("id"u8).AsString() ?? "", transaction.Field("status"u8).AsString() ?? "", transaction.Field("updated_at"u8).AsString() ?? ""];
         var keyed = sep != "12" && state.All(part => part.Length > 0);
-        var id = keyed ? Hash([anchor, sep, .. state]) : Hash(content, signedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        var id = keyed ? Hash([anchor, sep, .. state]) : content;
         var row = new EventRow("callback-" + id, type, facts, signedAt, body, receivedAt, EventSources.Callback, anchor);
         return new IncomingCallback(document, IncomingEvent.NoErrors, row, keyed, content);
     }

@@ -57,7 +57,7 @@ public sealed class WalletAnchor
     public string? CallbackUrl { get; set; }
 
     /// <summary>The host the anchor signs: <see cref="CallbackHost"/>, or <see cref="CallbackUrl"/>'s.</summary>
-    public string SignedHost => CallbackHost is { Length: > 0 } host ? host : CallbackSignature.HostOf(new Uri(CallbackUrl!));
+    public string SignedHost => !string.IsNullOrWhiteSpace(CallbackHost) ? CallbackHost : CallbackSignature.HostOf(new Uri(CallbackUrl!));
 
     /// <summary>How far a callback's signature time may be from the receiver's clock, either way.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(2);
@@ -99,7 +99,7 @@ internal sealed partial class WalletOptionsValidator : IValidateOptions<WalletOp
             if (anchor.HomeDomain is { } domain && !HomeDomain().IsMatch(domain))
                 failures.Add($"{key}:HomeDomain must be a host name, as in the anchor's stellar.toml address (e.g. testanchor.stellar.org); got '{domain}'.");
             if (!(anchor.CallbackHost + anchor.CallbackUrl).All(char.IsAscii))
-                failures.Add($"{key}:CallbackHost must be written in ASCII (an international name in its xn-- form), as the anchor signs it.");
+                failures.Add($"{key}:CallbackHost and CallbackUrl must be written in ASCII (an international name in its xn-- form), as the anchor signs the host.");
             if (anchor.ClockSkew <= TimeSpan.Zero || anchor.ClockSkew > TimeSpan.FromMinutes(15))
                 failures.Add($"{key}:ClockSkew must be more than zero and at most 00:15:00; got {anchor.ClockSkew}.");
             if (anchor.SigningKeyRefresh < TimeSpan.FromMinutes(1))

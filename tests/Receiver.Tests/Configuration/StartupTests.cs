@@ -172,7 +172,7 @@ public class StartupTests
     [InlineData("Wallet__Anchors__0__HomeDomain", "bad domain", "Wallet:Anchors:0:HomeDomain must be a host name")]
     [InlineData("Wallet__Anchors__0__HomeDomain", "https://anchor.example", "Wallet:Anchors:0:HomeDomain must be a host name")]
     [InlineData("Wallet__Anchors__0__StellarTomlUrl", "http://anchor.example/.well-known/stellar.toml", "Wallet:Anchors:0:StellarTomlUrl must be an absolute https URL (http only on loopback)")]
-    [InlineData("Wallet__Anchors__0__CallbackHost", "wället.example", "Wallet:Anchors:0:CallbackHost must be written in ASCII")]
+    [InlineData("Wallet__Anchors__0__CallbackHost", "wället.example", "Wallet:Anchors:0:CallbackHost and CallbackUrl must be written in ASCII")]
     public async Task A_wallet_anchor_whose_key_could_be_read_from_the_wrong_place_or_never_verified_stops_the_app(
         string variable, string value, string message) =>
         await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Npgsql;
 using NSec.Cryptography;
 using Receiver.Tests.Infrastructure;
 
@@ -164,6 +165,59 @@ public sealed class WalletCorpusTests(WalletApp app) : IClassFixture<WalletApp>
         var query = app.CreateQueryClient();
         Assert.Contains((await query.GetJsonAsync("/transactions?anchor=alpha&sep=24"))["data"]!.AsArray(), item => (string?)item!["id"] == TransactionId(body));
         Assert.DoesNotContain((await query.GetJsonAsync("/transactions?anchor=alpha&sep=6"))["data"]!.AsArray(), item => (string?)item!["id"] == TransactionId(body));
+    }
+
+    [Fact]
+    public async Task An_attempt_of_a_stored_callback_that_arrives_after_a_later_callback_is_not_stored_again()
+    {
+        var id = Guid.NewGuid().ToString();
+        var pending = ApCallbacks.Get("sep24-deposit-pending-user-transfer-start");
+        var first = pending.Body.Replace(pending.TransactionId!, id);
+        var later = first.Replace("\"pending_user_transfer_start\"", "\"pending_anchor\"");
+        var retried = first.Replace("token=", "token=minted-again-");
+        var now = DateTimeOffset.UtcNow;
+
+        // AP never got the answer to the first, and tried it again after the anchor's next callback had arrived.
+        foreach (var (body, signedAt) in new[] { (first, now), (later, now.AddSeconds(1)), (retried, now.AddSeconds(2)) })
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync("sep24", body, WalletApp.Anchor.Header(WalletApp.Host, body, signedAt))).StatusCode);
+
+        Assert.Equal(2, (await app.CreateQueryClient().GetJsonAsync($"/transactions/{id}/events?anchor=alpha"))["data"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Two_attempts_of_one_callback_that_arrive_at_once_are_stored_once()
+    {
+        var body = Unique(ApCallbacks.Get("sep24-deposit-pending-user-transfer-start"));
+        var again = body.Replace("token=", "token=minted-again-");
+        var now = DateTimeOffset.UtcNow;
+
+        // Both read the transaction's callbacks before either is written: the table takes no write until both wait.
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        await using (var hold = await connection.BeginTransactionAsync())
+        {
+            await using (var lockEvents = new NpgsqlCommand("LOCK TABLE events IN EXCLUSIVE MODE", connection, hold))
+                await lockEvents.ExecuteNonQueryAsync();
+            var attempts = new[]
+            {
+                PostAsync("sep24", body, WalletApp.Anchor.Header(WalletApp.Host, body, now)),
+                PostAsync("sep24", again, WalletApp.Anchor.Header(WalletApp.Host, again, now.AddSeconds(2))),
+            };
+            await Eventually.HoldsAsync(async () => await WaitingForLocksAsync() >= 1, "no attempt waits for the lock");
+            await Task.Delay(500);
+            await hold.CommitAsync();
+            foreach (var attempt in attempts) Assert.Equal(HttpStatusCode.OK, (await attempt).StatusCode);
+        }
+
+        Assert.Single((await app.CreateQueryClient().GetJsonAsync($"/transactions/{TransactionId(body)}/events?anchor=alpha"))["data"]!.AsArray());
+    }
+
+    private async Task<long> WaitingForLocksAsync()
+    {
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static string Replace(JsonObject node, string message)

@@ -35,9 +35,11 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
             e.Property(x => x.ReceivedAt).HasDefaultValueSql("now()");
             e.Property(x => x.Source).HasDefaultValue(EventSources.Ap);
             e.Property(x => x.Anchor).HasDefaultValue("");
-            // A wallet's anchor's feed, and a customer's last callback. Partial: a receiver that is no wallet has none.
+            // A wallet's anchor's feed, and a customer's and a transaction's last callbacks. Partial: a receiver that is
+            // no wallet has none.
             e.HasIndex(x => new { x.Anchor, x.Seq }).HasFilter("anchor <> ''");
             e.HasIndex(x => new { x.CustomerId, x.Seq }).HasFilter("customer_id IS NOT NULL AND anchor <> ''");
+            e.HasIndex(x => new { x.TransactionId, x.Seq }).HasFilter("transaction_id IS NOT NULL AND anchor <> ''");
         });
 
         model.Entity<TransactionState>(e =>

@@ -12,7 +12,7 @@ using Receiver.Storage.Schema;
 namespace Receiver.Migrations
 {
     [DbContext(typeof(ReceiverDbContext))]
-    [Migration("20261206143858_Anchors")]
+    [Migration("20261206150133_Anchors")]
     partial class Anchors
     {
         /// <inheritdoc />
@@ -348,6 +348,9 @@ namespace Receiver.Migrations
 
                     b.HasIndex("CustomerId", "Seq")
                         .HasFilter("customer_id IS NOT NULL AND anchor <> ''");
+
+                    b.HasIndex("TransactionId", "Seq")
+                        .HasFilter("transaction_id IS NOT NULL AND anchor <> ''");
 
                     b.HasIndex("TransactionId", "OrderKey", "Seq");
 

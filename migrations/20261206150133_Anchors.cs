@@ -89,6 +89,12 @@ namespace Receiver.Migrations
                 table: "events",
                 columns: new[] { "customer_id", "seq" },
                 filter: "customer_id IS NOT NULL AND anchor <> ''");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_events_transaction_id_seq",
+                table: "events",
+                columns: new[] { "transaction_id", "seq" },
+                filter: "transaction_id IS NOT NULL AND anchor <> ''");
         }
 
         /// <inheritdoc />
@@ -116,6 +122,10 @@ namespace Receiver.Migrations
 
             migrationBuilder.DropIndex(
                 name: "IX_events_customer_id_seq",
+                table: "events");
+
+            migrationBuilder.DropIndex(
+                name: "IX_events_transaction_id_seq",
                 table: "events");
 
             migrationBuilder.DropPrimaryKey(

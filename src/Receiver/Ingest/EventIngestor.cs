@@ -39,13 +39,11 @@ internal static class IngestResults
 
 internal sealed record IngestOutcome(IngestResult Result, string? EventId, IReadOnlyDictionary<string, string[]> Errors);
 
-/// <summary>What storing needs of a parsed body besides its row: whether a stored body is the same event, and a fingerprint of it.</summary>
+/// <summary>What storing needs of a parsed body besides its row: whether a body stored under its id is the same event.</summary>
 internal interface IStorableEvent
 {
     /// <summary>Whether <paramref name="storedBody"/>, stored under this event's id, is this event sent again.</summary>
     bool IsRedeliveryOf(ReadOnlyMemory<byte> storedBody);
-
-    byte[] Fingerprint(ReadOnlySpan<byte> body);
 }
 
 /// <summary>From body to stored row: parse once, validate that parse, store exactly once, keep whatever is refused.</summary>
@@ -83,7 +81,7 @@ internal sealed partial class EventIngestor(
     /// </summary>
     public async Task<IngestOutcome> IngestCallbackAsync(EventRow row, IStorableEvent callback, CancellationToken cancellationToken)
     {
-        var outcome = await StoreAsync(callback, row, postedToEvent: false, cancellationToken);
+        var outcome = await StoreAsync(callback, row, cancellationToken);
         LogCallbackOutcome(logger, row.Anchor, LogText.Escape(row.Subject.Id), row.Id, outcome.Result.Name());
         return outcome;
     }
@@ -112,27 +110,26 @@ internal sealed partial class EventIngestor(
         }
 
         var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, receivedAt, source);
-        var outcome = await StoreAsync(incoming, row, postedToEvent, cancellationToken);
+        var outcome = await StoreAsync(incoming, row, cancellationToken);
+        if (postedToEvent && outcome.Result == IngestResult.ConflictingDuplicate)
+            await store.RecordRejectedAsync(new RejectedRow(
+                row.Id, row.Type, RejectionReasons.ConflictingDuplicate, IncomingEvent.SerializeErrors(ConflictErrors),
+                row.Body, incoming.Fingerprint(row.Body), row.ReceivedAt), cancellationToken);
         // Ids may hold a Unicode line separator; the type is one of five.
         LogOutcome(logger, LogText.Escape(row.Id), row.Type, LogText.Escape(row.Subject.Id), outcome.Result.Name());
         if (postedToEvent) metrics.EventReceived(row.Type, row.Subject, outcome.Result);
         return outcome;
     }
 
-    private async Task<IngestOutcome> StoreAsync(IStorableEvent incoming, EventRow row, bool postedToEvent, CancellationToken cancellationToken)
+    private async Task<IngestOutcome> StoreAsync(IStorableEvent incoming, EventRow row, CancellationToken cancellationToken)
     {
         if (await writer.InsertAsync(row, cancellationToken))
             return new IngestOutcome(IngestResult.Stored, row.Id, IncomingEvent.NoErrors);
 
         var stored = await store.FindBodyAsync(row.Id, cancellationToken);
-        if (stored is null || incoming.IsRedeliveryOf(stored))
-            return new IngestOutcome(IngestResult.Redelivered, row.Id, IncomingEvent.NoErrors);
-
-        if (postedToEvent)
-            await store.RecordRejectedAsync(new RejectedRow(
-                row.Id, row.Type, RejectionReasons.ConflictingDuplicate, IncomingEvent.SerializeErrors(ConflictErrors),
-                row.Body, incoming.Fingerprint(row.Body), row.ReceivedAt), cancellationToken);
-        return new IngestOutcome(IngestResult.ConflictingDuplicate, row.Id, ConflictErrors);
+        return stored is null || incoming.IsRedeliveryOf(stored)
+            ? new IngestOutcome(IngestResult.Redelivered, row.Id, IncomingEvent.NoErrors)
+            : new IngestOutcome(IngestResult.ConflictingDuplicate, row.Id, ConflictErrors);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} {EventType} for {SubjectId}: {Outcome}")]

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Receiver.Storage;
 
 namespace Receiver.Wallet;
@@ -11,10 +10,10 @@ namespace Receiver.Wallet;
 /// <see cref="WalletAnchor.SigningKeyRefresh"/>. A key the toml stops naming keeps verifying for
 /// <see cref="WalletAnchor.RotationGrace"/>, so callbacks AP signed just before the anchor rotated are not refused. A
 /// toml that cannot be read leaves the keys read before in place: a failed read never loses a key, and the key read
-/// last is kept in the database (<see cref="RememberedSigningKeys"/>) for an instance that starts while it fails.
+/// last is kept in the database (<see cref="ReceiverKeys"/>) for an instance that starts while it fails.
 /// </summary>
 internal sealed partial class AnchorSigningKeys(
-    IOptions<WalletOptions> options, StellarTomlReader reader, RememberedSigningKeys remembered, TimeProvider clock,
+    IOptions<WalletOptions> options, StellarTomlReader reader, ReceiverKeys kept, TimeProvider clock,
     ILogger<AnchorSigningKeys> logger) : BackgroundService
 {
     /// <summary>
@@ -129,10 +128,10 @@ internal sealed partial class AnchorSigningKeys(
         try
         {
             if (anchor.Keys.All is not [{ Until: null } newest, ..] || newest.AccountId == anchor.Remembered) return;
-            await remembered.RememberAsync(anchor.Settings.Name, newest.PublicKey, CancellationToken.None);
+            await kept.PutAsync(KeptName(anchor.Settings.Name), newest.PublicKey, CancellationToken.None);
             anchor.Remembered = newest.AccountId;
         }
-        catch (Exception e) when (e is DatabaseUnavailableException or NpgsqlException)
+        catch (DatabaseUnavailableException e)
         {
             LogUnremembered(logger, anchor.Settings.Name, e.Message);
         }
@@ -146,14 +145,16 @@ internal sealed partial class AnchorSigningKeys(
     {
         try
         {
-            return await remembered.RecallAsync(anchor, cancellationToken) is { Length: 32 } key ? key : null;
+            return await kept.FindAsync(KeptName(anchor), cancellationToken) is { Length: 32 } key ? key : null;
         }
-        catch (Exception e) when (e is DatabaseUnavailableException or NpgsqlException)
+        catch (DatabaseUnavailableException e)
         {
             LogUnremembered(logger, anchor, e.Message);
             return null;
         }
     }
+
+    private static string KeptName(string anchor) => "wallet-signing-key:" + anchor;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The signing key of anchor {Anchor} could not be kept in or read from the database: {Problem}.")]
     private static partial void LogUnremembered(ILogger logger, string anchor, string problem);

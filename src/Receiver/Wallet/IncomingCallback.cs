@@ -23,19 +23,20 @@ internal static class CallbackSeps
 /// One verified callback body, parsed once: either the row to store, or the problems that make it invalid. A callback
 /// carries no event id; its id is made from what it says (see <see cref="Keyed"/>).
 /// </summary>
-internal sealed class IncomingCallback : IStorableEvent, IDisposable
+internal sealed class IncomingCallback : IStorableEvent
 {
     private static readonly TransactionCallbackValidator TransactionRules = new();
     private static readonly CustomerCallbackValidator CustomerRules = new();
 
-    private readonly JsonDocument? _document;
+    /// <summary>The body but what AP makes anew for each attempt: what attempts of one callback have alike.</summary>
+    private readonly JsonNode? _comparable;
 
-    private IncomingCallback(JsonDocument? document, IReadOnlyDictionary<string, string[]> errors, EventRow? row, bool keyed = false, string content = "")
+    private IncomingCallback(IReadOnlyDictionary<string, string[]> errors, EventRow? row = null, bool keyed = false, JsonNode? comparable = null, string content = "")
     {
-        _document = document;
         Errors = errors;
         Row = row;
         Keyed = keyed;
+        _comparable = comparable;
         Content = content;
     }
 
@@ -65,27 +66,28 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
 
     public static IncomingCallback Parse(byte[] body, string anchor, string sep, DateTimeOffset signedAt, DateTimeOffset receivedAt)
     {
-        if (IncomingEvent.ParseObject(body, out var problem) is not { } document)
-            return new IncomingCallback(null, IncomingEvent.WholeBodyProblem(problem!), null);
+        // The facts read from the parse are strings or slices of the body: the document is not needed after it.
+        using var document = IncomingEvent.ParseObject(body, out var problem);
+        if (document is null) return new IncomingCallback(IncomingEvent.WholeBodyProblem(problem!));
 
         var root = document.RootElement;
         ValidationResult result = sep == "12"
             ? CustomerRules.Validate(new CustomerCallbackView(root))
             : TransactionRules.Validate(new TransactionCallbackView(root));
-        if (!result.IsValid)
-            return new IncomingCallback(document, IncomingEvent.ByPath(result.Errors), null);
+        if (!result.IsValid) return new IncomingCallback(IncomingEvent.ByPath(result.Errors));
 
         SubjectFacts facts = sep == "12"
             ? new CustomerFacts(EventFactsReader.Key(new CustomerCallbackView(root).Id))
             : TransactionFacts(new TransactionCallbackView(root).Transaction, sep, body, signedAt);
         var type = sep == "12" ? EventTypes.CustomerUpdated : EventTypes.TransactionStatusChanged;
-        var content = Hash(anchor, sep, WithoutPerAttempt(root)?.ToJsonString() ?? "");
+        var comparable = WithoutPerAttempt(root);
+        var content = Hash(anchor, sep, comparable?.ToJsonString() ?? "");
         var transaction = root.Field("transaction"u8);
         string[] state = [transaction.Field("id"u8).AsString() ?? "", transaction.Field("status"u8).AsString() ?? "", transaction.Field("updated_at"u8).AsString() ?? ""];
         var keyed = sep != "12" && state.All(part => part.Length > 0);
         var id = keyed ? Hash([anchor, sep, .. state]) : content;
         var row = new EventRow("callback-" + id, type, facts, signedAt, body, receivedAt, EventSources.Callback, anchor);
-        return new IncomingCallback(document, IncomingEvent.NoErrors, row, keyed, content);
+        return new IncomingCallback(IncomingEvent.NoErrors, row, keyed, comparable, content);
     }
 
     private static TransactionFacts TransactionFacts(SepTransactionView transaction, string sep, byte[] body, DateTimeOffset signedAt)
@@ -129,12 +131,8 @@ internal sealed class IncomingCallback : IStorableEvent, IDisposable
     /// <summary>The same callback when the stored body is the same JSON but for what AP makes anew for each attempt.</summary>
     public bool IsRedeliveryOf(ReadOnlyMemory<byte> storedBody)
     {
-        if (_document is null) return false;
+        if (_comparable is null) return false;
         using var stored = JsonDocument.Parse(storedBody, IncomingEvent.ParseOptions);
-        return JsonNode.DeepEquals(WithoutPerAttempt(_document.RootElement), WithoutPerAttempt(stored.RootElement));
+        return JsonNode.DeepEquals(_comparable, WithoutPerAttempt(stored.RootElement));
     }
-
-    public byte[] Fingerprint(ReadOnlySpan<byte> body) => SHA256.HashData(body);
-
-    public void Dispose() => _document?.Dispose();
 }

@@ -23,7 +23,6 @@ public static partial class WalletEndpoints
         services.AddValidatedOptions<WalletOptions, WalletOptionsValidator>(WalletOptions.Section);
         services.AddHttpClient<StellarTomlReader>(http => http.Timeout = TimeSpan.FromSeconds(10));
         services.AddInstruments<WalletMetrics>();
-        services.AddSingleton<RememberedSigningKeys>();
         services.AddSingleton<CallbackIngestor>();
         services.AddSingleton<AnchorSigningKeys>();
         services.AddHostedService(provider => provider.GetRequiredService<AnchorSigningKeys>());
@@ -80,7 +79,7 @@ public static partial class WalletEndpoints
                     extensions: new Dictionary<string, object?> { ["error"] = "invalid_signature" });
         }
 
-        using var callback = IncomingCallback.Parse(body!, anchor, sepNumber, verified.SignedAt, now);
+        var callback = IncomingCallback.Parse(body!, anchor, sepNumber, verified.SignedAt, now);
         IngestOutcome? outcome = null;
         if (callback.Row is { } row)
         {

@@ -91,7 +91,7 @@ internal sealed class FeedStore(
         database.ListAsync(sql, parameters, reader => new FeedEvent(
             reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
             reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), new RawJson(reader.GetFieldValue<byte[]>(6)),
-            reader.GetString(7) is var anchor && anchor == Anchors.Own ? null : anchor), cancellationToken);
+            Anchors.Named(reader.GetString(7))), cancellationToken);
 
     // The cross-instance signal (see FeedNotifier): each instance announces the newest sequence number it committed
     // on one channel, and listens to it on a session of its own.

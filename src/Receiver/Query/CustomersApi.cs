@@ -23,7 +23,7 @@ internal static class CustomersApi
         // A customer is the receiver's own AP's unless a wallet names the anchor whose callback it came in.
         anchor = parameters.Text("anchor", anchor) ?? Anchors.Own;
         var take = parameters.Limit(limit);
-        var identity = QueryIdentity.Of("customer", ("id", id), ("anchor", QueryStore.AnchorName(anchor)));
+        var identity = QueryIdentity.Of("customer", ("id", id), ("anchor", Anchors.Named(anchor)));
         var after = await parameters.CursorAsync(cursors, cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
 

@@ -63,11 +63,8 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
                 reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetString(7),
-                AnchorName(reader.GetString(8))),
+                Anchors.Named(reader.GetString(8))),
             cancellationToken);
-
-    /// <summary>An anchor as the API says it: null for the receiver's own AP.</summary>
-    internal static string? AnchorName(string anchor) => anchor == Anchors.Own ? null : anchor;
 
     /// <summary>
     /// One page of transactions, newest <c>updated_at</c> first, as they stood at sequence number <paramref name="asOf"/>:

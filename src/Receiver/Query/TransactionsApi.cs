@@ -78,7 +78,7 @@ internal static class TransactionsApi
         if (rows.Count <= limit) return null;
         var last = rows[limit - 1];
         return await cursors.EncodeAsync(
-            new Cursor(identity, asOf, last.OrderKey.UtcTicks, last.Id, QueryStore.AnchorName(last.Anchor)), cancellationToken);
+            new Cursor(identity, asOf, last.OrderKey.UtcTicks, last.Id, Anchors.Named(last.Anchor)), cancellationToken);
     }
 
     private static async Task<Results<Ok<RawJson>, ValidationProblem, ProblemHttpResult>> GetAsync(
@@ -119,6 +119,6 @@ internal static class TransactionsApi
     private static ProblemHttpResult Ambiguous(string id, IEnumerable<string> anchors) =>
         TypedResults.Problem(
             statusCode: StatusCodes.Status409Conflict,
-            detail: $"More than one anchor has a transaction with id '{id}' ({string.Join(", ", anchors.Select(a => QueryStore.AnchorName(a) ?? "this receiver's own AP"))}): " +
+            detail: $"More than one anchor has a transaction with id '{id}' ({string.Join(", ", anchors.Select(a => Anchors.Named(a) ?? "this receiver's own AP"))}): " +
                     "name one with ?anchor=.");
 }

@@ -26,6 +26,9 @@ public static class Anchors
 {
     /// <summary>The receiver's own AP, which posts to <c>/event</c> and whose Platform API reconciliation reads.</summary>
     public const string Own = "";
+
+    /// <summary>An anchor as the APIs say it: null for the receiver's own AP, which has no name.</summary>
+    public static string? Named(string anchor) => anchor == Own ? null : anchor;
 }
 
 /// <summary>The values of <see cref="RejectedRow.Reason"/> (the <c>reason</c> column of <c>rejected_events</c>).</summary>

@@ -122,7 +122,7 @@ internal static class JsonRules
             foreach (var item in array.Element.EnumerateArray())
             {
                 if (item.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
-                    SharedFailures<T>.Of(context).Add(new ValidationFailure(new NestedPath(index).Under(context.PropertyPath), "must be a string"));
+                    context.AddFailure(new ValidationFailure(new NestedPath(index).Under(context.PropertyPath), "must be a string"));
                 index++;
             }
         });
@@ -133,7 +133,7 @@ internal static class JsonRules
         if (item.ValueKind == JsonValueKind.Object)
             ValidateNested(TItem.Wrap(item), validator, context, path);
         else if (item.IsPresent())
-            SharedFailures<T>.Of(context).Add(new ValidationFailure(path.Under(context.PropertyPath), MustBeAnObject));
+            context.AddFailure(new ValidationFailure(path.Under(context.PropertyPath), MustBeAnObject));
     }
 
     /// <summary>

@@ -33,6 +33,10 @@ internal static class Micro
     /// The SEP-31 <c>transaction_status_changed</c> event bench/run posts (bench/lua/ingest.lua), about 1.5 KB: AP's
     /// shape at 2.10–4.x as <c>SizeTraffic</c> and the test corpus derive it from AP's code.
     /// </summary>
+    /// <summary>Personal data as configured by default: nothing dropped at ingest.</summary>
+    public static readonly Receiver.PersonalData.PersonalDataFilter DefaultPersonalData =
+        new(Options.Create(new Receiver.PersonalData.PersonalDataOptions()));
+
     public static byte[] Sep31Event() => Encoding.UTF8.GetBytes(
         File.ReadAllText(Path.Combine(RepositoryRoot(), "bench/lua/ingest.lua"))
             .Split("local template = [[")[1].Split("]]")[0]
@@ -60,14 +64,14 @@ public class ParseAndValidateBenchmarks
     {
         _body = Micro.Sep31Event();
         _validator = new EventValidator(Options.Create(new IngestOptions()));
-        using var incoming = IncomingEvent.Parse(_body, _validator);
+        using var incoming = IncomingEvent.Parse(_body, _validator, Micro.DefaultPersonalData);
         if (!incoming.IsValid) throw new InvalidOperationException("the bench event is invalid: " + incoming.ErrorsJson());
     }
 
     [Benchmark]
     public bool ParseAndValidate()
     {
-        using var incoming = IncomingEvent.Parse(_body, _validator);
+        using var incoming = IncomingEvent.Parse(_body, _validator, Micro.DefaultPersonalData);
         return incoming.IsValid;
     }
 

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Receiver.Http;
-using Receiver.PersonalData;
 using Receiver.Storage;
 
 namespace Receiver.Query;
@@ -16,7 +15,7 @@ internal static class CustomersApi
 
     private static async Task<Results<Ok<CustomerSummary>, ValidationProblem, ProblemHttpResult>> GetAsync(
         string id, [FromQuery(Name = "anchor")] string? anchor, [FromQuery(Name = "cursor")] string? cursor,
-        [FromQuery(Name = "limit")] string? limit, HttpContext context, QueryStore store, CursorCodec cursors, PersonalDataView view,
+        [FromQuery(Name = "limit")] string? limit, HttpContext context, QueryStore store, CursorCodec cursors,
         CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
@@ -27,8 +26,6 @@ internal static class CustomersApi
         var identity = QueryIdentity.Of("customer", ("id", id), ("anchor", Anchors.Named(anchor)));
         var after = await parameters.CursorAsync(cursors, cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
-        // The transactions of a customer, by its id: what ?customer_id= on /transactions answers.
-        if (!view.ShowsPersonalData) return TransactionsApi.PersonalLookupRefused("A customer's transactions look a person up");
 
         if (await store.CustomerAsync(id, anchor, after, take + 1, cancellationToken) is not var (customer, transactions))
             return HttpApi.NotFound("customer", id);

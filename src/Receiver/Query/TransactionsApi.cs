@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Receiver.AnchorPlatform;
+using Receiver.Auth;
 using Receiver.Http;
 using Receiver.Ingest;
 using Receiver.PersonalData;
@@ -65,9 +66,9 @@ internal static class TransactionsApi
             ("customer_id", filter.CustomerId), ("account", filter.Account), ("anchor", filter.Anchor));
         var cursor = await parameters.CursorAsync(cursors, request.Cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
-        // Which transactions a person has is personal whatever their bodies show.
+        // Which transactions a person has is personal, whatever their bodies show.
         if ((filter.CustomerId is not null || filter.Account is not null) && !view.ShowsPersonalData)
-            return PersonalLookupRefused("customer_id and account look a person up");
+            return AuthProblem.InsufficientScope(Scopes.ReadPersonal);
 
         var asOf = cursor?.AsOf ?? await store.LatestSequenceAsync(cancellationToken);
         var rows = await store.TransactionsAsync(filter, asOf, cursor, limit + 1, cancellationToken);
@@ -126,11 +127,4 @@ internal static class TransactionsApi
             statusCode: StatusCodes.Status409Conflict,
             detail: $"More than one anchor has a transaction with id '{id}' ({string.Join(", ", anchors.Select(a => Anchors.Named(a) ?? "this receiver's own AP"))}): " +
                     "name one with ?anchor=.");
-
-    /// <summary>A lookup of a person by a caller without <c>read:personal</c>: 403.</summary>
-    internal static ProblemHttpResult PersonalLookupRefused(string what) =>
-        TypedResults.Problem(
-            statusCode: StatusCodes.Status403Forbidden,
-            detail: $"{what}: they need the read:personal scope.",
-            extensions: new Dictionary<string, object?> { ["error"] = "insufficient_scope", ["scope"] = "read:personal" });
 }

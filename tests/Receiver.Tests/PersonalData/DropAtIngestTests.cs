@@ -26,6 +26,7 @@ public sealed class DropAtIngestTests : IAsyncLifetime
             ["PersonalData:DropAtIngest:1"] = "transaction.fields",
             ["PersonalData:DropAtIngest:2"] = "transaction.customers",
             ["PersonalData:DropAtIngest:3"] = "transaction.deposit_memo",
+            ["PersonalData:DropAtIngest:4"] = "transaction.destination_account",
             ["Wallet:Anchors:0:Name"] = "alpha",
             ["Wallet:Anchors:0:SigningKey"] = _anchor.AccountId,
             ["Wallet:Anchors:0:CallbackHost"] = CallbackHost,
@@ -44,6 +45,7 @@ public sealed class DropAtIngestTests : IAsyncLifetime
         var transaction = ApEvents.Sep31Created();
         transaction["memo"] = $"{Token}-memo";
         transaction["memo_type"] = "text";
+        transaction["destination_account"] = ApEvents.DistributionAccount;
         transaction["fields"] = new JsonObject { ["receiver_first_name"] = $"Jane {Token}" };
         transaction["customers"] = new JsonObject { ["sender"] = new JsonObject { ["id"] = $"{Token}-sender", ["account"] = ApEvents.DistributionAccount } };
         return ApEvents.TransactionEvent("transaction_created", transaction);
@@ -69,7 +71,7 @@ public sealed class DropAtIngestTests : IAsyncLifetime
         Assert.DoesNotContain(Token, await StoredAsync("transactions", "snapshot", "id", transactionId));
         Assert.DoesNotContain(Token, await StoredAsync("transactions", "customer_ids", "id", transactionId));
         Assert.DoesNotContain(Token, await StoredAsync("events", "customer_ids", "id", id));
-        // The creator's account is kept and indexed; the dropped customers' are not.
+        // The creator's account is kept and indexed; the dropped customers' and destination account are not, nor is the marker.
         Assert.Equal([ApEvents.UserAccount], (await _app.ScalarAsync<string[]>("SELECT accounts FROM transactions WHERE id = $1", transactionId))!);
         // Even the callers that may read personal data are shown the marker: there is nothing else left.
         var served = await _app.CreateQueryClient().GetJsonAsync($"/transactions/{transactionId}");

@@ -126,9 +126,7 @@ public sealed class DropAtIngestTests : IAsyncLifetime
 
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/callbacks/alpha/sep24") { Content = new StringContent(text, Encoding.UTF8, "application/json") };
-            request.Headers.TryAddWithoutValidation("Signature", _anchor.Header(CallbackHost, text, DateTimeOffset.UtcNow));
-            var response = await _app.CreateClient().SendAsync(request);
+            var response = await _anchor.PostSignedAsync(_app.CreateClient(), "/callbacks/alpha/sep24", CallbackHost, text);
             Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         }
 

@@ -83,10 +83,7 @@ public sealed class PersonalDataApiTests : IAsyncLifetime
             """)!.AsObject();
         foreach (var (sep, body) in _callbacks)
         {
-            var text = body.ToJsonString();
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"/callbacks/alpha/{sep}") { Content = new StringContent(text, Encoding.UTF8, "application/json") };
-            request.Headers.TryAddWithoutValidation("Signature", _anchor.Header(CallbackHost, text, DateTimeOffset.UtcNow));
-            var response = await _app.CreateClient().SendAsync(request);
+            var response = await _anchor.PostSignedAsync(_app.CreateClient(), $"/callbacks/alpha/{sep}", CallbackHost, body.ToJsonString());
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{sep}: {await response.Content.ReadAsStringAsync()}");
         }
         _eventIds.AddRange(await ListAsync("SELECT id FROM events WHERE source = 'callback' ORDER BY seq"));

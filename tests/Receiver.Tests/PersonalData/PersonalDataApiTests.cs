@@ -252,6 +252,8 @@ public sealed class PersonalDataApiTests : IAsyncLifetime
         AssertJson(_quote, await client.GetJsonAsync($"/quotes/{_quote["id"]}"));
         var feed = (await client.GetJsonAsync("/events?wait=0&limit=250"))["data"]!.AsArray();
         AssertJson(new JsonObject { ["transaction"] = _transaction.DeepClone() }, feed.Single(e => (string?)e!["id"] == _eventIds[0])!["payload"]);
+        // The feed's payloads byte for byte as posted: AP's payload, and each callback's whole body.
+        Assert.Contains(new JsonObject { ["transaction"] = _transaction.DeepClone() }.ToJsonString(), await GetTextAsync(client, $"/event/{_eventIds[0]}"));
         foreach (var (index, sep) in new[] { (2, "sep24"), (3, "sep31"), (4, "sep12") })
             Assert.Contains(_callbacks[sep].ToJsonString(), (await GetTextAsync(client, $"/event/{_eventIds[index]}")));
         var rejected = await client.GetJsonAsync($"/rejected-events/{_rejectedNotJson}");

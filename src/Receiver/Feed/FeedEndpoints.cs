@@ -4,6 +4,7 @@ using Receiver.Auth;
 using Receiver.AnchorPlatform;
 using Receiver.Configuration;
 using Receiver.Http;
+using Receiver.PersonalData;
 using Receiver.Telemetry;
 
 namespace Receiver.Feed;
@@ -72,7 +73,7 @@ public static class FeedEndpoints
     private static async Task<Results<Ok<FeedPage>, ValidationProblem, ProblemHttpResult>> PollAsync(
         [AsParameters] FeedRequest request, [FromQuery(Name = "wait")] string? wait, HttpContext context,
         FeedStore store, FeedNotifier notifier, IHostApplicationLifetime lifetime, FeedMetrics metrics,
-        TimeProvider clock, CancellationToken cancellationToken)
+        TimeProvider clock, PersonalDataView view, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "anchor", "wait");
@@ -84,7 +85,7 @@ public static class FeedEndpoints
         var started = clock.GetTimestamp();
         using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         var seen = notifier.Latest;
-        var events = await store.AfterAsync(after, filter, limit, cancellationToken);
+        var events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
         // Asked once: whatever is stored while the request waits is numbered above anything retention dropped.
         if (await store.FirstRetainedWhenBehindAsync(after, cancellationToken) is { } firstRetained) return Gone(after, firstRetained);
         while (true)
@@ -105,13 +106,13 @@ public static class FeedEndpoints
                 waitFor = TimeSpan.Zero;
             }
             seen = notifier.Latest;
-            events = await store.AfterAsync(after, filter, limit, cancellationToken);
+            events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
         }
     }
 
     private static async Task<Results<EmptyHttpResult, ValidationProblem>> StreamAsync(
         [AsParameters] FeedRequest request, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context,
-        FeedStreams streams, CancellationToken cancellationToken)
+        FeedStreams streams, PersonalDataView view, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "anchor");
@@ -121,7 +122,7 @@ public static class FeedEndpoints
             string.IsNullOrEmpty(lastEventId) ? "last_sequence_number" : "Last-Event-ID");
         if (!parameters.IsValid) return parameters.Problem();
 
-        await streams.RunAsync(context, after, filter, limit, cancellationToken);
+        await streams.RunAsync(context, after, filter, limit, view, cancellationToken);
         return TypedResults.Empty;
     }
 
@@ -133,14 +134,16 @@ public static class FeedEndpoints
              parameters.Text("anchor", request.Anchor)),
          parameters.Limit(request.Limit));
 
-    private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(string id, FeedStore store, CancellationToken cancellationToken) =>
-        await store.ByIdAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found)
+    private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(
+        string id, FeedStore store, PersonalDataView view, CancellationToken cancellationToken) =>
+        await store.ByIdAsync(id, view, cancellationToken) is { } found ? TypedResults.Ok(found)
         : await store.ExpiredAsync(id, cancellationToken) ? Expired($"The event with id '{id}' was stored, and has expired (Retention:Events).")
         : HttpApi.NotFound("event", id);
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> BySequenceAsync(
-        [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, CancellationToken cancellationToken) =>
-        await store.BySequenceAsync(sequenceNumber, cancellationToken) is { } found ? TypedResults.Ok(found)
+        [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, PersonalDataView view,
+        CancellationToken cancellationToken) =>
+        await store.BySequenceAsync(sequenceNumber, view, cancellationToken) is { } found ? TypedResults.Ok(found)
         : await store.ExpiredAsync(sequenceNumber, cancellationToken)
             ? Expired($"Sequence number {sequenceNumber} lies among the expired events (Retention:Events): its event, if there was one, is no longer stored.")
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No event with sequence number {sequenceNumber} is stored.");

@@ -1,10 +1,5 @@
 using System.Net;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql;
 using Receiver.Storage;
-using Receiver.Storage.Schema;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Storage;
@@ -24,11 +19,10 @@ public sealed class EventPartitionsMigrationTests
         var connectionString = TestPostgres.NewDatabaseConnectionString();
         try
         {
-            await using (var context = new ReceiverDbContext(new DbContextOptionsBuilder<ReceiverDbContext>().UseNpgsql(connectionString).Options))
-                await context.GetService<IMigrator>().MigrateAsync(Before);
+            await EarlierSchema.MigrateToAsync(connectionString, Before);
             var existing = ApEvents.CustomerUpdated();
             // Events as the release before stored them, a year apart, and a number drawn by a write that rolled back.
-            await ExecuteAsync(connectionString, """
+            await EarlierSchema.ExecuteAsync(connectionString, """
                 INSERT INTO events (id, type, customer_id, body, received_at)
                 VALUES ('a-year-ago', 'customer_updated', 'c', convert_to(@body, 'UTF8'), now() - interval '1 year'),
                        ('last-month', 'customer_updated', 'c', convert_to(@body, 'UTF8'), now() - interval '1 month');
@@ -64,14 +58,5 @@ public sealed class EventPartitionsMigrationTests
             await TestPostgres.DropDatabaseAsync(connectionString);
             throw;
         }
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql, params (string Name, string Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -76,6 +76,24 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task Lists_still_show_every_transaction_when_every_event_has_expired()
+    {
+        var clock = new SettableClock();
+        await using var owner = RetainingApp(new() { ["Retention:Events"] = "1.00:00:00" });
+        Move(clock, ThisMonth.AddDays(3));
+        var app = WithClock(owner, clock);
+        var transaction = ApEvents.Sep24DepositCreated();
+        await StoreAsync(app, ApEvents.TransactionEvent("transaction_created", transaction));
+
+        Move(clock, ThisMonth.AddMonths(1).AddDays(2));
+        await app.Services.GetRequiredService<RetentionWorker>().UpkeepAsync(CancellationToken.None);
+
+        Assert.Equal(0, await owner.CountAsync("events"));
+        var list = await QueryClient(app).GetJsonAsync("/transactions");
+        Assert.Equal([(string)transaction["id"]!], list["data"]!.AsArray().Select(t => (string)t!["id"]!));
+    }
+
+    [Fact]
     public async Task Partitions_are_made_ahead_of_the_clock_so_ingest_never_lacks_one()
     {
         var clock = new SettableClock();

@@ -7,21 +7,32 @@ using Microsoft.Extensions.Options;
 
 namespace Receiver.Auth;
 
+/// <summary>One accepted key: who presents it (as the audit trail names them) and the scopes it grants.</summary>
+internal sealed record ApiKeyHolder(string Key, string Caller, IReadOnlyList<string> Scopes);
+
 /// <summary>
 /// Accepted keys, kept as SHA-256 digests and compared in constant time whatever their lengths: every key is
 /// compared, so the time taken says nothing about which key, or how much of one, matched.
 /// </summary>
-internal sealed class KeySet(IEnumerable<string?> keys)
+internal sealed class KeySet
 {
-    public static readonly KeySet Empty = new([]);
+    public static readonly KeySet Empty = new(Array.Empty<ApiKeyHolder>());
 
-    private readonly byte[][] _digests = [.. keys.Where(k => !string.IsNullOrEmpty(k)).Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k!)))];
+    private readonly (byte[] Digest, ApiKeyHolder Holder)[] _keys;
 
-    public bool Contains(string presented)
+    public KeySet(IEnumerable<ApiKeyHolder> holders) =>
+        _keys = [.. holders.Where(h => !string.IsNullOrEmpty(h.Key)).Select(h => (SHA256.HashData(Encoding.UTF8.GetBytes(h.Key)), h))];
+
+    /// <summary>Keys that name no caller and grant no scope (AP's callback secret).</summary>
+    public KeySet(IEnumerable<string?> keys) : this(keys.Select(key => new ApiKeyHolder(key ?? "", "", []))) { }
+
+    /// <summary>The holder of the presented key, or null.</summary>
+    public ApiKeyHolder? Find(string presented)
     {
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        var found = false;
-        foreach (var key in _digests) found |= CryptographicOperations.FixedTimeEquals(digest, key);
+        ApiKeyHolder? found = null;
+        foreach (var (key, holder) in _keys)
+            if (CryptographicOperations.FixedTimeEquals(digest, key)) found = holder;
         return found;
     }
 }
@@ -53,8 +64,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var present = false;
-        var current = false;
-        var previous = false;
+        ApiKeyHolder? current = null;
+        ApiKeyHolder? previous = null;
         foreach (var header in Options.HttpHeaders)
         {
             string? presented = Request.Headers[header];
@@ -62,14 +73,16 @@ internal sealed class ApiKeyAuthenticationHandler(
             present = true;
             // Both sets are compared whatever the clock says, so the time taken tells nothing about which key matched;
             // the deadline is checked per request, so the grace period ends on time without a restart.
-            current |= Options.Keys.Contains(presented);
-            previous |= Options.PreviousKeys.Contains(presented);
+            var inKeys = Options.Keys.Find(presented);
+            var inPreviousKeys = Options.PreviousKeys.Find(presented);
+            current ??= inKeys;
+            previous ??= inPreviousKeys;
         }
         if (!present) return Task.FromResult(AuthenticateResult.NoResult());
-        var accepted = current || (previous && TimeProvider.GetUtcNow() < Options.PreviousKeysUntil);
-        return Task.FromResult(accepted
+        var holder = current ?? (TimeProvider.GetUtcNow() < Options.PreviousKeysUntil ? previous : null);
+        return Task.FromResult(holder is not null
             ? AuthenticateResult.Success(new AuthenticationTicket(
-                new ClaimsPrincipal(new ClaimsIdentity(authenticationType: "api_key")), Scheme.Name))
+                new ClaimsPrincipal(new ClaimsIdentity(Scopes.Claims(holder.Caller, holder.Scopes), authenticationType: "api_key")), Scheme.Name))
             : AuthenticateResult.Fail(Options.WrongKeyDetail));
     }
 
@@ -81,7 +94,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 }
 
-/// <summary>For an auth type of <c>none</c>, chosen explicitly: every caller is let in.</summary>
+/// <summary>For an auth type of <c>none</c>, chosen explicitly: every caller is let in, with every scope.</summary>
 internal sealed class NoAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -90,5 +103,5 @@ internal sealed class NoAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
         Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(
-            new ClaimsPrincipal(new ClaimsIdentity(authenticationType: "none")), Scheme.Name)));
+            new ClaimsPrincipal(new ClaimsIdentity(Scopes.Claims("anonymous", Scopes.All), authenticationType: "none")), Scheme.Name)));
 }

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace Receiver.Auth;
 
 /// <summary>
@@ -16,4 +18,11 @@ internal static class AuthProblem
                 extensions: new Dictionary<string, object?> { ["error"] = error })
             .ExecuteAsync(context);
     }
+
+    /// <summary>A 403 for a caller whose credential lacks <paramref name="scope"/>, naming it.</summary>
+    public static ProblemHttpResult InsufficientScope(string scope) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status403Forbidden,
+            detail: $"This credential does not hold the scope '{scope}', which this request needs.",
+            extensions: new Dictionary<string, object?> { ["error"] = "insufficient_scope", ["scope"] = scope });
 }

@@ -20,8 +20,30 @@ public sealed class QueryAuthOptions
     {
         public string HttpHeader { get; set; } = "X-Api-Key";
 
-        /// <summary>Every key that opens the query API; several at once so keys can be rotated without downtime.</summary>
+        /// <summary>
+        /// Keys that open the whole query API, with every scope (as before scopes existed); several at once so keys
+        /// can be rotated without downtime.
+        /// </summary>
         public List<string> Keys { get; set; } = [];
+
+        /// <summary>Keys that grant only the scopes they are given, each named for the audit trail.</summary>
+        public List<ApiKeyClient> Clients { get; set; } = [];
+
+        /// <summary>Who holds each accepted key and what it grants.</summary>
+        internal IEnumerable<ApiKeyHolder> Holders() =>
+            Keys.Select((key, i) => new ApiKeyHolder(key, $"{Section}:ApiKey:Keys:{i}", Scopes.All))
+                .Concat(Clients.Select(client => new ApiKeyHolder(client.Key ?? "", client.Name ?? "", ScopeList.Parse(client.Scopes))));
+    }
+
+    public sealed class ApiKeyClient
+    {
+        /// <summary>Who holds the key, as the audit trail records it.</summary>
+        public string? Name { get; set; }
+
+        public string? Key { get; set; }
+
+        /// <summary>Scopes granted, separated by spaces or commas: <c>read</c>, <c>read:personal</c>, <c>operate</c>.</summary>
+        public string? Scopes { get; set; }
     }
 
     /// <summary>Either an OIDC <see cref="Authority"/> with an <see cref="Audience"/>, or a symmetric <see cref="SigningKey"/> with both <see cref="Issuer"/> and <see cref="Audience"/>.</summary>
@@ -33,6 +55,21 @@ public sealed class QueryAuthOptions
         public string? SigningKey { get; set; }
         public bool RequireHttpsMetadata { get; set; } = true;
         public int ClockSkewSeconds { get; set; } = 30;
+
+        /// <summary>
+        /// The claim that carries a token's scopes: a string of scopes separated by spaces (OAuth's <c>scope</c>), or an
+        /// array of them (as some providers send <c>scp</c>).
+        /// </summary>
+        public string ScopeClaim { get; set; } = "scope";
+
+        /// <summary>
+        /// The scopes of a token without <see cref="ScopeClaim"/>. Every scope by default, as before scopes existed;
+        /// set it to <c>read</c> (or empty) once the provider issues scopes.
+        /// </summary>
+        public string DefaultScopes { get; set; } = string.Join(' ', Receiver.Auth.Scopes.All);
+
+        /// <summary>The claim that names the caller in the audit trail.</summary>
+        public string CallerClaim { get; set; } = "sub";
     }
 }
 
@@ -64,17 +101,33 @@ internal sealed class QueryAuthOptionsValidator(IHostEnvironment environment, IO
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(apiKey.HttpHeader))
             failures.Add("QueryApi:Auth:ApiKey:HttpHeader must not be empty.");
-        if (apiKey.Keys.Count == 0 && !environment.IsDevelopment())
-            failures.Add("QueryApi:Auth:ApiKey:Keys is empty: give at least one key (env QueryApi__Auth__ApiKey__Keys__0), " +
+        if (apiKey.Keys.Count == 0 && apiKey.Clients.Count == 0 && !environment.IsDevelopment())
+            failures.Add("QueryApi:Auth:ApiKey:Keys and Clients are empty: give at least one key (env QueryApi__Auth__ApiKey__Keys__0), " +
                          "or set QueryApi:Auth:Type=none to open the query API to anyone who can reach it.");
-        for (var i = 0; i < apiKey.Keys.Count; i++)
+        for (var i = 0; i < apiKey.Keys.Count; i++) KeyFailures(failures, $"QueryApi:Auth:ApiKey:Keys:{i}", apiKey.Keys[i]);
+        for (var i = 0; i < apiKey.Clients.Count; i++)
         {
-            if (apiKey.Keys[i] is not { Length: >= MinimumKeyLength } key || key.Any(char.IsWhiteSpace))
-                failures.Add($"QueryApi:Auth:ApiKey:Keys:{i} must be at least {MinimumKeyLength} characters without spaces.");
-            else if (callback.Value.IsCallbackSecret(key))
-                failures.Add($"QueryApi:Auth:ApiKey:Keys:{i} is AP's callback secret (CallbackApi:Auth:Secret or PreviousSecrets): the query API needs credentials of its own.");
+            var client = apiKey.Clients[i];
+            var name = $"QueryApi:Auth:ApiKey:Clients:{i}";
+            if (string.IsNullOrWhiteSpace(client.Name))
+                failures.Add($"{name}:Name is not set: the audit trail names each caller.");
+            else if (apiKey.Clients.Take(i).Any(other => other.Name == client.Name))
+                failures.Add($"{name}:Name '{client.Name}' is given to another client too: the audit trail could not tell them apart.");
+            KeyFailures(failures, $"{name}:Key", client.Key);
+            failures.AddRange(ScopeList.Failures($"{name}:Scopes", client.Scopes, allowEmpty: false));
         }
+        var keys = apiKey.Holders().Select(holder => holder.Key).Where(key => !string.IsNullOrEmpty(key)).ToList();
+        if (keys.Distinct(StringComparer.Ordinal).Count() != keys.Count)
+            failures.Add("QueryApi:Auth:ApiKey: a key is given twice (in Keys or Clients): each key must say who holds it.");
         return failures;
+    }
+
+    private void KeyFailures(List<string> failures, string name, string? key)
+    {
+        if (key is not { Length: >= MinimumKeyLength } || key.Any(char.IsWhiteSpace))
+            failures.Add($"{name} must be at least {MinimumKeyLength} characters without spaces.");
+        else if (callback.Value.IsCallbackSecret(key))
+            failures.Add($"{name} is AP's callback secret (CallbackApi:Auth:Secret or PreviousSecrets): the query API needs credentials of its own.");
     }
 
     private List<string> JwtFailures(QueryAuthOptions.JwtSettings jwt)
@@ -96,6 +149,11 @@ internal sealed class QueryAuthOptionsValidator(IHostEnvironment environment, IO
             failures.Add("QueryApi:Auth:Jwt:Issuer is not set: with a SigningKey, tokens are accepted only from this issuer.");
         if (hasKey && Encoding.UTF8.GetByteCount(jwt.SigningKey!) < MinimumSigningKeyBytes)
             failures.Add($"QueryApi:Auth:Jwt:SigningKey must be at least {MinimumSigningKeyBytes} bytes.");
+        if (string.IsNullOrWhiteSpace(jwt.ScopeClaim))
+            failures.Add("QueryApi:Auth:Jwt:ScopeClaim must name the claim that carries a token's scopes.");
+        if (string.IsNullOrWhiteSpace(jwt.CallerClaim))
+            failures.Add("QueryApi:Auth:Jwt:CallerClaim must name the claim that names the caller.");
+        failures.AddRange(ScopeList.Failures("QueryApi:Auth:Jwt:DefaultScopes", jwt.DefaultScopes, allowEmpty: true));
         if (hasKey && callback.Value.IsCallbackSecret(jwt.SigningKey))
             failures.Add("QueryApi:Auth:Jwt:SigningKey is AP's callback secret (CallbackApi:Auth:Secret or PreviousSecrets): the query API needs credentials of its own.");
         return failures;

@@ -39,3 +39,21 @@ public static class Scopes
     public static IEnumerable<Claim> Claims(string caller, IEnumerable<string> scopes) =>
         scopes.Distinct(StringComparer.Ordinal).Select(scope => new Claim(ClaimType, scope)).Prepend(new Claim(CallerClaimType, caller));
 }
+
+/// <summary>Scopes as configuration and tokens write them: one string, separated by spaces or commas.</summary>
+internal static class ScopeList
+{
+    private static readonly char[] Separators = [' ', ',', '\t'];
+
+    public static IReadOnlyList<string> Parse(string? scopes) =>
+        (scopes ?? "").Split(Separators, StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToList();
+
+    public static IEnumerable<string> Failures(string setting, string? scopes, bool allowEmpty)
+    {
+        var parsed = Parse(scopes);
+        if (parsed.Count == 0 && !allowEmpty)
+            yield return $"{setting} is empty: give one or more of {string.Join(", ", Scopes.All)}.";
+        foreach (var unknown in parsed.Where(scope => !Scopes.IsKnown(scope)))
+            yield return $"{setting} names '{unknown}', which is not a scope: the scopes are {string.Join(", ", Scopes.All)}.";
+    }
+}

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -34,7 +35,8 @@ internal static class SwitchableAuth
 {
     public static void AddSwitchableAuth<TOptions>(
         this IServiceCollection services, string name, string displayName, Func<TOptions, AuthType> typeOf,
-        Action<JwtBearerOptions, TOptions> configureJwt, Action<ApiKeyAuthenticationOptions, TOptions> configureApiKey)
+        Action<JwtBearerOptions, TOptions> configureJwt, Action<ApiKeyAuthenticationOptions, TOptions> configureApiKey,
+        Action<AuthorizationPolicyBuilder>? authorize = null)
         where TOptions : class
     {
         var jwtScheme = name + ".Jwt";
@@ -62,7 +64,11 @@ internal static class SwitchableAuth
             configureJwt(jwt, options.Value);
         });
         services.AddOptions<ApiKeyAuthenticationOptions>(apiKeyScheme).Configure<IOptions<TOptions>>((apiKey, options) => configureApiKey(apiKey, options.Value));
-        services.AddAuthorizationBuilder().AddPolicy(name, policy => policy.AddAuthenticationSchemes(name).RequireAuthenticatedUser());
+        services.AddAuthorizationBuilder().AddPolicy(name, policy =>
+        {
+            policy.AddAuthenticationSchemes(name).RequireAuthenticatedUser();
+            authorize?.Invoke(policy);
+        });
     }
 
     /// <summary>A 401 with a short problem body saying what was wrong with the token, or where it was expected.</summary>

@@ -35,10 +35,11 @@ public static class FeedEndpoints
     public static IEndpointRouteBuilder MapFeed(this IEndpointRouteBuilder routes)
     {
         var feed = routes.MapGroup("")
-            .RequireQueryAuth()
+            .RequireQueryAuth(Scopes.Read)
             .WithTags("Feed")
             .AddEndpointFilter<DatabaseUnavailableFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         feed.MapGet("/events", PollAsync)
             .WithName("PollEvents").WithSummary("Events after a sequence number; waits for the next one when there are none");

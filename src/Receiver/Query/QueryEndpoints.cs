@@ -18,9 +18,10 @@ public static class QueryEndpoints
     public static IEndpointRouteBuilder MapQuery(this IEndpointRouteBuilder routes)
     {
         var query = routes.MapGroup("")
-            .RequireQueryAuth()
+            .RequireQueryAuth(Scopes.Read)
             .AddEndpointFilter<DatabaseUnavailableFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         query.MapTransactions();
         query.MapQuotes();

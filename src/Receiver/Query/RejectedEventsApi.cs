@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Receiver.Auth;
 using Receiver.Http;
 using Receiver.Ingest;
 using Receiver.Storage;
@@ -21,6 +22,7 @@ internal static class RejectedEventsApi
             .WithName("GetRejectedEvent").WithSummary("A rejected event with its raw body and errors")
             .ProducesProblem(StatusCodes.Status404NotFound);
         rejected.MapPost("/{id:long}/replay", ReplayAsync)
+            .RequireQueryAuth(Scopes.Operate)
             .WithName("ReplayRejectedEvent").WithSummary("Run a rejected body through ingest again")
             .ProducesProblem(StatusCodes.Status404NotFound);
     }

@@ -73,10 +73,11 @@ public static class ReconciliationEndpoints
     public static IEndpointRouteBuilder MapReconciliation(this IEndpointRouteBuilder routes)
     {
         var reconciliation = routes.MapGroup("/reconciliation")
-            .RequireQueryAuth()
+            .RequireQueryAuth(Scopes.Read)
             .WithTags("Reconciliation")
             .AddEndpointFilter<DatabaseUnavailableFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         reconciliation.MapGet("/runs", ListAsync)
             .WithName("ListReconciliationRuns").WithSummary("The latest reconciliation runs, newest first");
@@ -84,6 +85,7 @@ public static class ReconciliationEndpoints
             .WithName("GetReconciliationRun").WithSummary("One reconciliation run")
             .ProducesProblem(StatusCodes.Status404NotFound);
         reconciliation.MapPost("/run", StartAsync)
+            .RequireQueryAuth(Scopes.Operate)
             .WithName("StartReconciliationRun").WithSummary("Start a reconciliation run now")
             .ProducesProblem(StatusCodes.Status409Conflict);
         return routes;

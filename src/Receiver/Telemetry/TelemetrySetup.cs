@@ -80,7 +80,7 @@ public static class TelemetrySetup
         if (!options.Enabled) return routes;
 
         var scrape = routes.MapPrometheusScrapingEndpoint(options.Path).ExcludeFromDescription();
-        if (options.RequireAuth) scrape.RequireQueryAuth();
+        if (options.RequireAuth) scrape.RequireQueryAuth(Scopes.Read);
         if (options.Port is { } port) scrape.Add(endpoint => OnlyOnPort(endpoint, port));
         return routes;
     }

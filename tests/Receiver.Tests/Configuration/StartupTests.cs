@@ -23,7 +23,7 @@ public class StartupTests
         Assert.Equal(1, await app.WaitForExitAsync());
         Assert.Contains("Configuration error: CallbackApi:Auth:Type (env CALLBACK_API_AUTH_TYPE) is not set", app.Output);
         // Outside Development the query API needs a credential too.
-        Assert.Contains("Configuration error: QueryApi:Auth:ApiKey:Keys is empty", app.Output);
+        Assert.Contains("Configuration error: QueryApi:Auth:ApiKey:Keys and Clients are empty", app.Output);
         Assert.DoesNotContain("   at ", app.Output); // one clear line, no stack trace
     }
 

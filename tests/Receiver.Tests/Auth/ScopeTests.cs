@@ -78,7 +78,7 @@ public sealed class ScopeTests
             .Where(endpoint => !(endpoint.RoutePattern.RawText ?? "").StartsWith("/swagger", StringComparison.Ordinal))
             .SelectMany(endpoint => (endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(method => (
                 method,
-                "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/'),
+                "/" + (endpoint.RoutePattern.RawText ?? "").Trim('/'),
                 endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(data => data.Policy == QueryAuth.Policy),
                 endpoint.Metadata.GetMetadata<RequiredScope>()?.Scope)))
             .ToList();

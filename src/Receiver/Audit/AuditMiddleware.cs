@@ -34,13 +34,12 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, AuditWriter 
         {
             await next(context);
         }
-        catch when (!context.Response.HasStarted)
+        finally
         {
-            await request.RecordAsync(context.RequestAborted.IsCancellationRequested ? ClientClosedRequest : StatusCodes.Status500InternalServerError);
-            throw;
+            // A client that went away before its answer started is answered nothing, and OnStarting never runs. A
+            // failure is answered 500 by the exception handler, further out, which goes through OnStarting.
+            if (!context.Response.HasStarted && context.RequestAborted.IsCancellationRequested) await request.RecordAsync(ClientClosedRequest);
         }
-        // A client that went away before its answer started is answered nothing, and OnStarting never runs.
-        if (!context.Response.HasStarted && context.RequestAborted.IsCancellationRequested) await request.RecordAsync(ClientClosedRequest);
     }
 
     /// <summary>

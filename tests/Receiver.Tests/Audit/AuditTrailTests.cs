@@ -120,6 +120,32 @@ public sealed class AuditTrailTests
     }
 
     [Fact]
+    public async Task A_read_whose_client_goes_away_before_an_answer_is_recorded_as_499()
+    {
+        await using var app = ReceiverApp.With(Settings());
+        using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client(app, ComplianceKey).GetAsync("/events?wait=30", gone.Token));
+
+        var reads = new JsonArray();
+        await Eventually.HoldsAsync(async () => (reads = await AuditAsync(app, "?caller=compliance")).Count > 0, "the read was not recorded");
+        Assert.Equal(("/events", 499), ((string?)reads.Single()!["route"], (int)reads.Single()!["status"]!));
+    }
+
+    /// <summary>The scrape endpoint may require read, but it serves counts, not data: a legacy key's scrapes are no reads.</summary>
+    [Fact]
+    public async Task Scrapes_are_not_recorded_even_behind_the_query_credentials()
+    {
+        await using var app = ReceiverApp.With(Settings(new() { ["Metrics:RequireAuth"] = "true" }));
+        var legacy = app.CreateQueryClient();
+        Assert.Equal(HttpStatusCode.OK, (await legacy.GetAsync("/metrics")).StatusCode);
+        await legacy.GetJsonAsync("/events?wait=0");
+
+        // Queued after the scrape: once it is written, so would the scrape's be.
+        await Eventually.HoldsAsync(async () => (await AuditAsync(app, "?scope=read:personal")).Count > 0, "the read was not recorded");
+        Assert.Equal(["/events"], (await AuditAsync(app, "?scope=read:personal")).Select(record => (string?)record!["route"]));
+    }
+
+    [Fact]
     public async Task The_audit_trail_is_read_with_operate_only()
     {
         await using var app = ReceiverApp.With(Settings());

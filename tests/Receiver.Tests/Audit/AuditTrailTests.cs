@@ -131,6 +131,25 @@ public sealed class AuditTrailTests
         Assert.Equal(("/events", 499), ((string?)reads.Single()!["route"], (int)reads.Single()!["status"]!));
     }
 
+    /// <summary>Kestrel, unlike the test server, answers nothing to a client that is gone: recorded all the same.</summary>
+    [Fact]
+    public async Task Over_a_real_connection_a_read_whose_client_goes_away_is_recorded_as_499_with_the_client_address() =>
+        await ReceiverProcess.RunOnOwnDatabaseAsync(new Dictionary<string, string>
+        {
+            ["CALLBACK_API_AUTH_TYPE"] = "none",
+            ["QueryApi__Auth__ApiKey__Keys__0"] = ReceiverApp.QueryKey,
+        }, async (_, http) =>
+        {
+            http.DefaultRequestHeaders.Add("X-Api-Key", ReceiverApp.QueryKey);
+            using (var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(500)))
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.GetAsync("/events?wait=30", gone.Token));
+
+            var reads = new JsonArray();
+            await Eventually.HoldsAsync(
+                async () => (reads = (await http.GetJsonAsync("/audit?scope=read:personal"))["data"]!.AsArray()).Count > 0, "the read was not recorded");
+            Assert.Equal(("/events", 499, "127.0.0.1"), ((string?)reads.Single()!["route"], (int)reads.Single()!["status"]!, (string?)reads.Single()!["client_address"]));
+        });
+
     /// <summary>The scrape endpoint may require read, but it serves counts, not data: a legacy key's scrapes are no reads.</summary>
     [Fact]
     public async Task Scrapes_are_not_recorded_even_behind_the_query_credentials()

@@ -15,9 +15,6 @@ namespace Receiver.Audit;
 /// </summary>
 internal sealed partial class AuditMiddleware(RequestDelegate next, AuditWriter writer, TimeProvider clock, ILogger<AuditMiddleware> logger)
 {
-    /// <summary>As nginx logs it: the client closed the connection before an answer.</summary>
-    internal const int ClientClosedRequest = 499;
-
     public async Task InvokeAsync(HttpContext context)
     {
         if (context.GetEndpoint() is not { } endpoint || AuditedScopes(endpoint, context.User) is not { Length: > 0 } scopes)
@@ -26,20 +23,14 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, AuditWriter 
             return;
         }
 
-        var request = new AuditedRequest(writer, logger, clock.GetUtcNow(), context, endpoint, scopes);
+        var requestedAt = clock.GetUtcNow();
+        var target = context.Request.GetEncodedPathAndQuery();
         // When the status goes out: an action's record is committed before its answer, and a stream's read is recorded
-        // as it starts, not hours later when it ends.
-        context.Response.OnStarting(() => request.RecordAsync(context.Response.StatusCode));
-        try
-        {
-            await next(context);
-        }
-        finally
-        {
-            // A client that went away before its answer started is answered nothing, and OnStarting never runs. A
-            // failure is answered 500 by the exception handler, further out, which goes through OnStarting.
-            if (!context.Response.HasStarted && context.RequestAborted.IsCancellationRequested) await request.RecordAsync(ClientClosedRequest);
-        }
+        // as it starts, not hours later when it ends. Every request gets there, even one that failed (the exception
+        // handler, further out, answers 500) or whose client went away (499, by the same handler; Kestrel still runs
+        // OnStarting for it).
+        context.Response.OnStarting(() => RecordAsync(context, endpoint, scopes, requestedAt, target));
+        await next(context);
     }
 
     /// <summary>
@@ -55,32 +46,23 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, AuditWriter 
             _ => [],
         };
 
-    /// <summary>What is known of a request when it arrives, recorded once with the status it is answered.</summary>
-    private sealed class AuditedRequest(
-        AuditWriter writer, ILogger logger, DateTimeOffset requestedAt, HttpContext context, Endpoint endpoint, string[] scopes)
+    private async Task RecordAsync(HttpContext context, Endpoint endpoint, string[] scopes, DateTimeOffset requestedAt, string target)
     {
-        private readonly string _target = context.Request.GetEncodedPathAndQuery();
-        private int _recorded;
-
-        public async Task RecordAsync(int status)
+        var row = new AuditRow(
+            requestedAt,
+            // PostgreSQL's text holds no NUL, which a token's subject could carry: it would fail the whole batch.
+            context.User.CallerName().Replace('\0', '\uFFFD'),
+            scopes, context.Request.Method,
+            (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName ?? "",
+            target, context.Response.StatusCode, context.Connection.RemoteIpAddress?.ToString());
+        if (!scopes.Contains(Scopes.Operate))
         {
-            if (Interlocked.Exchange(ref _recorded, 1) == 1) return;
-            var row = new AuditRow(
-                requestedAt,
-                // PostgreSQL's text holds no NUL, which a token's subject could carry: it would fail the whole batch.
-                context.User.CallerName().Replace('\0', '\uFFFD'),
-                scopes, context.Request.Method,
-                (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName ?? "",
-                _target, status, context.Connection.RemoteIpAddress?.ToString());
-            if (!scopes.Contains(Scopes.Operate))
-            {
-                writer.Queue(row);
-                return;
-            }
-            // The action is done: a record that cannot be written is an error of the audit trail, not of the answer.
-            if (!await writer.WriteAsync(row))
-                LogActionNotRecorded(logger, row.Method, row.Route, LogText.Escape(row.Caller), status);
+            writer.Queue(row);
+            return;
         }
+        // The action is done: a record that cannot be written is an error of the audit trail, not of the answer.
+        if (!await writer.WriteAsync(row))
+            LogActionNotRecorded(logger, row.Method, row.Route, LogText.Escape(row.Caller), row.Status);
     }
 
     [LoggerMessage(Level = LogLevel.Error,

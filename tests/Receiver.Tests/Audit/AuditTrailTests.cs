@@ -1,10 +1,14 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Audit;
@@ -85,6 +89,33 @@ public sealed class AuditTrailTests
         Assert.True((long)run["id"]! > (long)replayed["id"]!);
         // The key itself is never recorded.
         Assert.Equal(0, await app.CountAsync("audit_records", "caller = $1 OR target LIKE '%' || $1 || '%'", OnCallKey));
+    }
+
+    /// <summary>A token names its caller by its subject, whatever it holds: a NUL, which PostgreSQL's text cannot, is replaced.</summary>
+    [Fact]
+    public async Task A_tokens_caller_is_its_subject_made_storable()
+    {
+        const string signingKey = "audit-signing-key-0123456789-abcdefgh";
+        await using var app = ReceiverApp.With(new Dictionary<string, string?>
+        {
+            ["QueryApi:Auth:Type"] = "jwt",
+            ["QueryApi:Auth:Jwt:SigningKey"] = signingKey,
+            ["QueryApi:Auth:Jwt:Issuer"] = "https://issuer.example",
+            ["QueryApi:Auth:Jwt:Audience"] = "receiver",
+        });
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "https://issuer.example",
+            Audience = "receiver",
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            Claims = new Dictionary<string, object> { ["sub"] = "analyst\u0000@example.com", ["scope"] = "operate" },
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)), SecurityAlgorithms.HmacSha256),
+        });
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync("/reconciliation/run", null)).StatusCode);
+        Assert.Equal("analyst\uFFFD@example.com", await app.ScalarAsync<string>("SELECT caller FROM audit_records"));
     }
 
     [Fact]

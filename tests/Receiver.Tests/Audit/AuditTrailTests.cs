@@ -294,6 +294,35 @@ public sealed class AuditTrailTests
         Assert.Equal(0, scrape.Value("receiver_audit_records_dropped_total", ("reason", "queue_full")));
     }
 
+    /// <summary>
+    /// PostgreSQL holding the trail's inserts up: reads go on at full speed, their records are dropped once the queue is
+    /// full (counted, and logged once), and every record is either written or counted as dropped.
+    /// </summary>
+    [Fact]
+    public async Task Reads_beyond_a_full_queue_are_served_and_their_records_dropped_and_counted()
+    {
+        const int reads = 9000; // more than the queue and the batch held up in the writer
+        var logs = new LogCapture();
+        await using var app = ReceiverApp.With(Settings(new() { ["Database:Timeout"] = "00:01:00" }));
+        await using var capturing = app.WithWebHostBuilder(host => host.ConfigureLogging(logging => logging.AddProvider(logs)));
+        _ = capturing.Server;
+        var compliance = Client(capturing, ComplianceKey);
+        await using (await app.LockTableAsync("audit_records"))
+        {
+            // Refused by its parameters before any read of the database: as fast as a read can be.
+            await Parallel.ForAsync(0, reads, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, token) =>
+                Assert.Equal(HttpStatusCode.BadRequest, (await compliance.GetAsync("/transactions?limit=0", token)).StatusCode));
+            var full = await Scrape.OfAsync(capturing.CreateClient());
+            Assert.True(full.Value("receiver_audit_records_dropped_total", ("reason", "queue_full")) > 0);
+        }
+
+        var scrape = await Scrape.UntilAsync(capturing.CreateClient(), scrape =>
+            scrape.Value("receiver_audit_records_written_total") + scrape.Value("receiver_audit_records_dropped_total") >= reads);
+        Assert.Equal(reads, scrape.Value("receiver_audit_records_written_total") + scrape.Value("receiver_audit_records_dropped_total", ("reason", "queue_full")));
+        Assert.Equal(scrape.Value("receiver_audit_records_written_total"), await app.CountAsync("audit_records"));
+        Assert.Single(logs.Lines, line => line.Text.Contains("The audit trail's queue is full", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("00:00:00")]
     [InlineData("-1.00:00:00")]

@@ -23,7 +23,7 @@ internal sealed class AuditStore(ResilientDatabase database, [FromKeyedServices(
     /// EventStore): records commit in the order of their ids, so a reader that keeps the last id it read
     /// (<c>GET /audit?after=</c>) misses none that commit later on any instance. Any fixed number: "Audit" in ASCII.
     /// </summary>
-    private const long InsertLock = 0x4175646974;
+    internal const long InsertLock = 0x4175646974;
 
     internal static readonly string Insert =
         $"""

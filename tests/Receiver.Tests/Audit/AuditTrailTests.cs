@@ -9,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Npgsql;
+using Receiver.Audit;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Audit;
@@ -240,6 +242,29 @@ public sealed class AuditTrailTests
         var cursor = (string)(await auditor.GetJsonAsync("/audit?caller=on-call&limit=1"))["next_cursor"]!;
         var foreign = await auditor.GetJsonAsync($"/audit?caller=on-call&after=0&limit=1&cursor={Uri.EscapeDataString(cursor)}", HttpStatusCode.BadRequest);
         Assert.Equal(["cursor"], foreign["errors"]!.AsObject().Select(error => error.Key));
+    }
+
+    /// <summary>
+    /// An insert draws its ids only once it holds the trail's lock, so ids commit in order on every instance and a reader
+    /// that keeps the last id misses none: an id drawn by someone else while an insert waits for the lock is lower.
+    /// </summary>
+    [Fact]
+    public async Task A_record_draws_its_id_only_once_it_holds_the_insert_lock()
+    {
+        await using var app = ReceiverApp.With(Settings());
+        _ = app.Server;
+        await using var holder = new NpgsqlConnection(app.ConnectionString);
+        await holder.OpenAsync();
+        await new NpgsqlCommand($"SELECT pg_advisory_lock({AuditStore.InsertLock})", holder).ExecuteNonQueryAsync();
+
+        var action = Client(app, OnCallKey).PostAsync("/reconciliation/run", null);
+        await Eventually.HoldsAsync(async () => await app.CountAsync("pg_locks", "locktype = 'advisory' AND NOT granted") > 0,
+            "the action's record did not wait for the lock");
+        var drawnMeanwhile = await app.ScalarAsync<long>("SELECT nextval(pg_get_serial_sequence('audit_records', 'id'))");
+        await new NpgsqlCommand($"SELECT pg_advisory_unlock({AuditStore.InsertLock})", holder).ExecuteNonQueryAsync();
+
+        Assert.Equal(HttpStatusCode.Conflict, (await action).StatusCode);
+        Assert.True(await app.ScalarAsync<long>("SELECT id FROM audit_records") > drawnMeanwhile);
     }
 
     [Fact]

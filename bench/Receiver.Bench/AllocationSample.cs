@@ -22,7 +22,7 @@ internal static class AllocationSample
                 var validator = new EventValidator(Options.Create(new IngestOptions()));
                 operation = () =>
                 {
-                    using var incoming = IncomingEvent.Parse(body, validator);
+                    using var incoming = IncomingEvent.Parse(body, validator, Micro.DefaultPersonalData);
                     return Task.CompletedTask;
                 };
                 break;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
@@ -25,9 +26,13 @@ internal static class Micro
 {
     public static int Run(string[] args)
     {
-        BenchmarkSwitcher.FromTypes([typeof(ParseAndValidateBenchmarks), typeof(CallbackTokenBenchmarks)]).Run(args);
+        BenchmarkSwitcher.FromTypes([typeof(ParseAndValidateBenchmarks), typeof(CallbackTokenBenchmarks), typeof(PersonalDataBenchmarks)]).Run(args);
         return 0;
     }
+
+    /// <summary>Personal data as configured by default: nothing dropped at ingest.</summary>
+    public static readonly Receiver.PersonalData.PersonalDataFilter DefaultPersonalData =
+        new(Options.Create(new Receiver.PersonalData.PersonalDataOptions()));
 
     /// <summary>
     /// The SEP-31 <c>transaction_status_changed</c> event bench/run posts (bench/lua/ingest.lua), about 1.5 KB: AP's
@@ -60,14 +65,14 @@ public class ParseAndValidateBenchmarks
     {
         _body = Micro.Sep31Event();
         _validator = new EventValidator(Options.Create(new IngestOptions()));
-        using var incoming = IncomingEvent.Parse(_body, _validator);
+        using var incoming = IncomingEvent.Parse(_body, _validator, Micro.DefaultPersonalData);
         if (!incoming.IsValid) throw new InvalidOperationException("the bench event is invalid: " + incoming.ErrorsJson());
     }
 
     [Benchmark]
     public bool ParseAndValidate()
     {
-        using var incoming = IncomingEvent.Parse(_body, _validator);
+        using var incoming = IncomingEvent.Parse(_body, _validator, Micro.DefaultPersonalData);
         return incoming.IsValid;
     }
 
@@ -176,3 +181,43 @@ public class CallbackTokenBenchmarks
         return context;
     }
 }
+
+/// <summary>
+/// A stored event's payload written to a response as a <c>read</c> caller is shown it (the default paths withheld, as
+/// the feed writes it) and as a <c>read:personal</c> caller is (the stored bytes, unread), through the JSON
+/// converter the responses use.
+/// </summary>
+[MemoryDiagnoser]
+public class PersonalDataBenchmarks
+{
+    private readonly ArrayBufferWriter<byte> _output = new(64 * 1024);
+    private Receiver.Http.RawJson _payload;
+    private Receiver.PersonalData.PersonalDataView _reader = null!;
+    private Receiver.PersonalData.PersonalDataView _personal = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        using var document = JsonDocument.Parse(Micro.Sep31Event());
+        _payload = new Receiver.Http.RawJson(Encoding.UTF8.GetBytes(document.RootElement.GetProperty("payload").GetRawText()));
+        _reader = Micro.DefaultPersonalData.For(new ClaimsPrincipal(new ClaimsIdentity()));
+        _personal = Micro.DefaultPersonalData.For(new ClaimsPrincipal(new ClaimsIdentity(
+            Receiver.Auth.Scopes.Claims("bench", [Receiver.Auth.Scopes.ReadPersonal]), "bench")));
+    }
+
+    [Benchmark(Baseline = true)]
+    public int WritePersonal() => Write(_personal);
+
+    [Benchmark]
+    public int WriteWithheld() => Write(_reader);
+
+    private int Write(Receiver.PersonalData.PersonalDataView view)
+    {
+        _output.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(_output);
+        JsonSerializer.Serialize(writer, view.Show(_payload, Receiver.PersonalData.JsonShape.Payload));
+        writer.Flush();
+        return _output.WrittenCount;
+    }
+}
+

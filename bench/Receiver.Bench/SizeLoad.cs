@@ -76,7 +76,7 @@ internal static class SizeLoad
     /// <summary>The row EventIngestor makes of a body: the same parse, the same validation, the same facts.</summary>
     private static EventRow Row(EventValidator validator, long index, byte[] body)
     {
-        using var incoming = IncomingEvent.Parse(body, validator);
+        using var incoming = IncomingEvent.Parse(body, validator, Micro.DefaultPersonalData);
         if (!incoming.IsValid)
             throw new InvalidOperationException($"event {index} is invalid: {string.Join("; ", incoming.Errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}");
         return new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, DateTimeOffset.UtcNow, EventSources.Ap);

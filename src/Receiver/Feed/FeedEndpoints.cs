@@ -4,6 +4,7 @@ using Receiver.Auth;
 using Receiver.AnchorPlatform;
 using Receiver.Configuration;
 using Receiver.Http;
+using Receiver.PersonalData;
 using Receiver.Telemetry;
 
 namespace Receiver.Feed;
@@ -68,7 +69,7 @@ public static class FeedEndpoints
     private static async Task<Results<Ok<FeedPage>, ValidationProblem>> PollAsync(
         [AsParameters] FeedRequest request, [FromQuery(Name = "wait")] string? wait, HttpContext context,
         FeedStore store, FeedNotifier notifier, IHostApplicationLifetime lifetime, FeedMetrics metrics,
-        TimeProvider clock, CancellationToken cancellationToken)
+        TimeProvider clock, PersonalDataView view, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "anchor", "wait");
@@ -82,7 +83,7 @@ public static class FeedEndpoints
         while (true)
         {
             var seen = notifier.Latest;
-            var events = await store.AfterAsync(after, filter, limit, cancellationToken);
+            var events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
             var left = waitFor - clock.GetElapsedTime(started);
             if (events.Count > 0 || left <= TimeSpan.Zero)
             {
@@ -103,7 +104,7 @@ public static class FeedEndpoints
 
     private static async Task<Results<EmptyHttpResult, ValidationProblem>> StreamAsync(
         [AsParameters] FeedRequest request, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext context,
-        FeedStreams streams, CancellationToken cancellationToken)
+        FeedStreams streams, PersonalDataView view, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("last_sequence_number", "limit", "type", "transaction_id", "anchor");
@@ -113,7 +114,7 @@ public static class FeedEndpoints
             string.IsNullOrEmpty(lastEventId) ? "last_sequence_number" : "Last-Event-ID");
         if (!parameters.IsValid) return parameters.Problem();
 
-        await streams.RunAsync(context, after, filter, limit, cancellationToken);
+        await streams.RunAsync(context, after, filter, limit, view, cancellationToken);
         return TypedResults.Empty;
     }
 
@@ -125,12 +126,14 @@ public static class FeedEndpoints
              parameters.Text("anchor", request.Anchor)),
          parameters.Limit(request.Limit));
 
-    private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(string id, FeedStore store, CancellationToken cancellationToken) =>
-        await store.ByIdAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found) : HttpApi.NotFound("event", id);
+    private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(
+        string id, FeedStore store, PersonalDataView view, CancellationToken cancellationToken) =>
+        await store.ByIdAsync(id, view, cancellationToken) is { } found ? TypedResults.Ok(found) : HttpApi.NotFound("event", id);
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> BySequenceAsync(
-        [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, CancellationToken cancellationToken) =>
-        await store.BySequenceAsync(sequenceNumber, cancellationToken) is { } found
+        [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, PersonalDataView view,
+        CancellationToken cancellationToken) =>
+        await store.BySequenceAsync(sequenceNumber, view, cancellationToken) is { } found
             ? TypedResults.Ok(found)
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No event with sequence number {sequenceNumber} is stored.");
 }

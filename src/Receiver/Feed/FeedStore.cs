@@ -2,7 +2,9 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Receiver.AnchorPlatform;
 using Receiver.Http;
+using Receiver.PersonalData;
 using Receiver.Storage;
 using static Receiver.Storage.SqlParameters;
 
@@ -42,7 +44,7 @@ internal sealed class FeedStore(
     /// The first events after <paramref name="after"/>: at most <paramref name="limit"/>, and no more than
     /// <c>Feed:MaxPageBytes</c> of them (as stored), except that the first always comes, however large.
     /// </summary>
-    public Task<List<FeedEvent>> AfterAsync(long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
+    public Task<List<FeedEvent>> AfterAsync(long after, FeedFilter filter, int limit, PersonalDataView view, CancellationToken cancellationToken)
     {
         var parameters = new List<NpgsqlParameter>
         {
@@ -78,20 +80,31 @@ internal sealed class FeedStore(
                  WHERE running_size <= $3 OR position = 1)
              ORDER BY e.seq LIMIT $2
              """,
-            parameters, cancellationToken);
+            parameters, view, cancellationToken);
     }
 
-    public async Task<FeedEvent?> ByIdAsync(string id, CancellationToken cancellationToken) =>
-        (await ReadAsync($"SELECT {Columns} WHERE e.id = $1", [Value(id)], cancellationToken)).SingleOrDefault();
+    public async Task<FeedEvent?> ByIdAsync(string id, PersonalDataView view, CancellationToken cancellationToken) =>
+        (await ReadAsync($"SELECT {Columns} WHERE e.id = $1", [Value(id)], view, cancellationToken)).SingleOrDefault();
 
-    public async Task<FeedEvent?> BySequenceAsync(long sequenceNumber, CancellationToken cancellationToken) =>
-        (await ReadAsync($"SELECT {Columns} WHERE e.seq = $1", [Value(sequenceNumber)], cancellationToken)).SingleOrDefault();
+    public async Task<FeedEvent?> BySequenceAsync(long sequenceNumber, PersonalDataView view, CancellationToken cancellationToken) =>
+        (await ReadAsync($"SELECT {Columns} WHERE e.seq = $1", [Value(sequenceNumber)], view, cancellationToken)).SingleOrDefault();
 
-    private Task<List<FeedEvent>> ReadAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
-        database.ListAsync(sql, parameters, reader => new FeedEvent(
-            reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-            reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), new RawJson(reader.GetFieldValue<byte[]>(6)),
-            Anchors.Named(reader.GetString(7))), cancellationToken);
+    private Task<List<FeedEvent>> ReadAsync(
+        string sql, IReadOnlyList<NpgsqlParameter> parameters, PersonalDataView view, CancellationToken cancellationToken) =>
+        database.ListAsync(sql, parameters, reader =>
+        {
+            var (type, source) = (reader.GetString(2), reader.GetString(5));
+            return new FeedEvent(
+                reader.GetInt64(0), reader.GetString(1), type, reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), source,
+                view.Show(new RawJson(reader.GetFieldValue<byte[]>(6)), PayloadShape(source, type)), Anchors.Named(reader.GetString(7)));
+        }, cancellationToken);
+
+    /// <summary>
+    /// What a payload of the feed is: AP's payload, or a callback's whole body, which for SEP-6, 24 and 31 has the same
+    /// shape (<c>{"transaction": ...}</c>) and for SEP-12 is the customer itself.
+    /// </summary>
+    private static JsonShape PayloadShape(string source, string type) =>
+        source == EventSources.Callback && type == EventTypes.CustomerUpdated ? JsonShape.Customer : JsonShape.Payload;
 
     // The cross-instance signal (see FeedNotifier): each instance announces the newest sequence number it committed
     // on one channel, and listens to it on a session of its own.

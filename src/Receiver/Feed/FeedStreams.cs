@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Receiver.PersonalData;
 using Receiver.Storage;
 
 namespace Receiver.Feed;
@@ -21,11 +22,11 @@ internal sealed partial class FeedStreams(
     /// <summary>The last frame of a stream the server closes because it is shutting down: reconnect, elsewhere or later.</summary>
     internal const string ShutdownFrame = "event: shutdown\ndata: {\"reason\":\"the server is shutting down; reconnect with Last-Event-ID\"}\n\n";
 
-    public async Task RunAsync(HttpContext context, long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
+    public async Task RunAsync(HttpContext context, long after, FeedFilter filter, int limit, PersonalDataView view, CancellationToken cancellationToken)
     {
         try
         {
-            await StreamAsync(context, after, filter, limit, cancellationToken);
+            await StreamAsync(context, after, filter, limit, view, cancellationToken);
         }
         catch (ReaderStalledException)
         {
@@ -36,11 +37,12 @@ internal sealed partial class FeedStreams(
         }
     }
 
-    private async Task StreamAsync(HttpContext context, long after, FeedFilter filter, int limit, CancellationToken cancellationToken)
+    private async Task StreamAsync(
+        HttpContext context, long after, FeedFilter filter, int limit, PersonalDataView view, CancellationToken cancellationToken)
     {
         // The first read comes before the first byte: a database outage is then still a plain 503 the client can see.
         var seen = notifier.Latest;
-        var events = await store.AfterAsync(after, filter, limit, cancellationToken);
+        var events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
 
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -83,7 +85,7 @@ internal sealed partial class FeedStreams(
                 seen = notifier.Latest;
                 // Let go of the page written before reading the next: a stream holds one page at a time.
                 events = [];
-                events = await store.AfterAsync(after, filter, limit, ends.Token);
+                events = await store.AfterAsync(after, filter, limit, view, ends.Token);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

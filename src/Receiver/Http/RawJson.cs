@@ -6,10 +6,17 @@ namespace Receiver.Http;
 
 /// <summary>
 /// JSON stored as AP sent it (a snapshot), in UTF-8 as PostgreSQL hands it over (<c>convert_to(..., 'UTF8')</c>),
-/// written to the response as it is: no parse, no re-serialization, and no UTF-16 copy twice its size.
+/// written to the response as it is: no parse, no re-serialization, and no UTF-16 copy twice its size. With a
+/// <see cref="Rewrite"/>, that writes it instead, as it is written out (values withheld from the caller).
 /// </summary>
 [JsonConverter(typeof(RawJsonConverter))]
-public readonly record struct RawJson(ReadOnlyMemory<byte> Utf8);
+public readonly record struct RawJson(ReadOnlyMemory<byte> Utf8, IRawJsonRewrite? Rewrite = null);
+
+/// <summary>Writes stored JSON otherwise than as stored, while a response is written: nothing of it outlives the call.</summary>
+public interface IRawJsonRewrite
+{
+    void Write(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8);
+}
 
 internal sealed class RawJsonConverter : JsonConverter<RawJson>
 {
@@ -19,6 +26,9 @@ internal sealed class RawJsonConverter : JsonConverter<RawJson>
         return new RawJson(JsonMarshal.GetRawUtf8Value(document.RootElement).ToArray());
     }
 
-    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) =>
-        writer.WriteRawValue(value.Utf8.Span, skipInputValidation: true);
+    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options)
+    {
+        if (value.Rewrite is { } rewrite) rewrite.Write(writer, value.Utf8.Span);
+        else writer.WriteRawValue(value.Utf8.Span, skipInputValidation: true);
+    }
 }

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Receiver.AnchorPlatform;
 using Receiver.Ingest.Validation;
+using Receiver.PersonalData;
 using Receiver.Storage;
 
 namespace Receiver.Ingest;
@@ -49,13 +50,17 @@ internal static class EventFactsReader
             : throw new InvalidOperationException("The value was not parsed from this body.");
     }
 
-    /// <summary>The distinct values to index; one too long to index stays only in the snapshot.</summary>
+    /// <summary>
+    /// The distinct values to index; one too long to index stays only in the snapshot, and one dropped at ingest
+    /// (the marker) is not a value.
+    /// </summary>
     public static string[] Distinct(params ReadOnlySpan<JsonElement> values)
     {
         var found = new List<string>(values.Length);
         foreach (var value in values)
         {
-            if (value.AsString() is { Length: > 0 } text && StorageLimits.IsIndexable(text) && !found.Contains(text)) found.Add(text);
+            if (value.AsString() is { Length: > 0 } text && text != PersonalDataFilter.Marker && StorageLimits.IsIndexable(text) && !found.Contains(text))
+                found.Add(text);
         }
         return [.. found];
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Receiver.Ingest.Validation;
+using Receiver.PersonalData;
 using Receiver.Storage;
 using Receiver.Telemetry;
 
@@ -48,8 +49,8 @@ internal interface IStorableEvent
 
 /// <summary>From body to stored row: parse once, validate that parse, store exactly once, keep whatever is refused.</summary>
 internal sealed partial class EventIngestor(
-    EventValidator validator, EventStore store, EventWriter writer, IOptions<IngestOptions> options, TimeProvider clock,
-    IngestMetrics metrics, ILogger<EventIngestor> logger)
+    EventValidator validator, EventStore store, EventWriter writer, IOptions<IngestOptions> options, PersonalDataFilter personalData,
+    TimeProvider clock, IngestMetrics metrics, ILogger<EventIngestor> logger)
 {
     private static readonly IReadOnlyDictionary<string, string[]> ConflictErrors = new Dictionary<string, string[]>
     {
@@ -93,14 +94,14 @@ internal sealed partial class EventIngestor(
     private async Task<IngestOutcome> IngestAsync(byte[] body, string source, bool postedToEvent, CancellationToken cancellationToken)
     {
         var receivedAt = clock.GetUtcNow();
-        using var incoming = IncomingEvent.Parse(body, validator);
+        using var incoming = IncomingEvent.Parse(body, validator, personalData);
 
         if (!incoming.IsValid)
         {
             if (postedToEvent)
                 await store.RecordRejectedAsync(new RejectedRow(
                     incoming.Id, incoming.Type, RejectionReasons.Invalid, incoming.ErrorsJson(),
-                    body, incoming.Fingerprint(body), receivedAt), cancellationToken);
+                    incoming.Body, incoming.Fingerprint(), receivedAt), cancellationToken);
             var result = options.Value.OnInvalid == InvalidEventHandling.Park ? IngestResult.Parked : IngestResult.Rejected;
             // Member names in the paths can hold any character; an id or type, none of the control characters (else it
             // is null here) but still a Unicode line separator.
@@ -109,12 +110,12 @@ internal sealed partial class EventIngestor(
             return new IngestOutcome(result, incoming.Id, incoming.Errors);
         }
 
-        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, body, receivedAt, source);
+        var row = new EventRow(incoming.Id!, incoming.Type!, incoming.Subject!, incoming.Timestamp, incoming.Body, receivedAt, source);
         var outcome = await StoreAsync(incoming, row, cancellationToken);
         if (postedToEvent && outcome.Result == IngestResult.ConflictingDuplicate)
             await store.RecordRejectedAsync(new RejectedRow(
                 row.Id, row.Type, RejectionReasons.ConflictingDuplicate, IncomingEvent.SerializeErrors(ConflictErrors),
-                row.Body, incoming.Fingerprint(row.Body), row.ReceivedAt), cancellationToken);
+                row.Body, incoming.Fingerprint(), row.ReceivedAt), cancellationToken);
         // Ids may hold a Unicode line separator; the type is one of five.
         LogOutcome(logger, LogText.Escape(row.Id), row.Type, LogText.Escape(row.Subject.Id), outcome.Result.Name());
         if (postedToEvent) metrics.EventReceived(row.Type, row.Subject, outcome.Result);

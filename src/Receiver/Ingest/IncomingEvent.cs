@@ -5,6 +5,7 @@ using System.Text.Unicode;
 using FluentValidation.Results;
 using Receiver.AnchorPlatform;
 using Receiver.Ingest.Validation;
+using Receiver.PersonalData;
 using Receiver.Storage;
 
 namespace Receiver.Ingest;
@@ -22,9 +23,10 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
 
     private readonly JsonDocument? _document;
 
-    private IncomingEvent(JsonDocument? document, ReadOnlyMemory<byte> body, IReadOnlyDictionary<string, string[]> errors)
+    private IncomingEvent(JsonDocument? document, byte[] body, IReadOnlyDictionary<string, string[]> errors)
     {
         _document = document;
+        Body = body;
         Errors = errors;
         var root = document?.RootElement ?? default;
         Id = Storable(root.Field("id"u8).AsString());
@@ -36,6 +38,12 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
             Timestamp = Rfc3339.TryParseInstant(view.Timestamp.GetString(), out var timestamp) ? timestamp.ToUniversalTime() : default;
         }
     }
+
+    /// <summary>
+    /// The body as it is stored: as received, but for the values of <c>PersonalData:DropAtIngest</c>, replaced by the
+    /// marker. Everything else here (facts, snapshots, the redelivery check, the fingerprint) is read from it.
+    /// </summary>
+    public byte[] Body { get; }
 
     public bool IsValid => Errors.Count == 0;
     public IReadOnlyDictionary<string, string[]> Errors { get; }
@@ -50,11 +58,27 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
     /// <summary>The envelope's <c>timestamp</c>: when AP made this delivery attempt.</summary>
     public DateTimeOffset Timestamp { get; }
 
-    public static IncomingEvent Parse(ReadOnlyMemory<byte> body, EventValidator validator)
+    /// <summary>
+    /// Validates the body as received (AP's event, whatever is dropped from it), then reads the rest from the body
+    /// as it is stored (<see cref="Body"/>).
+    /// </summary>
+    public static IncomingEvent Parse(byte[] body, EventValidator validator, PersonalDataFilter personalData)
     {
-        if (ParseObject(body, out var problem) is not { } document) return Invalid(problem!);
-        var result = validator.Validate(new EventView(document.RootElement));
-        return new IncomingEvent(document, body, result.IsValid ? NoErrors : ByPath(result.Errors));
+        var stored = personalData.Drop(body, JsonShape.Event);
+        if (ParseObject(body, out var problem) is not { } received) return new IncomingEvent(null, stored, WholeBodyProblem(problem!));
+        var result = validator.Validate(new EventView(received.RootElement));
+        return new IncomingEvent(AsStored(received, body, stored), stored, result.IsValid ? NoErrors : ByPath(result.Errors));
+    }
+
+    /// <summary>
+    /// The parse of <paramref name="stored"/>, the stored form of <paramref name="received"/>'s body: that parse itself
+    /// when nothing was dropped, else a parse of the stored bytes (valid JSON: values replaced by a string).
+    /// </summary>
+    internal static JsonDocument AsStored(JsonDocument received, byte[] body, byte[] stored)
+    {
+        if (ReferenceEquals(stored, body)) return received;
+        received.Dispose();
+        return JsonDocument.Parse(stored, ParseOptions);
     }
 
     /// <summary>
@@ -96,9 +120,9 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
     }
 
     /// <summary>SHA-256 over the envelope without its per-attempt <c>timestamp</c>; the whole body when unparsable.</summary>
-    public byte[] Fingerprint(ReadOnlySpan<byte> body)
+    public byte[] Fingerprint()
     {
-        if (_document is null) return SHA256.HashData(body);
+        if (_document is null) return SHA256.HashData(Body);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var member in _document.RootElement.EnumerateObject())
         {
@@ -122,8 +146,6 @@ internal sealed class IncomingEvent : IStorableEvent, IDisposable
 
     internal static IReadOnlyDictionary<string, string[]> WholeBodyProblem(string problem) =>
         new Dictionary<string, string[]> { [WholeBody] = [problem] };
-
-    private static IncomingEvent Invalid(string problem) => new(null, default, WholeBodyProblem(problem));
 
     internal static Dictionary<string, string[]> ByPath(List<ValidationFailure> failures) =>
         failures.GroupBy(f => f.PropertyName, StringComparer.Ordinal)

@@ -240,22 +240,15 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
             sql.Parameters, ReadRejected, cancellationToken);
     }
 
-    public async Task<RejectedEventDetail?> RejectedEventAsync(long id, CancellationToken cancellationToken)
+    /// <summary>A rejected event, and its body as it was received.</summary>
+    public async Task<(RejectedEventSummary Summary, byte[] Body)?> RejectedEventAsync(long id, CancellationToken cancellationToken)
     {
         var found = await database.ListAsync(
             $"SELECT {RejectedColumns}, body FROM rejected_events WHERE id = $1",
             [Value(id)],
-            reader =>
-            {
-                var summary = ReadRejected(reader);
-                var body = reader.GetFieldValue<byte[]>(10);
-                return new RejectedEventDetail(
-                    summary.Id, summary.EventId, summary.EventType, summary.Reason, summary.Errors, summary.Attempts,
-                    summary.FirstReceivedAt, summary.LastReceivedAt, summary.ReplayedAt, summary.ReplayOutcome,
-                    Encoding.UTF8.GetString(body), Convert.ToBase64String(body));
-            },
+            reader => (ReadRejected(reader), reader.GetFieldValue<byte[]>(10)),
             cancellationToken);
-        return found.SingleOrDefault();
+        return found.Count == 0 ? null : found[0];
     }
 
     public Task<byte[]?> RejectedBodyAsync(long id, CancellationToken cancellationToken) =>

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Receiver.Http;
+using Receiver.PersonalData;
 
 namespace Receiver.Query;
 
@@ -26,7 +27,8 @@ internal static class QuotesApi
     }
 
     private static async Task<Results<Ok<QuotePage>, ValidationProblem>> ListAsync(
-        [AsParameters] ListRequest request, HttpContext context, QueryStore store, CursorCodec cursors, CancellationToken cancellationToken)
+        [AsParameters] ListRequest request, HttpContext context, QueryStore store, CursorCodec cursors, PersonalDataView view,
+        CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("sell_asset", "buy_asset", "created_after", "cursor", "limit");
@@ -42,11 +44,12 @@ internal static class QuotesApi
         var asOf = cursor?.AsOf ?? await store.LatestSequenceAsync(cancellationToken);
         var rows = await store.QuotesAsync(filter, asOf, cursor, limit + 1, cancellationToken);
         var next = await TransactionsApi.NextCursorAsync(cursors, rows, limit, identity, asOf, cancellationToken);
-        return TypedResults.Ok(new QuotePage([.. rows.Take(limit).Select(row => row.Item)], next, limit));
+        return TypedResults.Ok(new QuotePage([.. rows.Take(limit).Select(row => view.Show(row.Item, JsonShape.Quote))], next, limit));
     }
 
-    private static async Task<Results<Ok<RawJson>, ProblemHttpResult>> GetAsync(string id, QueryStore store, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<RawJson>, ProblemHttpResult>> GetAsync(
+        string id, QueryStore store, PersonalDataView view, CancellationToken cancellationToken) =>
         await store.QuoteAsync(id, cancellationToken) is { } snapshot
-            ? TypedResults.Ok(new RawJson(snapshot))
+            ? TypedResults.Ok(view.Show(new RawJson(snapshot), JsonShape.Quote))
             : HttpApi.NotFound("quote", id);
 }

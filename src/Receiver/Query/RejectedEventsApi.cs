@@ -1,9 +1,11 @@
+using System.Text;
 using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Receiver.Auth;
 using Receiver.Http;
 using Receiver.Ingest;
+using Receiver.PersonalData;
 using Receiver.Storage;
 
 namespace Receiver.Query;
@@ -54,10 +56,16 @@ internal static class RejectedEventsApi
     }
 
     private static async Task<Results<Ok<RejectedEventDetail>, ProblemHttpResult>> GetAsync(
-        long id, QueryStore store, CancellationToken cancellationToken) =>
-        await store.RejectedEventAsync(id, cancellationToken) is { } rejected
-            ? TypedResults.Ok(rejected)
-            : HttpApi.NotFound("rejected event", id);
+        long id, QueryStore store, PersonalDataView view, CancellationToken cancellationToken)
+    {
+        if (await store.RejectedEventAsync(id, cancellationToken) is not var (summary, body)) return HttpApi.NotFound("rejected event", id);
+        var shown = view.ShowReceived(body);
+        return TypedResults.Ok(new RejectedEventDetail(
+            summary.Id, summary.EventId, summary.EventType, summary.Reason, summary.Errors, summary.Attempts,
+            summary.FirstReceivedAt, summary.LastReceivedAt, summary.ReplayedAt, summary.ReplayOutcome,
+            shown is null ? PersonalDataFilter.Marker : Encoding.UTF8.GetString(shown),
+            shown is null ? PersonalDataFilter.Marker : Convert.ToBase64String(shown)));
+    }
 
     private static async Task<Results<Ok<ReplayResult>, ProblemHttpResult>> ReplayAsync(
         long id, QueryStore store, EventIngestor ingestor, TimeProvider clock, CancellationToken cancellationToken)

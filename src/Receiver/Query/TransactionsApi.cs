@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Receiver.AnchorPlatform;
+using Receiver.Auth;
 using Receiver.Http;
 using Receiver.Ingest;
+using Receiver.PersonalData;
 using Receiver.Storage;
 
 namespace Receiver.Query;
@@ -41,9 +43,9 @@ internal static class TransactionsApi
         [FromQuery(Name = "limit")] public string? Limit { get; init; }
     }
 
-    private static async Task<Results<Ok<TransactionPage>, ValidationProblem>> ListAsync(
+    private static async Task<Results<Ok<TransactionPage>, ValidationProblem, ProblemHttpResult>> ListAsync(
         [AsParameters] ListRequest request, HttpContext context, QueryStore store, CursorCodec cursors,
-        IOptions<IngestOptions> ingest, CancellationToken cancellationToken)
+        IOptions<IngestOptions> ingest, PersonalDataView view, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("sep", "kind", "status", "asset", "updated_after", "updated_before", "customer_id", "account", "anchor", "cursor", "limit");
@@ -64,11 +66,14 @@ internal static class TransactionsApi
             ("customer_id", filter.CustomerId), ("account", filter.Account), ("anchor", filter.Anchor));
         var cursor = await parameters.CursorAsync(cursors, request.Cursor, identity, cancellationToken);
         if (!parameters.IsValid) return parameters.Problem();
+        // Which transactions a person has is personal, whatever their bodies show.
+        if ((filter.CustomerId is not null || filter.Account is not null) && !view.ShowsPersonalData)
+            return AuthProblem.InsufficientScope(Scopes.ReadPersonal);
 
         var asOf = cursor?.AsOf ?? await store.LatestSequenceAsync(cancellationToken);
         var rows = await store.TransactionsAsync(filter, asOf, cursor, limit + 1, cancellationToken);
         var next = await NextCursorAsync(cursors, rows, limit, identity, asOf, cancellationToken);
-        return TypedResults.Ok(new TransactionPage([.. rows.Take(limit).Select(row => row.Item)], next, limit));
+        return TypedResults.Ok(new TransactionPage([.. rows.Take(limit).Select(row => view.Show(row.Item, JsonShape.Transaction))], next, limit));
     }
 
     /// <summary>A cursor after the last row of this page, when a row beyond it exists.</summary>
@@ -82,7 +87,8 @@ internal static class TransactionsApi
     }
 
     private static async Task<Results<Ok<RawJson>, ValidationProblem, ProblemHttpResult>> GetAsync(
-        string id, [FromQuery(Name = "anchor")] string? anchor, HttpContext context, QueryStore store, CancellationToken cancellationToken)
+        string id, [FromQuery(Name = "anchor")] string? anchor, HttpContext context, QueryStore store, PersonalDataView view,
+        CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(context.Request);
         parameters.AllowOnly("anchor");
@@ -92,7 +98,7 @@ internal static class TransactionsApi
         return await store.TransactionAsync(id, anchor, cancellationToken) switch
         {
             [] => HttpApi.NotFound("transaction", id),
-            [var only] => TypedResults.Ok(new RawJson(only.Snapshot)),
+            [var only] => TypedResults.Ok(view.Show(new RawJson(only.Snapshot), JsonShape.Transaction)),
             var several => Ambiguous(id, several.Select(found => found.Anchor)),
         };
     }

@@ -6,6 +6,7 @@ using FluentValidation.Results;
 using Receiver.AnchorPlatform;
 using Receiver.Ingest;
 using Receiver.Ingest.Validation;
+using Receiver.PersonalData;
 using Receiver.Storage;
 
 namespace Receiver.Wallet;
@@ -64,21 +65,32 @@ internal sealed class IncomingCallback : IStorableEvent
     /// <summary>A hash of the anchor, the SEP and the body but what AP makes anew for each attempt (<see cref="PerAttempt"/>).</summary>
     public string Content { get; }
 
-    public static IncomingCallback Parse(byte[] body, string anchor, string sep, DateTimeOffset signedAt, DateTimeOffset receivedAt)
+    /// <summary>
+    /// Validates the body as the anchor signed it, then reads the rest from the body as it is stored: without what
+    /// <c>PersonalData:DropAtIngest</c> drops, so that its id and the comparison with stored callbacks are of that body.
+    /// </summary>
+    public static IncomingCallback Parse(
+        byte[] body, string anchor, string sep, DateTimeOffset signedAt, DateTimeOffset receivedAt, PersonalDataFilter personalData)
     {
-        // The facts read from the parse are strings or slices of the body: the document is not needed after it.
-        using var document = IncomingEvent.ParseObject(body, out var problem);
-        if (document is null) return new IncomingCallback(IncomingEvent.WholeBodyProblem(problem!));
+        var received = IncomingEvent.ParseObject(body, out var problem);
+        if (received is null) return new IncomingCallback(IncomingEvent.WholeBodyProblem(problem!));
 
-        var root = document.RootElement;
         ValidationResult result = sep == "12"
-            ? CustomerRules.Validate(new CustomerCallbackView(root))
-            : TransactionRules.Validate(new TransactionCallbackView(root));
-        if (!result.IsValid) return new IncomingCallback(IncomingEvent.ByPath(result.Errors));
+            ? CustomerRules.Validate(new CustomerCallbackView(received.RootElement))
+            : TransactionRules.Validate(new TransactionCallbackView(received.RootElement));
+        if (!result.IsValid)
+        {
+            received.Dispose();
+            return new IncomingCallback(IncomingEvent.ByPath(result.Errors));
+        }
 
+        var stored = personalData.Drop(body, sep == "12" ? JsonShape.Customer : JsonShape.Payload);
+        // The facts read from the parse are strings or slices of the body: the document is not needed after it.
+        using var document = IncomingEvent.AsStored(received, body, stored);
+        var root = document.RootElement;
         SubjectFacts facts = sep == "12"
             ? new CustomerFacts(EventFactsReader.Key(new CustomerCallbackView(root).Id))
-            : TransactionFacts(new TransactionCallbackView(root).Transaction, sep, body, signedAt);
+            : TransactionFacts(new TransactionCallbackView(root).Transaction, sep, stored, signedAt);
         var type = sep == "12" ? EventTypes.CustomerUpdated : EventTypes.TransactionStatusChanged;
         var comparable = WithoutPerAttempt(root);
         var content = Hash(anchor, sep, comparable?.ToJsonString() ?? "");
@@ -86,7 +98,7 @@ internal sealed class IncomingCallback : IStorableEvent
         string[] state = [transaction.Field("id"u8).AsString() ?? "", transaction.Field("status"u8).AsString() ?? "", transaction.Field("updated_at"u8).AsString() ?? ""];
         var keyed = sep != "12" && state.All(part => part.Length > 0);
         var id = keyed ? Hash([anchor, sep, .. state]) : content;
-        var row = new EventRow("callback-" + id, type, facts, signedAt, body, receivedAt, EventSources.Callback, anchor);
+        var row = new EventRow("callback-" + id, type, facts, signedAt, stored, receivedAt, EventSources.Callback, anchor);
         return new IncomingCallback(IncomingEvent.NoErrors, row, keyed, comparable, content);
     }
 

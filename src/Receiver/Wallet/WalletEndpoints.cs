@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Receiver.Configuration;
 using Receiver.Http;
 using Receiver.Ingest;
+using Receiver.PersonalData;
 using Receiver.Storage;
 using Receiver.Telemetry;
 
@@ -55,8 +56,8 @@ public static partial class WalletEndpoints
 
     private static async Task<Results<Ok, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
         string anchor, string sep, HttpContext context, AnchorSigningKeys keys, CallbackIngestor ingestor,
-        IOptions<WalletOptions> options, IOptions<IngestOptions> ingest, IOptions<DatabaseOptions> database, TimeProvider clock,
-        WalletMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IOptions<WalletOptions> options, IOptions<IngestOptions> ingest, IOptions<DatabaseOptions> database, PersonalDataFilter personalData,
+        TimeProvider clock, WalletMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(WalletEndpoints));
         if (options.Value.Anchors.FirstOrDefault(candidate => candidate.Name == anchor) is not { } settings)
@@ -79,7 +80,7 @@ public static partial class WalletEndpoints
                     extensions: new Dictionary<string, object?> { ["error"] = "invalid_signature" });
         }
 
-        var callback = IncomingCallback.Parse(body!, anchor, sepNumber, verified.SignedAt, now);
+        var callback = IncomingCallback.Parse(body!, anchor, sepNumber, verified.SignedAt, now, personalData);
         IngestOutcome? outcome = null;
         if (callback.Row is { } row)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Receiver.AnchorPlatform;
 using Receiver.Feed;
+using Receiver.PersonalData;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Feed;
@@ -266,17 +268,18 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         var metrics = quick.Services.GetRequiredService<FeedMetrics>();
         var after = await LatestAsync(app);
         var filter = new FeedFilter([.. EventTypes.All], null);
+        var view = quick.Services.GetRequiredService<PersonalDataFilter>().For(new ClaimsPrincipal());
 
         var stalled = new StalledConnection();
         var clock = Stopwatch.StartNew();
-        await streams.RunAsync(stalled.Context, after, filter, 100, stalled.RequestAborted).WaitAsync(TimeSpan.FromSeconds(30));
+        await streams.RunAsync(stalled.Context, after, filter, 100, view, stalled.RequestAborted).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"the stream ended after {clock.Elapsed}, before its write timeout");
         Assert.Equal(1, metrics.StreamsDropped);
         Assert.True(stalled.Aborted, "the stalled stream's connection was not closed");
 
         // Its reader goes away while a write waits: gone, not stalled.
         var leaving = new StalledConnection();
-        var run = streams.RunAsync(leaving.Context, after, filter, 100, leaving.RequestAborted);
+        var run = streams.RunAsync(leaving.Context, after, filter, 100, view, leaving.RequestAborted);
         await leaving.FlushWaits.Task.WaitAsync(TimeSpan.FromSeconds(30));
         leaving.Leave();
         await run.WaitAsync(TimeSpan.FromSeconds(30));

@@ -29,6 +29,14 @@ public sealed class AnchorSigner : IDisposable
         return $"t={t}, s={Convert.ToBase64String(SignatureAlgorithm.Ed25519.Sign(_key, signed))}";
     }
 
+    /// <summary>Posts <paramref name="body"/> to <paramref name="path"/> as AP sends a callback: signed now, for <paramref name="host"/>.</summary>
+    public async Task<HttpResponseMessage> PostSignedAsync(HttpClient client, string path, string host, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Signature", Header(host, body, DateTimeOffset.UtcNow));
+        return await client.SendAsync(request);
+    }
+
     public void Dispose() => _key.Dispose();
 
     /// <summary>Signs a callback as AP does, with a 32-byte Ed25519 seed, over the bytes the receiver verifies.</summary>

@@ -17,6 +17,7 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
     public DbSet<CustomerState> Customers => Set<CustomerState>();
     public DbSet<SharedKey> SharedKeys => Set<SharedKey>();
     public DbSet<ReconciliationRunRecord> ReconciliationRuns => Set<ReconciliationRunRecord>();
+    public DbSet<StoredAuditRecord> AuditRecords => Set<StoredAuditRecord>();
 
     public const string EventSequence = "event_seq";
 
@@ -111,6 +112,16 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
             e.Property(x => x.Errors).HasColumnType("jsonb");
             // The schedule asks for the newest start on every tick.
             e.HasIndex(x => x.StartedAt);
+        });
+
+        model.Entity<StoredAuditRecord>(e =>
+        {
+            e.ToTable("audit_records");
+            e.Property(x => x.Id).UseIdentityAlwaysColumn();
+            // The retention sweep deletes by time, and GET /audit filters by it.
+            e.HasIndex(x => x.RequestedAt);
+            // GET /audit?caller=: one caller's records in the list's order.
+            e.HasIndex(x => new { x.Caller, x.Id });
         });
 
         // PostgreSQL's own convention: snake_case for every table, column and index.

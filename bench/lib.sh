@@ -3,6 +3,9 @@
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PGPASSWORD=postgres
 bench_secret=bench-callback-secret-0123456789-abcdefgh
 bench_query_key=bench-query-key-0123456789
+# A key with the read scope only (a dashboard's): its reads have personal data withheld and are not audited. The
+# legacy key above holds every scope, so each of its reads is also written to the audit trail.
+bench_read_key=bench-read-key-0123456789
 # One token serves a whole run (wrk sends the same header throughout), so the receiver under test is told that AP
 # mints tokens this long-lived; it refuses a longer exp - iat than CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS.
 bench_token_seconds=3600
@@ -36,6 +39,8 @@ bench_psql() { "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U postgres -d receiver -
 start_receiver() {
   ConnectionStrings__Receiver="$bench_connection" \
   CALLBACK_API_AUTH_TYPE=jwt SECRET_CALLBACK_API_AUTH_SECRET=$bench_secret QueryApi__Auth__ApiKey__Keys__0=$bench_query_key \
+  QueryApi__Auth__ApiKey__Clients__0__Name=bench-reader QueryApi__Auth__ApiKey__Clients__0__Key=$bench_read_key \
+  QueryApi__Auth__ApiKey__Clients__0__Scopes=read \
   CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS=$((bench_token_seconds * 1000)) \
   ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     dotnet "${2:-src/Receiver/bin/Release/net10.0/Receiver.dll}" --urls "http://127.0.0.1:$1" >"$work/receiver-$1.log" 2>&1 &

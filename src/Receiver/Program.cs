@@ -1,4 +1,5 @@
 using Receiver;
+using Receiver.Audit;
 using Receiver.Auth;
 using Receiver.Configuration;
 using Receiver.Feed;
@@ -30,6 +31,7 @@ builder.Services.AddIngest();
 builder.Services.AddQuery();
 builder.Services.AddFeed();
 builder.Services.AddReconciliation();
+builder.Services.AddAudit();
 builder.Services.AddWallet();
 builder.Services.AddHealth();
 builder.Services.AddReceiverOpenApi();
@@ -43,6 +45,7 @@ app.UseHsts();
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseAudit();
 app.UseReceiverOpenApi();
 
 // Endpoints
@@ -50,6 +53,7 @@ app.MapIngest();
 app.MapQuery();
 app.MapFeed();
 app.MapReconciliation();
+app.MapAudit();
 app.MapWallet();
 app.MapHealth();
 app.MapTelemetry();

@@ -281,22 +281,4 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         reader.GetString(3), new RawJson(reader.GetFieldValue<byte[]>(4)), reader.GetInt32(5),
         reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7),
         reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetString(9));
-
-    /// <summary>Positional parameters and AND-ed conditions for a query whose filters are optional.</summary>
-    private sealed class SqlBuilder
-    {
-        private readonly List<string> _conditions = [];
-        public List<NpgsqlParameter> Parameters { get; } = [];
-
-        public string WhereClause => _conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", _conditions);
-
-        public void Where(string condition) => _conditions.Add(condition);
-
-        /// <summary>Adds a parameter and returns its placeholder: values never enter the SQL text.</summary>
-        public string Add(object value)
-        {
-            Parameters.Add(Value(value, value is string[] ? NpgsqlDbType.Array | NpgsqlDbType.Text : null));
-            return "$" + Parameters.Count;
-        }
-    }
 }

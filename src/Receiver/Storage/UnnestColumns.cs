@@ -34,12 +34,18 @@ internal sealed class UnnestColumns<TRow>(string defaultTable)
     public NpgsqlBatchCommand Command(string sql, List<TRow> rows)
     {
         var command = new NpgsqlBatchCommand(sql);
-        foreach (var array in _arrays) command.Parameters.Add(array(rows));
+        foreach (var parameter in Parameters(rows)) command.Parameters.Add(parameter);
         return command;
     }
 
+    /// <summary>The arrays of <see cref="Command"/> alone, for a statement that runs by itself rather than in a batch.</summary>
+    public IReadOnlyList<NpgsqlParameter> Parameters(List<TRow> rows) => [.. _arrays.Select(array => array(rows))];
+
     public UnnestColumns<TRow> Text(string name, Read<string?> value, string? table = null) =>
         Add(name, "text", "text", NpgsqlDbType.Text, value, table);
+
+    public UnnestColumns<TRow> Integer(string name, Read<int> value, string? table = null) =>
+        Add(name, "integer", "integer", NpgsqlDbType.Integer, value, table);
 
     public UnnestColumns<TRow> Instant(string name, Read<DateTimeOffset?> value, string? table = null) =>
         Add(name, "timestamptz", "timestamptz", NpgsqlDbType.TimestampTz, value, table);

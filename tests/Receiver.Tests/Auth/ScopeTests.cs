@@ -50,6 +50,7 @@ public sealed class ScopeTests
         ["GET /reconciliation/runs"] = Scopes.Read,
         ["GET /reconciliation/runs/{id:long}"] = Scopes.Read,
         ["POST /reconciliation/run"] = Scopes.Operate,
+        ["GET /audit"] = Scopes.Operate,
     };
 
     private static ReceiverApp ScopedApp(Dictionary<string, string?>? more = null)

@@ -150,6 +150,8 @@ public sealed class PersonalDataApiTests : IAsyncLifetime
             ["/event/sequence/{sequence_number:long}"] = [.. Enumerable.Range(1, 12).Select(n => $"/event/sequence/{n}")],
             ["/reconciliation/runs"] = ["/reconciliation/runs"],
             ["/reconciliation/runs/{id:long}"] = ["/reconciliation/runs/1"],
+            // Records of requests (ids and filters as in their URLs), never a stored body.
+            ["/audit"] = ["/audit?limit=250"],
             ["/health/live"] = ["/health/live"],
             ["/health/ready"] = ["/health/ready"],
             ["/metrics"] = ["/metrics"],

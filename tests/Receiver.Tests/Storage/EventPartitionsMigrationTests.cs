@@ -11,7 +11,7 @@ namespace Receiver.Tests.Storage;
 /// </summary>
 public sealed class EventPartitionsMigrationTests
 {
-    private const string Before = "20261206150133_Anchors";
+    private const string Before = "20261206155651_AuditTrail";
 
     [Fact]
     public async Task Existing_events_keep_their_sequence_numbers_in_monthly_partitions_and_the_sequence_goes_on()

@@ -1,13 +1,14 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
+using Receiver.Audit;
 using Receiver.Storage;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Storage;
 
 /// <summary>
-/// EventStore's batch inserts take their <c>unnest(...) AS b(...)</c> and their parameters from one column list each.
+/// EventStore's batch inserts (and the audit trail's, AuditStore's) take their <c>unnest(...) AS b(...)</c> and their parameters from one column list each.
 /// A wrong entry in a list (a misspelt column, a type the table does not have, the wrong table) must fail here, before
 /// any event meets it.
 /// </summary>
@@ -19,7 +20,7 @@ public sealed partial class InsertColumnsTests(ReceiverApp app) : IClassFixture<
         await using var connection = new NpgsqlConnection(app.ConnectionString);
         await connection.OpenAsync();
         var wrong = new List<string>();
-        foreach (var (statement, _, columns) in EventStore.Inserts)
+        foreach (var (statement, _, columns) in EventStore.Inserts.Append((nameof(AuditStore.Insert), AuditStore.Insert, AuditStore.InsertColumns)))
         {
             foreach (var column in columns)
             {

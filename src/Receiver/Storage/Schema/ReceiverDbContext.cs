@@ -19,6 +19,7 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
     public DbSet<ReconciliationRunRecord> ReconciliationRuns => Set<ReconciliationRunRecord>();
     public DbSet<KnownEventId> EventIds => Set<KnownEventId>();
     public DbSet<ExpiredPartition> ExpiredPartitions => Set<ExpiredPartition>();
+    public DbSet<StoredAuditRecord> AuditRecords => Set<StoredAuditRecord>();
 
     public const string EventSequence = "event_seq";
 
@@ -130,6 +131,16 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
             e.Property(x => x.Errors).HasColumnType("jsonb");
             // The schedule asks for the newest start on every tick.
             e.HasIndex(x => x.StartedAt);
+        });
+
+        model.Entity<StoredAuditRecord>(e =>
+        {
+            e.ToTable("audit_records");
+            e.Property(x => x.Id).UseIdentityAlwaysColumn();
+            // The retention sweep deletes by time, and GET /audit filters by it.
+            e.HasIndex(x => x.RequestedAt);
+            // GET /audit?caller=: one caller's records in the list's order.
+            e.HasIndex(x => new { x.Caller, x.Id });
         });
 
         // PostgreSQL's own convention: snake_case for every table, column and index.

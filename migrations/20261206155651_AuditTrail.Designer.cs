@@ -12,8 +12,8 @@ using Receiver.Storage.Schema;
 namespace Receiver.Migrations
 {
     [DbContext(typeof(ReceiverDbContext))]
-    [Migration("20261206162752_EventPartitions")]
-    partial class EventPartitions
+    [Migration("20261206155651_AuditTrail")]
+    partial class AuditTrail
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -56,46 +56,6 @@ namespace Receiver.Migrations
                     b.HasKey("Id", "Anchor");
 
                     b.ToTable("customers", (string)null);
-                });
-
-            modelBuilder.Entity("Receiver.Storage.Schema.ExpiredPartition", b =>
-                {
-                    b.Property<string>("Name")
-                        .HasColumnType("text")
-                        .HasColumnName("name");
-
-                    b.Property<DateTimeOffset>("DroppedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("dropped_at");
-
-                    b.Property<long?>("LastSeq")
-                        .HasColumnType("bigint")
-                        .HasColumnName("last_seq");
-
-                    b.HasKey("Name");
-
-                    b.ToTable("expired_partitions", (string)null);
-                });
-
-            modelBuilder.Entity("Receiver.Storage.Schema.KnownEventId", b =>
-                {
-                    b.Property<string>("Id")
-                        .HasColumnType("text")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("ReceivedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("received_at");
-
-                    b.Property<long>("Seq")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("seq")
-                        .HasDefaultValueSql("nextval('event_seq')");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("event_ids", (string)null);
                 });
 
             modelBuilder.Entity("Receiver.Storage.Schema.QuoteState", b =>
@@ -288,19 +248,66 @@ namespace Receiver.Migrations
                     b.ToTable("receiver_keys", (string)null);
                 });
 
-            modelBuilder.Entity("Receiver.Storage.Schema.StoredEvent", b =>
+            modelBuilder.Entity("Receiver.Storage.Schema.StoredAuditRecord", b =>
                 {
-                    b.Property<long>("Seq")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
-                        .HasColumnName("seq")
-                        .HasDefaultValueSql("nextval('event_seq')");
+                        .HasColumnName("id");
 
-                    b.Property<DateTimeOffset>("ReceivedAt")
-                        .ValueGeneratedOnAdd()
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Caller")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("caller");
+
+                    b.Property<string>("ClientAddress")
+                        .HasColumnType("text")
+                        .HasColumnName("client_address");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("method");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("received_at")
-                        .HasDefaultValueSql("now()");
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("Route")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("route");
+
+                    b.PrimitiveCollection<string[]>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("scopes");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("target");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RequestedAt");
+
+                    b.HasIndex("Caller", "Id");
+
+                    b.ToTable("audit_records", (string)null);
+                });
+
+            modelBuilder.Entity("Receiver.Storage.Schema.StoredEvent", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
 
                     b.PrimitiveCollection<string[]>("Accounts")
                         .HasColumnType("text[]")
@@ -334,11 +341,6 @@ namespace Receiver.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("event_timestamp");
 
-                    b.Property<string>("Id")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("id");
-
                     b.Property<string>("Kind")
                         .HasColumnType("text")
                         .HasColumnName("kind");
@@ -351,9 +353,21 @@ namespace Receiver.Migrations
                         .HasColumnType("text")
                         .HasColumnName("quote_id");
 
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at")
+                        .HasDefaultValueSql("now()");
+
                     b.Property<string>("Sep")
                         .HasColumnType("text")
                         .HasColumnName("sep");
+
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq")
+                        .HasDefaultValueSql("nextval('event_seq')");
 
                     b.Property<string>("Source")
                         .IsRequired()
@@ -379,7 +393,10 @@ namespace Receiver.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
-                    b.HasKey("Seq", "ReceivedAt");
+                    b.HasKey("Id");
+
+                    b.HasIndex("Seq")
+                        .IsUnique();
 
                     b.HasIndex("Anchor", "Seq")
                         .HasFilter("anchor <> ''");

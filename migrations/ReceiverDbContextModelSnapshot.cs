@@ -209,6 +209,10 @@ namespace Receiver.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTimeOffset>("ReceivedMonth")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_month");
+
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
@@ -259,11 +263,11 @@ namespace Receiver.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("replayed_at");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "ReceivedMonth");
 
                     b.HasIndex("LastReceivedAt");
 
-                    b.HasIndex("EventId", "Reason", "Fingerprint")
+                    b.HasIndex("EventId", "Reason", "Fingerprint", "ReceivedMonth")
                         .IsUnique();
 
                     b.ToTable("rejected_events", (string)null);

@@ -247,13 +247,17 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
             "SELECT e.body FROM event_ids i JOIN events e ON e.seq = i.seq AND e.received_at = i.received_at WHERE i.id = $1",
             [Value(eventId)], cancellationToken);
 
-    /// <summary>Keeps a rejected body; a repeat of the same rejection (AP retrying) only counts an attempt.</summary>
+    /// <summary>
+    /// Keeps a rejected body; a repeat of the same rejection (AP retrying) within the month only counts an attempt. A
+    /// repeat in a later month is a row of that month: rejected_events is partitioned by month, and a month's rows
+    /// expire together (Retention:RejectedEvents).
+    /// </summary>
     public Task RecordRejectedAsync(RejectedRow row, CancellationToken cancellationToken) =>
         database.ExecuteAsync(
             """
-            INSERT INTO rejected_events (event_id, event_type, reason, errors, body, fingerprint, first_received_at, last_received_at)
-            VALUES (@event_id, @event_type, @reason, @errors, @body, @fingerprint, @received_at, @received_at)
-            ON CONFLICT (event_id, reason, fingerprint) DO UPDATE
+            INSERT INTO rejected_events (event_id, event_type, reason, errors, body, fingerprint, first_received_at, last_received_at, received_month)
+            VALUES (@event_id, @event_type, @reason, @errors, @body, @fingerprint, @received_at, @received_at, date_trunc('month', @received_at, 'UTC'))
+            ON CONFLICT (event_id, reason, fingerprint, received_month) DO UPDATE
             SET attempts = rejected_events.attempts + 1,
                 errors = excluded.errors,
                 last_received_at = excluded.last_received_at

@@ -16,7 +16,10 @@ public sealed class RetentionOptions
     /// </summary>
     public TimeSpan? Events { get; set; }
 
-    /// <summary>Rejected events, by the last time AP sent the body again.</summary>
+    /// <summary>
+    /// Rejected events: a month of them (a partition of <c>rejected_events</c>, by the month of a row's first attempt)
+    /// is dropped once all of it is older than this.
+    /// </summary>
     public TimeSpan? RejectedEvents { get; set; }
 
     /// <summary>Reconciliation runs, by when they started.</summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Receiver.Storage;
 
 /// <summary>
-/// Keeps <c>events</c>' monthly partitions ahead of the clock and expires what <c>Retention:*</c> says: at start,
+/// Keeps the monthly partitions of <c>events</c> and <c>rejected_events</c> ahead of the clock and expires what <c>Retention:*</c> says: at start,
 /// before the app serves (hosted services start before the server listens), then daily. An insert whose month has no
 /// partition fails, and every <c>POST /event</c> would answer 503: the migration and each upkeep create the current
 /// month and <see cref="MonthsAhead"/> more, so months of failed upkeeps pass before that can happen.
@@ -34,21 +34,19 @@ internal sealed partial class RetentionWorker(
         try
         {
             var thisMonth = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-            var created = await store.CreatePartitionsAsync(Enumerable.Range(0, MonthsAhead + 1).Select(thisMonth.AddMonths), cancellationToken);
-            metrics.PartitionsCreated(created.Count);
-            if (created.Count > 0) LogCreated(logger, string.Join(", ", created));
-
             var retention = options.Value;
-            if (retention.Events is { } events)
+            foreach (var (table, kept) in new[] { (PartitionedTables.Events, retention.Events), (PartitionedTables.RejectedEvents, retention.RejectedEvents) })
             {
-                var dropped = await store.DropPartitionsBeforeAsync(now - events, now, cancellationToken);
-                metrics.PartitionsDropped(dropped.Count);
+                var created = await store.CreatePartitionsAsync(table, Enumerable.Range(0, MonthsAhead + 1).Select(thisMonth.AddMonths), cancellationToken);
+                metrics.PartitionsCreated(table, created.Count);
+                if (created.Count > 0) LogCreated(logger, string.Join(", ", created));
+                if (kept is not { } keptFor) continue;
+                var dropped = await store.DropPartitionsBeforeAsync(table, now - keptFor, now, cancellationToken);
+                metrics.PartitionsDropped(table, dropped.Count);
                 if (dropped.Count > 0) LogDropped(logger, string.Join(", ", dropped));
             }
-            if (retention.RejectedEvents is { } rejected)
-                metrics.RowsDeleted("rejected_events", await store.DeleteRejectedEventsBeforeAsync(now - rejected, cancellationToken));
             if (retention.ReconciliationRuns is { } runs)
-                metrics.RowsDeleted("reconciliation_runs", await store.DeleteReconciliationRunsBeforeAsync(now - runs, cancellationToken));
+                metrics.RunsDeleted(await store.DeleteReconciliationRunsBeforeAsync(now - runs, cancellationToken));
         }
         catch (DatabaseUnavailableException e)
         {

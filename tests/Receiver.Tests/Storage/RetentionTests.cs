@@ -46,8 +46,8 @@ public sealed class RetentionTests
         await app.Services.GetRequiredService<RetentionWorker>().UpkeepAsync(CancellationToken.None);
 
         // The oldest month's partition is gone; the others are whole.
-        Assert.False(await owner.ScalarAsync<bool>("SELECT to_regclass($1) IS NOT NULL", RetentionStore.PartitionName(ThisMonth.AddMonths(-2))));
-        Assert.True(await owner.ScalarAsync<bool>("SELECT to_regclass($1) IS NOT NULL", RetentionStore.PartitionName(ThisMonth.AddMonths(-1))));
+        Assert.False(await owner.ScalarAsync<bool>("SELECT to_regclass($1) IS NOT NULL", RetentionStore.PartitionName(PartitionedTables.Events, ThisMonth.AddMonths(-2))));
+        Assert.True(await owner.ScalarAsync<bool>("SELECT to_regclass($1) IS NOT NULL", RetentionStore.PartitionName(PartitionedTables.Events, ThisMonth.AddMonths(-1))));
         Assert.Equal([customer, newest], await SequenceNumbersAsync(owner));
         Assert.Equal(oldest, await owner.ScalarAsync<long>("SELECT last_seq FROM expired_partitions"));
 
@@ -102,7 +102,7 @@ public sealed class RetentionTests
         var app = WithClock(owner, clock);
         _ = app.Server;
         for (var ahead = 0; ahead <= RetentionWorker.MonthsAhead; ahead++)
-            Assert.True(await owner.ScalarAsync<bool>("SELECT to_regclass($1) IS NOT NULL", RetentionStore.PartitionName(ThisMonth.AddMonths(ahead))));
+            Assert.True(await owner.ScalarAsync<bool>("SELECT to_regclass($1) IS NOT NULL", RetentionStore.PartitionName(PartitionedTables.Events, ThisMonth.AddMonths(ahead))));
 
         // Past the last month made: without an upkeep the insert has no partition (503); the upkeep makes it.
         Move(clock, ThisMonth.AddMonths(RetentionWorker.MonthsAhead + 1).AddDays(3));
@@ -112,29 +112,37 @@ public sealed class RetentionTests
     }
 
     [Fact]
-    public async Task Rejected_events_and_reconciliation_runs_expire()
+    public async Task Rejected_events_expire_a_month_at_a_time_and_reconciliation_runs_by_age()
     {
         var clock = new SettableClock();
-        await using var owner = RetainingApp(new() { ["Retention:RejectedEvents"] = "30.00:00:00", ["Retention:ReconciliationRuns"] = "30.00:00:00" });
-        var app = WithClock(owner, clock);
-        _ = app.Server;
-        foreach (var daysAgo in new[] { 31, 29 })
+        await using var owner = RetainingApp(new()
         {
-            await owner.ScalarAsync<int>(
-                """
-                INSERT INTO rejected_events (event_id, reason, errors, body, fingerprint, first_received_at, last_received_at)
-                VALUES ($1, 'invalid', '{}', '\x7b7d', '\x00', now() - make_interval(days => $2), now() - make_interval(days => $2))
-                """, $"rejected-{daysAgo}", daysAgo);
+            ["Retention:RejectedEvents"] = "40.00:00:00", ["Retention:ReconciliationRuns"] = "30.00:00:00",
+        });
+        Move(clock, ThisMonth.AddMonths(-2).AddDays(10));
+        var app = WithClock(owner, clock);
+        var invalid = ApEvents.CustomerUpdated();
+        invalid["payload"] = "not an object";
+        // AP's retries within a month count on one row; a retry in a later month is a row of that month.
+        foreach (var month in new[] { -2, -2, -1, 0 })
+        {
+            Move(clock, ThisMonth.AddMonths(month).AddDays(10));
+            Assert.Equal(HttpStatusCode.BadRequest, (await ApClient(app).PostEventAsync(invalid)).StatusCode);
+        }
+        Assert.Equal("2,1,1", await owner.ScalarAsync<string>("SELECT string_agg(attempts::text, ',' ORDER BY received_month) FROM rejected_events"));
+
+        Move(clock, ThisMonth.AddMonths(1).AddDays(1));
+        foreach (var daysAgo in new[] { 31, 29 })
             await owner.ScalarAsync<int>(
                 """
                 INSERT INTO reconciliation_runs (trigger, status, started_at, transactions_checked, gaps_closed, error_count, errors)
-                VALUES ('schedule', 'succeeded', now() - make_interval(days => $1), 0, 0, 0, '[]')
-                """, daysAgo);
-        }
-
+                VALUES ('schedule', 'succeeded', $1, 0, 0, 0, '[]')
+                """, clock.GetUtcNow().AddDays(-daysAgo));
         await app.Services.GetRequiredService<RetentionWorker>().UpkeepAsync(CancellationToken.None);
 
-        Assert.Equal("rejected-29", await owner.ScalarAsync<string>("SELECT string_agg(event_id, ',') FROM rejected_events"));
+        Assert.False(await owner.ScalarAsync<bool>("SELECT to_regclass($1) IS NOT NULL",
+            RetentionStore.PartitionName(PartitionedTables.RejectedEvents, ThisMonth.AddMonths(-2))));
+        Assert.Equal("1,1", await owner.ScalarAsync<string>("SELECT string_agg(attempts::text, ',' ORDER BY received_month) FROM rejected_events"));
         Assert.Equal(1, await owner.CountAsync("reconciliation_runs"));
     }
 

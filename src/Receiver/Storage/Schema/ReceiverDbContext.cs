@@ -115,12 +115,14 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
 
         model.Entity<RejectedEvent>(e =>
         {
+            // Partitioned by month on received_month, like events (migration RejectedEventPartitions): its keys hold it.
             e.ToTable("rejected_events");
+            e.HasKey(x => new { x.Id, x.ReceivedMonth });
             e.Property(x => x.Id).UseIdentityAlwaysColumn();
             e.Property(x => x.Errors).HasColumnType("jsonb");
             e.Property(x => x.Attempts).HasDefaultValue(1);
             // NULL event ids never conflict, so bodies without a readable id are each kept.
-            e.HasIndex(x => new { x.EventId, x.Reason, x.Fingerprint }).IsUnique();
+            e.HasIndex(x => new { x.EventId, x.Reason, x.Fingerprint, x.ReceivedMonth }).IsUnique();
             e.HasIndex(x => x.LastReceivedAt);
         });
 

@@ -31,17 +31,9 @@ public sealed class AuditTrailTests
 
     private static Dictionary<string, string?> Settings(Dictionary<string, string?>? more = null)
     {
-        var settings = new Dictionary<string, string?>();
-        foreach (var (i, (name, key, scopes)) in new[]
-                 {
-                     ("on-call", OnCallKey, "operate"), ("auditor", AuditorKey, "operate"),
-                     ("compliance", ComplianceKey, "read read:personal"), ("dashboard", DashboardKey, "read"),
-                 }.Index())
-        {
-            settings[$"QueryApi:Auth:ApiKey:Clients:{i}:Name"] = name;
-            settings[$"QueryApi:Auth:ApiKey:Clients:{i}:Key"] = key;
-            settings[$"QueryApi:Auth:ApiKey:Clients:{i}:Scopes"] = scopes;
-        }
+        var settings = QueryClients.Settings(
+            ("on-call", OnCallKey, "operate"), ("auditor", AuditorKey, "operate"),
+            ("compliance", ComplianceKey, "read read:personal"), ("dashboard", DashboardKey, "read"));
         foreach (var (key, value) in more ?? []) settings[key] = value;
         return settings;
     }

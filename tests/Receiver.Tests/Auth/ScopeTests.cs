@@ -53,22 +53,10 @@ public sealed class ScopeTests
         ["GET /audit"] = Scopes.Operate,
     };
 
-    private static ReceiverApp ScopedApp(Dictionary<string, string?>? more = null)
+    private static ReceiverApp ScopedApp()
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["QueryApi:Auth:ApiKey:Keys:0"] = LegacyKey,
-            ["QueryApi:Auth:ApiKey:Clients:0:Name"] = "dashboard",
-            ["QueryApi:Auth:ApiKey:Clients:0:Key"] = ReaderKey,
-            ["QueryApi:Auth:ApiKey:Clients:0:Scopes"] = "read",
-            ["QueryApi:Auth:ApiKey:Clients:1:Name"] = "compliance",
-            ["QueryApi:Auth:ApiKey:Clients:1:Key"] = PersonalKey,
-            ["QueryApi:Auth:ApiKey:Clients:1:Scopes"] = "read read:personal",
-            ["QueryApi:Auth:ApiKey:Clients:2:Name"] = "on-call",
-            ["QueryApi:Auth:ApiKey:Clients:2:Key"] = OperatorKey,
-            ["QueryApi:Auth:ApiKey:Clients:2:Scopes"] = "operate",
-        };
-        foreach (var (key, value) in more ?? []) settings[key] = value;
+        var settings = QueryClients.Settings(("dashboard", ReaderKey, "read"), ("compliance", PersonalKey, "read read:personal"), ("on-call", OperatorKey, "operate"));
+        settings["QueryApi:Auth:ApiKey:Keys:0"] = LegacyKey;
         return ReceiverApp.With(settings);
     }
 

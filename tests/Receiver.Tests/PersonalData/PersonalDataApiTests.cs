@@ -35,21 +35,14 @@ public sealed class PersonalDataApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = ReceiverApp.With(new Dictionary<string, string?>
-        {
-            ["QueryApi:Auth:ApiKey:Clients:0:Name"] = "dashboard",
-            ["QueryApi:Auth:ApiKey:Clients:0:Key"] = ReaderKey,
-            ["QueryApi:Auth:ApiKey:Clients:0:Scopes"] = "read",
-            ["QueryApi:Auth:ApiKey:Clients:1:Name"] = "compliance",
-            ["QueryApi:Auth:ApiKey:Clients:1:Key"] = PersonalKey,
-            ["QueryApi:Auth:ApiKey:Clients:1:Scopes"] = "read read:personal",
-            // An operator's lines, added to the defaults.
-            ["PersonalData:Paths:0"] = "quote.creator",
-            ["PersonalData:Paths:1"] = "customer.provided_fields",
-            ["Wallet:Anchors:0:Name"] = "alpha",
-            ["Wallet:Anchors:0:SigningKey"] = _anchor.AccountId,
-            ["Wallet:Anchors:0:CallbackHost"] = CallbackHost,
-        });
+        var settings = QueryClients.Settings(("dashboard", ReaderKey, "read"), ("compliance", PersonalKey, "read read:personal"));
+        // An operator's lines, added to the defaults.
+        settings["PersonalData:Paths:0"] = "quote.creator";
+        settings["PersonalData:Paths:1"] = "customer.provided_fields";
+        settings["Wallet:Anchors:0:Name"] = "alpha";
+        settings["Wallet:Anchors:0:SigningKey"] = _anchor.AccountId;
+        settings["Wallet:Anchors:0:CallbackHost"] = CallbackHost;
+        _app = ReceiverApp.With(settings);
         await _app.InitializeAsync();
         var ap = _app.CreateApClient();
 

@@ -55,6 +55,46 @@ namespace Receiver.Migrations
                     b.ToTable("customers", (string)null);
                 });
 
+            modelBuilder.Entity("Receiver.Storage.Schema.ExpiredPartition", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("DroppedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dropped_at");
+
+                    b.Property<long?>("LastSeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_seq");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("expired_partitions", (string)null);
+                });
+
+            modelBuilder.Entity("Receiver.Storage.Schema.KnownEventId", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq")
+                        .HasDefaultValueSql("nextval('event_seq')");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("event_ids", (string)null);
+                });
+
             modelBuilder.Entity("Receiver.Storage.Schema.QuoteState", b =>
                 {
                     b.Property<string>("Id")
@@ -169,6 +209,10 @@ namespace Receiver.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTimeOffset>("ReceivedMonth")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_month");
+
                     b.Property<int>("Attempts")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
@@ -219,11 +263,11 @@ namespace Receiver.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("replayed_at");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id", "ReceivedMonth");
 
                     b.HasIndex("LastReceivedAt");
 
-                    b.HasIndex("EventId", "Reason", "Fingerprint")
+                    b.HasIndex("EventId", "Reason", "Fingerprint", "ReceivedMonth")
                         .IsUnique();
 
                     b.ToTable("rejected_events", (string)null);
@@ -302,9 +346,17 @@ namespace Receiver.Migrations
 
             modelBuilder.Entity("Receiver.Storage.Schema.StoredEvent", b =>
                 {
-                    b.Property<string>("Id")
-                        .HasColumnType("text")
-                        .HasColumnName("id");
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq")
+                        .HasDefaultValueSql("nextval('event_seq')");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at")
+                        .HasDefaultValueSql("now()");
 
                     b.PrimitiveCollection<string[]>("Accounts")
                         .HasColumnType("text[]")
@@ -338,6 +390,11 @@ namespace Receiver.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("event_timestamp");
 
+                    b.Property<string>("Id")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
                     b.Property<string>("Kind")
                         .HasColumnType("text")
                         .HasColumnName("kind");
@@ -350,21 +407,9 @@ namespace Receiver.Migrations
                         .HasColumnType("text")
                         .HasColumnName("quote_id");
 
-                    b.Property<DateTimeOffset>("ReceivedAt")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("received_at")
-                        .HasDefaultValueSql("now()");
-
                     b.Property<string>("Sep")
                         .HasColumnType("text")
                         .HasColumnName("sep");
-
-                    b.Property<long>("Seq")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("seq")
-                        .HasDefaultValueSql("nextval('event_seq')");
 
                     b.Property<string>("Source")
                         .IsRequired()
@@ -390,10 +435,7 @@ namespace Receiver.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
-                    b.HasKey("Id");
-
-                    b.HasIndex("Seq")
-                        .IsUnique();
+                    b.HasKey("Seq", "ReceivedAt");
 
                     b.HasIndex("Anchor", "Seq")
                         .HasFilter("anchor <> ''");

@@ -43,17 +43,21 @@ public static class FeedEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         feed.MapGet("/events", PollAsync)
-            .WithName("PollEvents").WithSummary("Events after a sequence number; waits for the next one when there are none");
+            .WithName("PollEvents").WithSummary("Events after a sequence number; waits for the next one when there are none")
+            .ProducesProblem(StatusCodes.Status410Gone);
         feed.MapGet("/events/stream", StreamAsync)
             .WithName("StreamEvents").WithSummary("The feed as Server-Sent Events, resumable with Last-Event-ID")
             .Produces<string>(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status410Gone);
         feed.MapGet("/event/{id}", ByIdAsync)
             .WithName("GetEvent").WithSummary("One stored event by its id")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone);
         feed.MapGet("/event/sequence/{sequence_number:long}", BySequenceAsync)
             .WithName("GetEventBySequence").WithSummary("One stored event by its sequence number")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone);
         return routes;
     }
 
@@ -66,7 +70,7 @@ public static class FeedEndpoints
         [FromQuery(Name = "anchor")] public string? Anchor { get; init; }
     }
 
-    private static async Task<Results<Ok<FeedPage>, ValidationProblem>> PollAsync(
+    private static async Task<Results<Ok<FeedPage>, ValidationProblem, ProblemHttpResult>> PollAsync(
         [AsParameters] FeedRequest request, [FromQuery(Name = "wait")] string? wait, HttpContext context,
         FeedStore store, FeedNotifier notifier, IHostApplicationLifetime lifetime, FeedMetrics metrics,
         TimeProvider clock, PersonalDataView view, CancellationToken cancellationToken)
@@ -80,10 +84,12 @@ public static class FeedEndpoints
         using var consumer = metrics.Connected(FeedConsumerKind.Poll);
         var started = clock.GetTimestamp();
         using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        var seen = notifier.Latest;
+        var events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
+        // Asked once: whatever is stored while the request waits is numbered above anything retention dropped.
+        if (await store.FirstRetainedWhenBehindAsync(after, cancellationToken) is { } firstRetained) return Gone(after, firstRetained);
         while (true)
         {
-            var seen = notifier.Latest;
-            var events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
             var left = waitFor - clock.GetElapsedTime(started);
             if (events.Count > 0 || left <= TimeSpan.Zero)
             {
@@ -99,6 +105,8 @@ public static class FeedEndpoints
                 // Shutting down: answer now with what there is rather than hold the shutdown for the rest of `wait`.
                 waitFor = TimeSpan.Zero;
             }
+            seen = notifier.Latest;
+            events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
         }
     }
 
@@ -128,12 +136,29 @@ public static class FeedEndpoints
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> ByIdAsync(
         string id, FeedStore store, PersonalDataView view, CancellationToken cancellationToken) =>
-        await store.ByIdAsync(id, view, cancellationToken) is { } found ? TypedResults.Ok(found) : HttpApi.NotFound("event", id);
+        await store.ByIdAsync(id, view, cancellationToken) is { } found ? TypedResults.Ok(found)
+        : await store.ExpiredAsync(id, cancellationToken) ? Expired($"The event with id '{id}' was stored, and has expired (Retention:Events).")
+        : HttpApi.NotFound("event", id);
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> BySequenceAsync(
         [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, PersonalDataView view,
         CancellationToken cancellationToken) =>
-        await store.BySequenceAsync(sequenceNumber, view, cancellationToken) is { } found
-            ? TypedResults.Ok(found)
+        await store.BySequenceAsync(sequenceNumber, view, cancellationToken) is { } found ? TypedResults.Ok(found)
+        : await store.ExpiredAsync(sequenceNumber, cancellationToken)
+            ? Expired($"Sequence number {sequenceNumber} lies among the expired events (Retention:Events): its event, if there was one, is no longer stored.")
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No event with sequence number {sequenceNumber} is stored.");
+
+    private static ProblemHttpResult Expired(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status410Gone, detail: detail);
+
+    /// <summary>
+    /// The answer to a reader behind the retained events: some event numbered after <paramref name="after"/> is no
+    /// longer stored, so "the events after it" cannot be served whole. It names the first number still stored; the
+    /// reader decides whether to go on after <c>first_sequence_number - 1</c>, knowing what it missed.
+    /// </summary>
+    internal static ProblemHttpResult Gone(long after, long firstRetained) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status410Gone,
+            detail: $"Events after {after} have expired (Retention:Events) and are no longer stored: the first still stored is {firstRetained}. " +
+                    $"Resume with last_sequence_number={firstRetained - 1}, knowing that the events in between are lost.",
+            extensions: new Dictionary<string, object?> { ["first_sequence_number"] = firstRetained });
 }

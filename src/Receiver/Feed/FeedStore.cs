@@ -83,11 +83,43 @@ internal sealed class FeedStore(
             parameters, view, cancellationToken);
     }
 
+    // events has no index on the id (it is partitioned by month): event_ids says where the event is, in one partition.
     public async Task<FeedEvent?> ByIdAsync(string id, PersonalDataView view, CancellationToken cancellationToken) =>
-        (await ReadAsync($"SELECT {Columns} WHERE e.id = $1", [Value(id)], view, cancellationToken)).SingleOrDefault();
+        (await ReadAsync(
+            $"SELECT {Columns} WHERE (e.seq, e.received_at) = (SELECT seq, received_at FROM event_ids WHERE id = $1)",
+            [Value(id)], view, cancellationToken)).SingleOrDefault();
 
     public async Task<FeedEvent?> BySequenceAsync(long sequenceNumber, PersonalDataView view, CancellationToken cancellationToken) =>
         (await ReadAsync($"SELECT {Columns} WHERE e.seq = $1", [Value(sequenceNumber)], view, cancellationToken)).SingleOrDefault();
+
+    /// <summary>
+    /// The first sequence number still stored after the events retention dropped, when a reader after
+    /// <paramref name="after"/> is behind them (an event numbered above <paramref name="after"/> was dropped); else null.
+    /// Asked after the reader's page is read: a drop that commits in between makes it behind too, so no page read from
+    /// a month being dropped is taken for a whole one.
+    /// </summary>
+    public async Task<long?> FirstRetainedWhenBehindAsync(long after, CancellationToken cancellationToken) =>
+        // Sequence numbers start at 1: 0 is the NULL of a reader that is not behind.
+        await database.ScalarAsync<long>(
+            """
+            SELECT CASE WHEN x.last_expired > $1
+                        THEN coalesce((SELECT min(seq) FROM events WHERE seq > x.last_expired), x.last_expired + 1) END
+            FROM (SELECT coalesce(max(last_seq), 0) AS last_expired FROM expired_partitions) x
+            """,
+            [Value(after)], cancellationToken) is > 0 and var first ? first : null;
+
+    /// <summary>Whether an event of this id was stored once and retention has dropped it since (event_ids outlives it).</summary>
+    public Task<bool> ExpiredAsync(string id, CancellationToken cancellationToken) =>
+        database.ScalarAsync<bool>(
+            """
+            SELECT NOT EXISTS (SELECT 1 FROM events e WHERE (e.seq, e.received_at) = (i.seq, i.received_at))
+            FROM event_ids i WHERE i.id = $1
+            """,
+            [Value(id)], cancellationToken);
+
+    /// <summary>Whether <paramref name="sequenceNumber"/> lies among the numbers retention has dropped.</summary>
+    public Task<bool> ExpiredAsync(long sequenceNumber, CancellationToken cancellationToken) =>
+        database.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM expired_partitions WHERE last_seq >= $1)", [Value(sequenceNumber)], cancellationToken);
 
     private Task<List<FeedEvent>> ReadAsync(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, PersonalDataView view, CancellationToken cancellationToken) =>

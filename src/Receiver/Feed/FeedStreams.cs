@@ -43,6 +43,11 @@ internal sealed partial class FeedStreams(
         // The first read comes before the first byte: a database outage is then still a plain 503 the client can see.
         var seen = notifier.Latest;
         var events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
+        if (await store.FirstRetainedWhenBehindAsync(after, cancellationToken) is { } firstRetained)
+        {
+            await FeedEndpoints.Gone(after, firstRetained).ExecuteAsync(context);
+            return;
+        }
 
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -86,6 +91,9 @@ internal sealed partial class FeedStreams(
                 // Let go of the page written before reading the next: a stream holds one page at a time.
                 events = [];
                 events = await store.AfterAsync(after, filter, limit, view, ends.Token);
+                // Retention may have dropped a month while this reader was in it: end the stream rather than skip what
+                // it lost; the reconnect (after the last frame it got) is then answered 410.
+                if (events.Count > 0 && await store.FirstRetainedWhenBehindAsync(after, ends.Token) is not null) return;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

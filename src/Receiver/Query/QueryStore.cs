@@ -43,9 +43,13 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     public Task<byte[]?> QuoteAsync(string id, CancellationToken cancellationToken) =>
         database.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
 
-    /// <summary>The newest sequence number every reader can see: where a new walk through a list is pinned.</summary>
+    /// <summary>
+    /// The newest sequence number every reader can see: where a new walk through a list is pinned. When retention has
+    /// dropped every event, the highest it dropped: a pin below the state's head_seq would hide every transaction.
+    /// </summary>
     public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken) =>
-        await database.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events", [], cancellationToken);
+        await database.ScalarAsync<long>(
+            "SELECT coalesce((SELECT max(seq) FROM events), (SELECT max(last_seq) FROM expired_partitions), 0)", [], cancellationToken);
 
     /// <summary>
     /// The events of one transaction in the order of its snapshots, of <paramref name="anchor"/> when given, else of

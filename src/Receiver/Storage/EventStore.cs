@@ -96,6 +96,18 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         (nameof(InsertCustomerEvents), InsertCustomerEvents, CustomerColumns.Columns),
     ];
 
+    // events is partitioned by month and cannot hold a unique key on the id alone: event_ids is that key. The ids of
+    // the batch that it did not hold yet, each with its sequence number (drawn by event_ids' default), are the events
+    // each statement stores; a redelivered id, even of an event that retention dropped, stores nothing.
+    private const string NewIds =
+        """
+        new_ids AS (
+            INSERT INTO event_ids (id, received_at) SELECT id, received_at FROM batch
+            ON CONFLICT (id) DO NOTHING
+            RETURNING seq, id
+        )
+        """;
+
     // A transaction event fills a row of events and, through started_at and snapshot, the transaction's state.
     private static readonly UnnestColumns<TransactionEvent> TransactionColumns =
         new UnnestColumns<TransactionEvent>("events")
@@ -126,14 +138,13 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         $"""
         WITH batch AS (
             SELECT * FROM {TransactionColumns.Unnest}
-        ), inserted AS (
-            INSERT INTO events (id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts,
+        ), {NewIds}, inserted AS (
+            INSERT INTO events (seq, id, type, transaction_id, sep, kind, status, updated_at, order_key, assets, accounts,
                                 customer_ids, event_timestamp, body, received_at, source, anchor)
-            SELECT id, type, transaction_id, sep, kind, status, updated_at, order_key,
+            SELECT seq, id, type, transaction_id, sep, kind, status, updated_at, order_key,
                    ARRAY(SELECT jsonb_array_elements_text(assets)), ARRAY(SELECT jsonb_array_elements_text(accounts)),
                    ARRAY(SELECT jsonb_array_elements_text(customer_ids)), event_timestamp, body, received_at, source, anchor
-            FROM batch
-            ON CONFLICT (id) DO NOTHING
+            FROM new_ids JOIN batch USING (id)
             RETURNING seq, id
         ), stored AS (
             SELECT b.*, inserted.seq FROM inserted JOIN batch b USING (id)
@@ -182,10 +193,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         $"""
         WITH batch AS (
             SELECT * FROM {QuoteColumns.Unnest}
-        ), inserted AS (
-            INSERT INTO events (id, type, quote_id, event_timestamp, body, received_at, source)
-            SELECT id, type, quote_id, event_timestamp, body, received_at, source FROM batch
-            ON CONFLICT (id) DO NOTHING
+        ), {NewIds}, inserted AS (
+            INSERT INTO events (seq, id, type, quote_id, event_timestamp, body, received_at, source)
+            SELECT seq, id, type, quote_id, event_timestamp, body, received_at, source FROM new_ids JOIN batch USING (id)
             RETURNING seq, id
         ), quote AS (
             INSERT INTO quotes (id, sell_asset, buy_asset, created_at, expires_at, order_key, snapshot, event_id, seq, received_at)
@@ -214,10 +224,9 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         $"""
         WITH batch AS (
             SELECT * FROM {CustomerColumns.Unnest}
-        ), inserted AS (
-            INSERT INTO events (id, type, customer_id, event_timestamp, body, received_at, source, anchor)
-            SELECT id, type, customer_id, event_timestamp, body, received_at, source, anchor FROM batch
-            ON CONFLICT (id) DO NOTHING
+        ), {NewIds}, inserted AS (
+            INSERT INTO events (seq, id, type, customer_id, event_timestamp, body, received_at, source, anchor)
+            SELECT seq, id, type, customer_id, event_timestamp, body, received_at, source, anchor FROM new_ids JOIN batch USING (id)
             RETURNING seq, id
         ), customer AS (
             INSERT INTO customers AS c (anchor, id, first_seen_at, last_updated_at, update_count)
@@ -232,16 +241,23 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         SELECT seq, id FROM inserted
         """;
 
+    /// <summary>The stored body of an event id; null when the id is not stored, or its event has expired (Retention).</summary>
     public Task<byte[]?> FindBodyAsync(string eventId, CancellationToken cancellationToken) =>
-        database.ScalarAsync<byte[]>("SELECT body FROM events WHERE id = $1", [Value(eventId)], cancellationToken);
+        database.ScalarAsync<byte[]>(
+            "SELECT e.body FROM event_ids i JOIN events e ON e.seq = i.seq AND e.received_at = i.received_at WHERE i.id = $1",
+            [Value(eventId)], cancellationToken);
 
-    /// <summary>Keeps a rejected body; a repeat of the same rejection (AP retrying) only counts an attempt.</summary>
+    /// <summary>
+    /// Keeps a rejected body; a repeat of the same rejection (AP retrying) within the month only counts an attempt. A
+    /// repeat in a later month is a row of that month: rejected_events is partitioned by month, and a month's rows
+    /// expire together (Retention:RejectedEvents).
+    /// </summary>
     public Task RecordRejectedAsync(RejectedRow row, CancellationToken cancellationToken) =>
         database.ExecuteAsync(
             """
-            INSERT INTO rejected_events (event_id, event_type, reason, errors, body, fingerprint, first_received_at, last_received_at)
-            VALUES (@event_id, @event_type, @reason, @errors, @body, @fingerprint, @received_at, @received_at)
-            ON CONFLICT (event_id, reason, fingerprint) DO UPDATE
+            INSERT INTO rejected_events (event_id, event_type, reason, errors, body, fingerprint, first_received_at, last_received_at, received_month)
+            VALUES (@event_id, @event_type, @reason, @errors, @body, @fingerprint, @received_at, @received_at, date_trunc('month', @received_at, 'UTC'))
+            ON CONFLICT (event_id, reason, fingerprint, received_month) DO UPDATE
             SET attempts = rejected_events.attempts + 1,
                 errors = excluded.errors,
                 last_received_at = excluded.last_received_at

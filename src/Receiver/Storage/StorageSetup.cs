@@ -41,6 +41,11 @@ public static partial class StorageSetup
         services.AddSingleton<RejectedBacklog>();
         services.AddInstruments<DatabaseMetrics>();
         services.AddSingleton(TimeProvider.System);
+        services.AddValidatedOptions<RetentionOptions, RetentionOptionsValidator>(RetentionOptions.Section);
+        services.AddSingleton<RetentionStore>();
+        services.AddInstruments<RetentionMetrics>();
+        services.AddSingleton<RetentionWorker>();
+        services.AddHostedService(provider => provider.GetRequiredService<RetentionWorker>());
         return services;
     }
 

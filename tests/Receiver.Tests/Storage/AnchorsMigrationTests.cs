@@ -1,9 +1,4 @@
 using System.Net;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql;
-using Receiver.Storage.Schema;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Storage;
@@ -22,13 +17,12 @@ public sealed class AnchorsMigrationTests
         var connectionString = TestPostgres.NewDatabaseConnectionString();
         try
         {
-            await using (var context = new ReceiverDbContext(new DbContextOptionsBuilder<ReceiverDbContext>().UseNpgsql(connectionString).Options))
-                await context.GetService<IMigrator>().MigrateAsync(Before);
+            await EarlierSchema.MigrateToAsync(connectionString, Before);
             var existing = ApEvents.All["sep31-pending-receiver"]();
             var transactionId = (string)existing["payload"]!["transaction"]!["id"]!;
             var customerId = (string)existing["payload"]!["transaction"]!["customers"]!["sender"]!["id"]!;
             // Rows as the release before stored them, keyed by id alone.
-            await ExecuteAsync(connectionString, """
+            await EarlierSchema.ExecuteAsync(connectionString, """
                     INSERT INTO events (id, type, transaction_id, sep, kind, status, order_key, event_timestamp, body, received_at, customer_ids)
                     VALUES ('before-upgrade', 'transaction_created', @tx, '31', 'receive', 'pending_receiver', now(), now(), convert_to(@body, 'UTF8'), now(), ARRAY[@customer]);
                     INSERT INTO transactions (id, sep, kind, status, started_at, order_key, head_seq, head_event_id, snapshot, assets, accounts, customer_ids, changed_at)
@@ -58,14 +52,5 @@ public sealed class AnchorsMigrationTests
             await TestPostgres.DropDatabaseAsync(connectionString);
             throw;
         }
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql, params (string Name, string Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -17,6 +17,8 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
     public DbSet<CustomerState> Customers => Set<CustomerState>();
     public DbSet<SharedKey> SharedKeys => Set<SharedKey>();
     public DbSet<ReconciliationRunRecord> ReconciliationRuns => Set<ReconciliationRunRecord>();
+    public DbSet<KnownEventId> EventIds => Set<KnownEventId>();
+    public DbSet<ExpiredPartition> ExpiredPartitions => Set<ExpiredPartition>();
     public DbSet<StoredAuditRecord> AuditRecords => Set<StoredAuditRecord>();
 
     public const string EventSequence = "event_seq";
@@ -27,10 +29,13 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
 
         model.Entity<StoredEvent>(e =>
         {
+            // Partitioned by month on received_at (migration EventPartitions, Storage/EventPartitions.cs), which EF
+            // does not model: a partitioned table's unique keys must hold the partition key, so the key is
+            // (seq, received_at), whose index also serves the feed's reads by seq, and "once by id" is event_ids' key.
             e.ToTable("events");
-            e.HasKey(x => x.Id);
+            e.HasKey(x => new { x.Seq, x.ReceivedAt });
+            e.Property(x => x.Id).IsRequired();
             e.Property(x => x.Seq).HasDefaultValueSql($"nextval('{EventSequence}')");
-            e.HasIndex(x => x.Seq).IsUnique();
             // A transaction's timeline, and its state as of a sequence number.
             e.HasIndex(x => new { x.TransactionId, x.OrderKey, x.Seq });
             e.Property(x => x.ReceivedAt).HasDefaultValueSql("now()");
@@ -41,6 +46,20 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
             e.HasIndex(x => new { x.Anchor, x.Seq }).HasFilter("anchor <> ''");
             e.HasIndex(x => new { x.CustomerId, x.Seq }).HasFilter("customer_id IS NOT NULL AND anchor <> ''");
             e.HasIndex(x => new { x.TransactionId, x.Seq }).HasFilter("transaction_id IS NOT NULL AND anchor <> ''");
+        });
+
+        model.Entity<KnownEventId>(e =>
+        {
+            e.ToTable("event_ids");
+            e.HasKey(x => x.Id);
+            // Drawn here, in the statement that decides whether an id is new (EventStore), and copied into events.
+            e.Property(x => x.Seq).HasDefaultValueSql($"nextval('{EventSequence}')");
+        });
+
+        model.Entity<ExpiredPartition>(e =>
+        {
+            e.ToTable("expired_partitions");
+            e.HasKey(x => x.Name);
         });
 
         model.Entity<TransactionState>(e =>
@@ -96,12 +115,14 @@ public sealed class ReceiverDbContext(DbContextOptions<ReceiverDbContext> option
 
         model.Entity<RejectedEvent>(e =>
         {
+            // Partitioned by month on received_month, like events (migration RejectedEventPartitions): its keys hold it.
             e.ToTable("rejected_events");
+            e.HasKey(x => new { x.Id, x.ReceivedMonth });
             e.Property(x => x.Id).UseIdentityAlwaysColumn();
             e.Property(x => x.Errors).HasColumnType("jsonb");
             e.Property(x => x.Attempts).HasDefaultValue(1);
             // NULL event ids never conflict, so bodies without a readable id are each kept.
-            e.HasIndex(x => new { x.EventId, x.Reason, x.Fingerprint }).IsUnique();
+            e.HasIndex(x => new { x.EventId, x.Reason, x.Fingerprint, x.ReceivedMonth }).IsUnique();
             e.HasIndex(x => x.LastReceivedAt);
         });
 

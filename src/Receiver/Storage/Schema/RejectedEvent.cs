@@ -20,6 +20,13 @@ public sealed class RejectedEvent
     /// <summary>SHA-256 over the envelope without its per-attempt <c>timestamp</c>: equal for AP's retries of one event.</summary>
     public required byte[] Fingerprint { get; init; }
 
+    /// <summary>
+    /// The first instant (UTC) of the month its first attempt arrived in: the partition key, and part of the unique
+    /// key, so a repeat in a later month is a row of its own and a month's rows all end within it (expiring a month is
+    /// dropping its partition).
+    /// </summary>
+    public DateTimeOffset ReceivedMonth { get; init; }
+
     public int Attempts { get; init; }
     public DateTimeOffset FirstReceivedAt { get; init; }
     public DateTimeOffset LastReceivedAt { get; init; }

@@ -11,7 +11,7 @@ namespace Receiver.Audit;
 /// <summary>
 /// The audit trail: who did what with <c>operate</c> and who read what with <c>read:personal</c>, recorded by
 /// <see cref="AuditMiddleware"/>, served by <c>GET /audit</c> to <c>operate</c> credentials and kept for
-/// <c>Audit:Retention</c>. No other folder knows of it: the middleware decides from each endpoint's scope and its caller.
+/// <c>Retention:AuditRecords</c>. No other folder knows of it: the middleware decides from each endpoint's scope and its caller.
 /// </summary>
 public static class AuditEndpoints
 {
@@ -19,7 +19,6 @@ public static class AuditEndpoints
 
     public static IServiceCollection AddAudit(this IServiceCollection services)
     {
-        services.AddValidatedOptions<AuditOptions, AuditOptionsValidator>(AuditOptions.Section);
         services.AddSingleton<AuditStore>();
         services.AddInstruments<AuditMetrics>();
         services.AddSingleton<AuditWriter>();

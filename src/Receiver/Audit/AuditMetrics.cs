@@ -33,7 +33,7 @@ internal sealed class AuditMetrics
             "{record}",
             "Records of the audit trail lost, by reason: queue_full (a read's, dropped at once rather than slowing the read), write_failed (PostgreSQL did not take it).");
         _deleted = meter.CreateCounter<long>("receiver.audit.records_deleted", "{record}",
-            "Records of the audit trail deleted by the retention sweep, being older than Audit:Retention.");
+            "Records of the audit trail deleted by the retention sweep, being older than Retention:AuditRecords.");
     }
 
     public void Written(int count) => _written.Add(count);

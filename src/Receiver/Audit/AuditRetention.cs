@@ -1,14 +1,15 @@
 using Microsoft.Extensions.Options;
+using Receiver.Storage;
 
 namespace Receiver.Audit;
 
 /// <summary>
-/// Keeps the audit trail to <c>Audit:Retention</c>: at start and then every <see cref="SweepInterval"/>, deletes the
+/// Keeps the audit trail to <c>Retention:AuditRecords</c>: at start and then every <see cref="SweepInterval"/>, deletes the
 /// records that arrived before then, <see cref="BatchSize"/> at a time. Every instance sweeps; sweeps that meet
 /// delete each record once.
 /// </summary>
 internal sealed partial class AuditRetention(
-    AuditStore store, IOptions<AuditOptions> options, AuditMetrics metrics, TimeProvider clock, ILogger<AuditRetention> logger)
+    AuditStore store, IOptions<RetentionOptions> options, AuditMetrics metrics, TimeProvider clock, ILogger<AuditRetention> logger)
     : BackgroundService
 {
     internal static readonly TimeSpan SweepInterval = TimeSpan.FromHours(1);
@@ -41,7 +42,7 @@ internal sealed partial class AuditRetention(
 
     private async Task SweepAsync(CancellationToken cancellationToken)
     {
-        var cutoff = clock.GetUtcNow() - options.Value.Retention;
+        var cutoff = clock.GetUtcNow() - options.Value.AuditRecords;
         var total = 0;
         int deleted;
         do
@@ -53,7 +54,7 @@ internal sealed partial class AuditRetention(
         if (total > 0) LogSwept(logger, total, cutoff);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Audit trail: deleted {Count} records from before {Cutoff:O} (Audit:Retention)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audit trail: deleted {Count} records from before {Cutoff:O} (Retention:AuditRecords)")]
     private static partial void LogSwept(ILogger logger, int count, DateTimeOffset cutoff);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit trail: the retention sweep failed ({ErrorType}: {ErrorMessage}); trying again within the hour")]

@@ -25,6 +25,14 @@ public sealed class RetentionOptions
     /// <summary>Reconciliation runs, by when they started.</summary>
     public TimeSpan? ReconciliationRuns { get; set; }
 
+    /// <summary>
+    /// Records of the audit trail; older ones are deleted within the hour. 400 days: a year of history (what PCI DSS
+    /// 10.5.1 asks of an audit trail, and what a yearly review looks back over), plus a month so that a review that
+    /// runs late still finds its oldest month; not longer, since each record says who read whose personal data, and
+    /// is kept no longer than that purpose needs. Never forever, for that reason.
+    /// </summary>
+    public TimeSpan AuditRecords { get; set; } = TimeSpan.FromDays(400);
+
     internal IEnumerable<(string Name, TimeSpan? Value)> Settings =>
     [
         (nameof(Events), Events), (nameof(RejectedEvents), RejectedEvents), (nameof(ReconciliationRuns), ReconciliationRuns),
@@ -33,6 +41,9 @@ public sealed class RetentionOptions
 
 internal sealed class RetentionOptionsValidator : IValidateOptions<RetentionOptions>
 {
+    /// <summary>Ten years: far beyond any rule for an audit trail, and a cut-off the clock can always count back to.</summary>
+    private static readonly TimeSpan MaxAuditRecords = TimeSpan.FromDays(3650);
+
     public ValidateOptionsResult Validate(string? name, RetentionOptions options)
     {
         // A day at least: a shorter one is more likely a unit mistaken (10 read as seconds, not days) than a wish.
@@ -40,6 +51,8 @@ internal sealed class RetentionOptionsValidator : IValidateOptions<RetentionOpti
             .Where(setting => setting.Value is { } value && value < TimeSpan.FromDays(1))
             .Select(setting => $"Retention:{setting.Name} must be at least 1.00:00:00 (a day), or unset to keep forever; it is {setting.Value}.")
             .ToList();
+        if (options.AuditRecords < TimeSpan.FromDays(1) || options.AuditRecords > MaxAuditRecords)
+            failures.Add($"Retention:AuditRecords must be at least 1.00:00:00 (a day) and at most {MaxAuditRecords:c}; it is {options.AuditRecords:c}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -17,7 +17,7 @@ namespace Receiver.Tests.Audit;
 
 /// <summary>
 /// The audit trail through HTTP: operate actions recorded before they are answered, reads with read:personal recorded
-/// in the background, GET /audit for operate credentials only, and the trail kept for Audit:Retention.
+/// in the background, GET /audit for operate credentials only, and the trail kept for Retention:AuditRecords.
 /// </summary>
 public sealed class AuditTrailTests
 {
@@ -262,7 +262,7 @@ public sealed class AuditTrailTests
     [Fact]
     public async Task Records_older_than_Audit_Retention_are_deleted_and_newer_ones_kept()
     {
-        await using var app = ReceiverApp.With(Settings(new() { ["Audit:Retention"] = "7.00:00:00" }));
+        await using var app = ReceiverApp.With(Settings(new() { ["Retention:AuditRecords"] = "7.00:00:00" }));
         _ = app.Server; // its sweep at start done before there is anything to sweep
         // Requests made ten days ago, by a clock set back, and now.
         await using var past = app.WithWebHostBuilder(host => host.ConfigureTestServices(services =>
@@ -350,6 +350,6 @@ public sealed class AuditTrailTests
             ["ConnectionStrings__Receiver"] = "Host=127.0.0.1;Port=1;Database=never;Username=nobody;Password=none",
             ["CALLBACK_API_AUTH_TYPE"] = "none",
             ["QueryApi__Auth__Type"] = "none",
-            ["Audit__Retention"] = retention,
-        }, "Audit:Retention must be more than 0 and at most 3650.00:00:00");
+            ["Retention__AuditRecords"] = retention,
+        }, "Retention:AuditRecords must be at least 1.00:00:00 (a day) and at most 3650.00:00:00");
 }

@@ -2,7 +2,7 @@ namespace Receiver.Storage.Schema;
 
 /// <summary>
 /// One request of the audit trail (see Audit/): when, who, with which of the audited scopes, what was asked and what
-/// was answered. Kept for <c>Audit:Retention</c>.
+/// was answered. Kept for <c>Retention:AuditRecords</c>.
 /// Schema only: describes a table for the migrations; never read or written at run time (the stores' SQL is).
 /// </summary>
 public sealed class StoredAuditRecord

@@ -140,7 +140,9 @@ ceiling_insert_setup() {
   body=$(sed -n 's/^local template = \[\[\(.*\)\]\]$/\1/p' bench/lua/ingest.lua \
     | sed 's/%s/x/g; s/%02d/00/g; s/%06d/000000/g')
   # The body comes from a one-row table: pgbench would read the ":59" of its timestamps as variables.
-  bench_psql -c "CREATE TABLE bench_ceiling (LIKE events INCLUDING ALL)"
+  # events is partitioned, and its unique key on the id is event_ids': the ceiling is one plain table, unique on id.
+  bench_psql -c "CREATE TABLE bench_ceiling (LIKE events INCLUDING DEFAULTS INCLUDING INDEXES)"
+  bench_psql -c "ALTER TABLE bench_ceiling ADD UNIQUE (id)"
   bench_psql -c "CREATE TABLE bench_payload AS SELECT convert_to('$body', 'UTF8') AS body"
   cat >"$work/insert.sql" <<SQL
 \set tx random(0, $((transactions - 1)))

@@ -40,7 +40,11 @@ namespace Receiver.Migrations
             // columns and defaults, the months its rows need and the next three, the rows copied (in this migration's
             // transaction), every id recorded in event_ids, then the names swapped. The sequence event_seq is not the
             // table's: it stays, and the feed's numbers go on from where they were.
+            // The lock first: an instance of the old release still serving would otherwise commit an event after the
+            // copy's snapshot, to be dropped with the old table. With it, such an insert waits, then fails (503) and AP
+            // retries it into the new table.
             migrationBuilder.Sql("""
+                LOCK TABLE events IN EXCLUSIVE MODE;
                 CREATE TABLE events_partitioned (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY RANGE (received_at);
                 DO $$
                 DECLARE month timestamp;

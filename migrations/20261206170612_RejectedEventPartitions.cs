@@ -13,7 +13,10 @@ namespace Receiver.Migrations
             // rejected_events becomes partitioned by month, as events did (EventPartitions), on a column of its own:
             // the month of a row's first attempt, in its unique key, so that AP's retries in one month count on one
             // row. The rows are copied with their ids, and the identity goes on after the highest.
+            // Locked first, as events in EventPartitions: no row committed by an instance of the old release after the
+            // copy is dropped with the old table.
             migrationBuilder.Sql("""
+                LOCK TABLE rejected_events IN EXCLUSIVE MODE;
                 CREATE TABLE rejected_events_partitioned (
                     LIKE rejected_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY,
                     received_month timestamptz NOT NULL

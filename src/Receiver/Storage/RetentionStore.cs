@@ -54,10 +54,7 @@ internal sealed partial class RetentionStore(NpgsqlDataSource dataSource, Resili
                 var name = PartitionName(table, month);
                 await using var transaction = await connection.BeginTransactionAsync(ct);
                 await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock($1)", ct, Value(RetentionLock));
-                await using (var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection) { Parameters = { Value(name) } })
-                {
-                    if ((bool)(await exists.ExecuteScalarAsync(ct))!) continue;
-                }
+                if (await ExistsAsync(connection, name, ct)) continue;
                 await ExecuteAsync(connection, $"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)", ct);
                 await ExecuteAsync(connection,
                     $"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ('{Bound(month)}') TO ('{Bound(month.AddMonths(1))}')", ct);
@@ -88,9 +85,12 @@ internal sealed partial class RetentionStore(NpgsqlDataSource dataSource, Resili
                 await using var transaction = await connection.BeginTransactionAsync(ct);
                 await ExecuteAsync(connection, $"SET LOCAL lock_timeout = '{LockTimeout}'", ct);
                 await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock($1)", ct, Value(RetentionLock));
-                var lastSeq = table == PartitionedTables.Events ? "max(seq)" : "NULL";
+                // Another instance may have dropped it while this one waited for the lock.
+                if (!await ExistsAsync(connection, name, ct)) continue;
+                // One row per partition, whatever it holds: the highest sequence number of events, none of rejected events.
+                var lastSeq = table == PartitionedTables.Events ? $"(SELECT max(seq) FROM {name})" : "NULL";
                 await ExecuteAsync(connection,
-                    $"INSERT INTO expired_partitions (name, last_seq, dropped_at) SELECT $1, {lastSeq}, $2 FROM {name}", ct, Value(name), Value(now));
+                    $"INSERT INTO expired_partitions (name, last_seq, dropped_at) VALUES ($1, {lastSeq}, $2)", ct, Value(name), Value(now));
                 await ExecuteAsync(connection, $"DROP TABLE {name}", ct);
                 await transaction.CommitAsync(ct);
                 dropped.Add(name);
@@ -126,6 +126,12 @@ internal sealed partial class RetentionStore(NpgsqlDataSource dataSource, Resili
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) names.Add(reader.GetString(0));
         return names;
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    {
+        await using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection) { Parameters = { Value(name) } };
+        return (bool)(await exists.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)

@@ -41,6 +41,7 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, AuditWriter 
         endpoint.Metadata.GetMetadata<RequiredScope>()?.Scope switch
         {
             Scopes.Operate => [Scopes.Operate],
+            Scopes.ReadPersonal => [Scopes.ReadPersonal],
             Scopes.Read when caller.MayReadPersonalData() && endpoint.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true }
                 => [Scopes.ReadPersonal],
             _ => [],

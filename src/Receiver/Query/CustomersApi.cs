@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Receiver.Auth;
 using Receiver.Http;
 using Receiver.Storage;
 
@@ -11,6 +12,8 @@ internal static class CustomersApi
         query.MapGet("/customers/{id}", GetAsync)
             .WithTags("Customers")
             .WithName("GetCustomer").WithSummary("What we know of a customer, and the ids of its transactions, a page at a time")
+            // Which transactions a person has is personal, as ?customer_id= on /transactions.
+            .RequireQueryAuth(Scopes.ReadPersonal)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<CustomerSummary>, ValidationProblem, ProblemHttpResult>> GetAsync(

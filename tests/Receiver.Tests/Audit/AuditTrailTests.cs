@@ -124,11 +124,17 @@ public sealed class AuditTrailTests
         await Client(app, ComplianceKey).GetJsonAsync($"/transactions/{id}");
         await Client(app, ComplianceKey).GetJsonAsync("/events?wait=0");
         await app.CreateQueryClient().GetJsonAsync($"/transactions/{id}/events");
+        // An endpoint that needs read:personal itself (a person's transactions) is recorded as well.
+        var customerUpdated = ApEvents.CustomerUpdated();
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(customerUpdated)).StatusCode);
+        var customer = (string)customerUpdated["payload"]!["customer"]!["id"]!;
+        await Client(app, ComplianceKey).GetJsonAsync($"/customers/{customer}");
 
         var reads = new JsonArray();
-        await Eventually.HoldsAsync(async () => (reads = await AuditAsync(app, "?scope=read:personal")).Count >= 3, "the reads were not recorded");
+        await Eventually.HoldsAsync(async () => (reads = await AuditAsync(app, "?scope=read:personal")).Count >= 4, "the reads were not recorded");
         Assert.Equal(
             [
+                ("compliance", "/customers/{id}", $"/customers/{customer}"),
                 (LegacyCaller, "/transactions/{id}/events", $"/transactions/{id}/events"),
                 ("compliance", "/events", "/events?wait=0"),
                 ("compliance", "/transactions/{id}", $"/transactions/{id}"),
@@ -141,7 +147,7 @@ public sealed class AuditTrailTests
         });
         // The read-only key's read was queued before the others, so it would be written by now.
         Assert.Equal(0, await app.CountAsync("audit_records", "caller = 'dashboard'"));
-        Assert.True((await Scrape.OfAsync(app.CreateClient())).Value("receiver_audit_records_written_total") >= 3);
+        Assert.True((await Scrape.OfAsync(app.CreateClient())).Value("receiver_audit_records_written_total") >= 4);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class ScopeTests
         ["GET /transactions/{id}/events"] = Scopes.Read,
         ["GET /quotes"] = Scopes.Read,
         ["GET /quotes/{id}"] = Scopes.Read,
-        ["GET /customers/{id}"] = Scopes.Read,
+        ["GET /customers/{id}"] = Scopes.ReadPersonal,
         ["GET /rejected-events"] = Scopes.Read,
         ["GET /rejected-events/{id:long}"] = Scopes.Read,
         ["POST /rejected-events/{id:long}/replay"] = Scopes.Operate,

@@ -270,6 +270,15 @@ public sealed class PersonalDataApiTests : IAsyncLifetime
         Assert.Equal("read:personal", (string?)refused["scope"]);
     }
 
+    [Fact]
+    public async Task A_read_key_may_not_ask_which_transactions_a_customer_has()
+    {
+        var customer = $"/customers/{_transaction["customers"]!["receiver"]!["id"]}";
+        var refused = await Client(ReaderKey).GetJsonAsync(customer, HttpStatusCode.Forbidden);
+        Assert.Equal("read:personal", (string?)refused["scope"]);
+        Assert.Equal(_transaction["id"]!.ToString(), (string?)(await Client(PersonalKey).GetJsonAsync(customer))["transaction_ids"]![0]);
+    }
+
     private HttpClient Client(string key)
     {
         var client = _app.CreateClient();

@@ -9,7 +9,7 @@ namespace Receiver.Audit;
 /// delete each record once.
 /// </summary>
 internal sealed partial class AuditRetention(
-    AuditStore store, IOptions<RetentionOptions> options, AuditMetrics metrics, TimeProvider clock, ILogger<AuditRetention> logger)
+    RetentionStore store, IOptions<RetentionOptions> options, AuditMetrics metrics, TimeProvider clock, ILogger<AuditRetention> logger)
     : BackgroundService
 {
     internal static readonly TimeSpan SweepInterval = TimeSpan.FromHours(1);
@@ -43,19 +43,13 @@ internal sealed partial class AuditRetention(
     private async Task SweepAsync(CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow() - options.Value.AuditRecords;
-        var total = 0;
-        int deleted;
-        do
-        {
-            deleted = await store.DeleteBeforeAsync(cutoff, BatchSize, cancellationToken);
-            metrics.Deleted(deleted);
-            total += deleted;
-        } while (deleted == BatchSize);
+        // Found through the index on requested_at.
+        var total = await store.DeleteBeforeAsync("audit_records", "requested_at", cutoff, BatchSize, metrics.Deleted, cancellationToken);
         if (total > 0) LogSwept(logger, total, cutoff);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audit trail: deleted {Count} records from before {Cutoff:O} (Retention:AuditRecords)")]
-    private static partial void LogSwept(ILogger logger, int count, DateTimeOffset cutoff);
+    private static partial void LogSwept(ILogger logger, long count, DateTimeOffset cutoff);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit trail: the retention sweep failed ({ErrorType}: {ErrorMessage}); trying again within the hour")]
     private static partial void LogSweepFailed(ILogger logger, string errorType, string errorMessage);

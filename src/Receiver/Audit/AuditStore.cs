@@ -60,13 +60,4 @@ internal sealed class AuditStore(ResilientDatabase database, [FromKeyedServices(
                 reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetInt32(7), reader.IsDBNull(8) ? null : reader.GetString(8)),
             cancellationToken);
     }
-
-    /// <summary>
-    /// Deletes at most <paramref name="batch"/> records that arrived before <paramref name="cutoff"/>, found through the
-    /// index on <c>requested_at</c>; the number deleted. Small batches keep each statement's locks and WAL short.
-    /// </summary>
-    public Task<int> DeleteBeforeAsync(DateTimeOffset cutoff, int batch, CancellationToken cancellationToken) =>
-        database.ExecuteAsync(
-            "DELETE FROM audit_records WHERE id IN (SELECT id FROM audit_records WHERE requested_at < $1 LIMIT $2)",
-            [Value(cutoff), Value(batch)], cancellationToken);
 }

@@ -99,22 +99,32 @@ internal sealed partial class RetentionStore(NpgsqlDataSource dataSource, Resili
         }, cancellationToken);
 
     /// <summary>
-    /// Deletes the reconciliation runs started before <paramref name="cutoff"/>, a batch a statement (a retry repeats
-    /// one batch, never the whole delete); answers how many. A small table, one row a run: not worth partitioning.
+    /// Deletes the reconciliation runs started before <paramref name="cutoff"/>; answers how many. A small table, one
+    /// row a run: not worth partitioning.
     /// </summary>
-    public async Task<long> DeleteReconciliationRunsBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    public Task<long> DeleteReconciliationRunsBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        DeleteBeforeAsync("reconciliation_runs", "started_at", cutoff, DeleteBatch, _ => { }, cancellationToken);
+
+    /// <summary>
+    /// Deletes the rows of <paramref name="table"/> (keyed by <c>id</c>) whose <paramref name="column"/> is before
+    /// <paramref name="cutoff"/>, <paramref name="batch"/> a statement: each statement's locks and WAL stay short, and a
+    /// retry repeats one batch, never the whole delete. <paramref name="deleted"/> hears of each batch as it commits;
+    /// answers how many in all.
+    /// </summary>
+    public async Task<long> DeleteBeforeAsync(
+        string table, string column, DateTimeOffset cutoff, int batch, Action<int> deleted, CancellationToken cancellationToken)
     {
-        long deleted = 0;
-        int batch;
+        long total = 0;
+        int count;
         do
         {
-            batch = await database.ExecuteAsync(
-                $"DELETE FROM reconciliation_runs WHERE id IN (SELECT id FROM reconciliation_runs WHERE started_at < $1 LIMIT {DeleteBatch})",
-                [Value(cutoff)], cancellationToken);
-            deleted += batch;
+            count = await database.ExecuteAsync(
+                $"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} < $1 LIMIT {batch})", [Value(cutoff)], cancellationToken);
+            deleted(count);
+            total += count;
         }
-        while (batch == DeleteBatch);
-        return deleted;
+        while (count == batch);
+        return total;
     }
 
     private static async Task<List<string>> PartitionsAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)

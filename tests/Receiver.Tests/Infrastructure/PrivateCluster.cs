@@ -35,10 +35,27 @@ public sealed class PrivateCluster : IAsyncDisposable
         return await CreateAsync(["-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"]);
     }
 
-    private static async Task<PrivateCluster> CreateAsync(string[] settings)
+    /// <summary>A cluster started with these settings (<c>["-c", "name=value", ...]</c>) besides the usual ones.</summary>
+    public static async Task<PrivateCluster> CreateAsync(string[] settings)
     {
         var directory = Directory.CreateTempSubdirectory("receiver-test-pg.");
         await ScriptAsync("init", directory.FullName);
+        return await StartOnFreePortAsync(directory, settings);
+    }
+
+    /// <summary>
+    /// A streaming standby of <paramref name="primary"/> (pg_basebackup), known to it as <paramref name="name"/>,
+    /// the name its <c>synchronous_standby_names</c> matches.
+    /// </summary>
+    public static async Task<PrivateCluster> CreateStandbyAsync(PrivateCluster primary, string name, string[] settings)
+    {
+        var directory = Directory.CreateTempSubdirectory("receiver-test-pg.");
+        await ScriptAsync("standby", directory.FullName, primary.Port.ToString(), name);
+        return await StartOnFreePortAsync(directory, settings);
+    }
+
+    private static async Task<PrivateCluster> StartOnFreePortAsync(DirectoryInfo directory, string[] settings)
+    {
         // Below Linux's ephemeral range (32768 and up), so the client side of some other connection cannot take the
         // port between the check and the start; another test's cluster still can, hence the next try on a new port.
         for (var attempt = 1; ; attempt++)
@@ -61,6 +78,12 @@ public sealed class PrivateCluster : IAsyncDisposable
             .ConnectionString;
 
     public Task StartAsync() => ScriptAsync(["start", _directory.FullName, Port.ToString(), "-c", "fsync=off", .. _settings]);
+
+    /// <summary>Kills every process of the server with SIGKILL: a machine lost, as its clients see it.</summary>
+    public Task KillAsync() => ScriptAsync("kill", _directory.FullName);
+
+    /// <summary>Promotes a standby to a primary, returning once it accepts writes.</summary>
+    public Task PromoteAsync() => ScriptAsync("promote", _directory.FullName);
 
     /// <summary>Stops the server; <c>immediate</c> is a crash as far as clients can tell.</summary>
     public Task StopAsync(string mode = "immediate") => ScriptAsync("stop", _directory.FullName, mode);

@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "size-queries" => await SizeQueries.RunAsync(Arguments.Parse(args[1..])),
     "storage-alone" => await StorageAlone.RunAsync(Arguments.Parse(args[1..])),
     "stalls" => await Stalls.RunAsync(Arguments.Parse(args[1..])),
+    "floor-get" => await FloorGet.RunAsync(Arguments.Parse(args[1..])),
     "write-script" => WriteScript.Run(Arguments.Parse(args[1..])),
     "micro" => Micro.Run(args[1..]),
     "allocations" => await AllocationSample.RunAsync(args[1..]),
@@ -43,6 +44,9 @@ static int Usage()
               POSTs AP events one at a time and tells what overlapped each request slower than factor × the median:
               the receiver's GC pauses, thread-pool changes, lock contention and JIT (EventPipe), PostgreSQL's
               checkpoints and autovacuum (its log), the load generator's own GC.
+          Receiver.Bench floor-get --url URL --connection CS
+              Serves GET /transactions/{id} with the receiver's statement and nothing else (no auth, no middleware):
+              the least such a GET costs on Kestrel and Npgsql, measured beside the receiver's.
           Receiver.Bench write-script [--transactions 100000]
               Prints a pgbench script sending that same write of one event as EventStore sends it.
           Receiver.Bench micro [BenchmarkDotNet arguments, e.g. --filter '*']

@@ -46,7 +46,8 @@ public static class OpenApiSetup
     {
         // Read at the first request, not here: by then the start-up validation has reported a bad value in one line.
         var options = app.Services.GetRequiredService<IOptions<OpenApiOptions>>();
-        app.UseWhen(_ => options.Value.Enabled, swagger =>
+        // Only requests under /swagger reach Swashbuckle: its middlewares match every path they see with regexes.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger") && options.Value.Enabled, swagger =>
         {
             // 3.1, as the contract is written: a $ref keeps its own description there.
             swagger.UseSwagger(document => document.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);

@@ -1,4 +1,7 @@
 using System.Diagnostics.Tracing;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Parsers;
 using Microsoft.Extensions.Options;
 using Receiver.Ingest;
 using Receiver.Ingest.Validation;
@@ -40,8 +43,10 @@ internal static class AllocationSample
                 token.Setup();
                 operation = token.CheckToken;
                 break;
+            case "--pid":
+                return await RunningAsync(int.Parse(args[1]), args.Length > 3 && args[2] == "--seconds" ? int.Parse(args[3]) : 5);
             default:
-                Console.Error.WriteLine("usage: Receiver.Bench allocations parse-and-validate|token");
+                Console.Error.WriteLine("usage: Receiver.Bench allocations parse-and-validate|token|--pid PID [--seconds 5]");
                 return 2;
         }
 
@@ -54,12 +59,32 @@ internal static class AllocationSample
 
         using var ticks = new AllocationTicks();
         for (var i = 0; i < 100_000; i++) await operation();
-        var samples = ticks.ByType();
+        Print(ticks.ByType());
+        return 0;
+    }
+
+    /// <summary>The types a running receiver allocates while a load runs against it, read over EventPipe.</summary>
+    private static async Task<int> RunningAsync(int pid, int seconds)
+    {
+        var counts = new Dictionary<string, int>();
+        using var session = new DiagnosticsClient(pid).StartEventPipeSession(
+            [new EventPipeProvider(ClrTraceEventParser.ProviderName, EventLevel.Verbose, (long)ClrTraceEventParser.Keywords.GC)], requestRundown: false);
+        var source = new EventPipeEventSource(session.EventStream);
+        source.Clr.GCAllocationTick += e => counts[e.TypeName] = counts.GetValueOrDefault(e.TypeName) + 1;
+        var reading = Task.Run(source.Process);
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await session.StopAsync(CancellationToken.None);
+        await reading;
+        Print([.. counts.Select(pair => (pair.Key, pair.Value))]);
+        return 0;
+    }
+
+    private static void Print(List<(string Type, int Count)> samples)
+    {
         var total = samples.Sum(sample => sample.Count);
         Console.WriteLine($"{total} samples; types by share:");
-        foreach (var (type, count) in samples.OrderByDescending(sample => sample.Count).Take(20))
+        foreach (var (type, count) in samples.OrderByDescending(sample => sample.Count).Take(25))
             Console.WriteLine($"{100.0 * count / total,5:F1} %  {type}");
-        return 0;
     }
 
     private sealed class AllocationTicks : EventListener

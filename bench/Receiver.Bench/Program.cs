@@ -53,6 +53,8 @@ static int Usage()
               BenchmarkDotNet micro-benchmarks of the receiver's own work per event: parse and validate, the token check.
           Receiver.Bench allocations parse-and-validate|token
               Bytes per operation of one of those two, and the types allocated, sampled by the runtime.
+          Receiver.Bench allocations --pid PID [--seconds 5]
+              The types a running receiver allocates meanwhile (under a load run beside it), read over EventPipe.
         """);
     return 2;
 }

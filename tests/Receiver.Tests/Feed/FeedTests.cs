@@ -24,6 +24,8 @@ public sealed class FeedTests(ReceiverApp app) : IClassFixture<ReceiverApp>
     public async Task Six_hundred_events_posted_across_two_instances_are_polled_once_each_in_increasing_order()
     {
         await using var other = ReceiverApp.Beside(app);
+        // Started here, once: the concurrent CreateApClient calls below would each start a host of their own.
+        _ = other.Server;
         var start = await LatestAsync(app);
         var bodies = Enumerable.Range(0, 600).Select(i => i % 3 == 0 ? ApEvents.CustomerUpdated() : ApEvents.QuoteCreated()).ToList();
 

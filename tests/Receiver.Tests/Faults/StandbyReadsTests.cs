@@ -1,0 +1,194 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Receiver.Tests.Infrastructure;
+
+namespace Receiver.Tests.Faults;
+
+/// <summary>
+/// Reads from a standby (<c>ConnectionStrings:ReceiverStandby</c>) on a replicated cluster of the test's own, the
+/// standby asynchronous so that it can fall behind: the feed's order and wake-ups, the staleness bound
+/// (<c>Database:Standby:MaxLag</c>) and a standby that is down. Replay is paused on the standby
+/// (<c>pg_wal_replay_pause()</c>) to make it fall behind when the test says so.
+/// </summary>
+public sealed class StandbyReadsTests
+{
+    private const string Reads = "receiver_database_reads_total";
+
+    [Fact]
+    public async Task A_reader_following_the_feed_from_the_standby_gets_every_event_once_and_in_order_while_two_instances_store_concurrently()
+    {
+        await using var setup = await StandbySetup.StartAsync(maxLag: TimeSpan.FromMinutes(1));
+        await using var other = ReceiverApp.Beside(setup.App);
+        var query = setup.App.CreateQueryClient();
+        var bodies = Enumerable.Range(0, 400).Select(i => i % 3 == 0 ? ApEvents.CustomerUpdated() : ApEvents.QuoteCreated()).ToList();
+        var standbyReadsBefore = (await Scrape.OfAsync(query)).Value(Reads, ("server", "standby"));
+
+        // Small pages and short waits: many reads, each of a standby a few commits behind the primary.
+        var received = new List<long>();
+        var writing = Parallel.ForEachAsync(bodies.Select((body, i) => (body, i)), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (item, _) =>
+        {
+            var client = (item.i % 2 == 0 ? setup.App : other).CreateApClient();
+            Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(item.body)).StatusCode);
+        });
+        long after = 0;
+        for (var pages = 0; !writing.IsCompleted || after < await setup.App.ScalarAsync<long>("SELECT max(seq) FROM events"); pages++)
+        {
+            Assert.True(pages < 10_000, "the reader never caught up with the primary");
+            var page = await query.GetJsonAsync($"/events?last_sequence_number={after}&limit=7&wait=1");
+            received.AddRange(page["data"]!.AsArray().Select(e => (long)e!["sequence_number"]!));
+            after = (long)page["last_sequence_number"]!;
+        }
+        await writing;
+
+        // Every event the primary stored, once each, in the order of the primary's sequence numbers: no gap, no repeat.
+        var stored = await setup.App.ScalarAsync<long[]>("SELECT array_agg(seq ORDER BY seq) FROM events");
+        Assert.Equal(bodies.Count, stored!.Length);
+        Assert.Equal(stored, received);
+        Assert.True((await Scrape.OfAsync(query)).Value(Reads, ("server", "standby")) > standbyReadsBefore, "no read went to the standby");
+    }
+
+    /// <summary>
+    /// NOTIFY is not replayed on a standby, and a standby shows a commit only once it has replayed it: a reader woken by
+    /// the primary's NOTIFY that read the standby at once would find nothing and sleep again, missing the event. Replay
+    /// is paused while the event is stored, so the wake-up always comes before the standby has it.
+    /// </summary>
+    [Fact]
+    public async Task A_long_poll_and_a_stream_served_by_the_standby_deliver_an_event_stored_while_they_wait_once_the_standby_replays_it()
+    {
+        await using var setup = await StandbySetup.StartAsync(maxLag: TimeSpan.FromMinutes(1));
+        var query = setup.App.CreateQueryClient();
+        var ap = setup.App.CreateApClient();
+        Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(ApEvents.QuoteCreated())).StatusCode);
+        await setup.Cluster.WaitForStandbyAsync(StandbySetup.Database);
+        var start = await setup.App.ScalarAsync<long>("SELECT max(seq) FROM events");
+        await setup.UntilReadsGoToTheStandbyAsync();
+        var (response, stream) = await SseReader.OpenAsync(query, $"/events/stream?last_sequence_number={start}");
+        using var _ = response;
+        using var __ = stream;
+        Assert.Equal("2000", (await stream.NextAsync())!.Retry);
+        var poll = query.GetJsonAsync($"/events?last_sequence_number={start}&wait=40");
+
+        await setup.StandbySqlAsync("SELECT pg_wal_replay_pause()");
+        var stored = ApEvents.QuoteCreated();
+        Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(stored)).StatusCode);
+        // Time for a reader that does not wait for the standby to wake, read nothing and go back to sleep.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await setup.StandbySqlAsync("SELECT pg_wal_replay_resume()");
+
+        var polled = (await poll)["data"]!.AsArray();
+        Assert.Equal((string)stored["id"]!, (string)Assert.Single(polled)!["id"]!);
+        var streamed = await stream.EventsAsync(1);
+        Assert.Equal((string)stored["id"]!, (string)Assert.Single(streamed).Event["id"]!);
+    }
+
+    /// <summary>
+    /// With replay paused the standby falls further behind with every moment; past <c>Database:Standby:MaxLag</c> reads
+    /// go to the primary, which has the event, and come back to the standby once it has caught up.
+    /// </summary>
+    [Fact]
+    public async Task A_standby_that_falls_behind_does_not_keep_the_query_API_further_behind_than_MaxLag()
+    {
+        await using var setup = await StandbySetup.StartAsync(maxLag: TimeSpan.FromSeconds(1));
+        var query = setup.App.CreateQueryClient();
+        await setup.UntilReadsGoToTheStandbyAsync();
+
+        await setup.StandbySqlAsync("SELECT pg_wal_replay_pause()");
+        var transaction = ApEvents.Sep24DepositCreated();
+        Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(ApEvents.TransactionEvent("transaction_created", transaction))).StatusCode);
+        var id = (string)transaction["id"]!;
+        var primaryReadsBefore = (await Scrape.OfAsync(query)).Value(Reads, ("server", "primary"));
+        await Eventually.HoldsAsync(async () => (await query.GetAsync($"/transactions/{id}")).StatusCode == HttpStatusCode.OK,
+            "the transaction stored on the primary did not show while the standby was paused");
+        var scrape = await Scrape.OfAsync(query);
+        Assert.True(scrape.Value(Reads, ("server", "primary")) > primaryReadsBefore, "the transaction was not read from the primary");
+        Assert.True(scrape.Value("receiver_database_standby_lag_seconds") > 1, "the standby's lag is not measured past the bound");
+        Assert.Contains((await query.GetJsonAsync("/events?last_sequence_number=0&wait=0"))["data"]!.AsArray(),
+            e => (string?)e!["payload"]!["transaction"]?["id"] == id);
+
+        await setup.StandbySqlAsync("SELECT pg_wal_replay_resume()");
+        await setup.UntilReadsGoToTheStandbyAsync();
+        await query.GetJsonAsync($"/transactions/{id}");
+    }
+
+    /// <summary>
+    /// A standby named alone (as a CloudNativePG <c>-ro</c> service is) that goes down: Receiver's checks send reads to
+    /// the primary. Named after the primary with <c>prefer-standby</c>: Npgsql itself connects to the primary.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task While_the_standby_is_down_reads_go_to_the_primary(bool namesThePrimaryToo)
+    {
+        await using var setup = await StandbySetup.StartAsync(
+            maxLag: TimeSpan.FromMinutes(1),
+            standbyConnectionString: cluster => namesThePrimaryToo
+                ? cluster.ConnectionString(StandbySetup.Database, "prefer-standby")
+                : cluster.Standby.ConnectionString(StandbySetup.Database));
+        var query = setup.App.CreateQueryClient();
+        await setup.UntilReadsGoToTheStandbyAsync();
+        var start = await setup.App.ScalarAsync<long>("SELECT max(seq) FROM events");
+
+        await setup.Cluster.Standby.StopAsync();
+        var transaction = ApEvents.Sep24DepositCreated();
+        Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(ApEvents.TransactionEvent("transaction_created", transaction))).StatusCode);
+
+        await query.GetJsonAsync($"/transactions/{(string)transaction["id"]!}");
+        var polled = (await query.GetJsonAsync($"/events?last_sequence_number={start}&wait=30"))["data"]!.AsArray();
+        Assert.Equal((string)transaction["id"]!, (string)Assert.Single(polled)!["payload"]!["transaction"]!["id"]!);
+    }
+
+    /// <summary>A replicated cluster of the test's own, and an app on its primary whose reads may go to its standby.</summary>
+    private sealed class StandbySetup : IAsyncDisposable
+    {
+        public const string Database = "receiver";
+
+        private StandbySetup(ReplicatedCluster cluster, ReceiverApp app)
+        {
+            Cluster = cluster;
+            App = app;
+        }
+
+        public ReplicatedCluster Cluster { get; }
+        public ReceiverApp App { get; }
+
+        public static async Task<StandbySetup> StartAsync(TimeSpan maxLag, Func<ReplicatedCluster, string>? standbyConnectionString = null)
+        {
+            var cluster = await ReplicatedCluster.CreateAsync(synchronous: false);
+            var app = ReceiverApp.With(
+                new Dictionary<string, string?>
+                {
+                    ["ConnectionStrings:ReceiverStandby"] = standbyConnectionString?.Invoke(cluster) ?? cluster.Standby.ConnectionString(Database),
+                    ["Database:Standby:MaxLag"] = maxLag.ToString("c"),
+                },
+                cluster.Primary.ConnectionString(Database));
+            await app.InitializeAsync();
+            return new StandbySetup(cluster, app);
+        }
+
+        /// <summary>Until a list read goes to the standby: it has the schema, and is within the bound.</summary>
+        public Task UntilReadsGoToTheStandbyAsync()
+        {
+            var query = App.CreateQueryClient();
+            return Eventually.HoldsAsync(async () =>
+            {
+                var before = (await Scrape.OfAsync(query)).Value(Reads, ("server", "standby"));
+                await query.GetJsonAsync("/transactions?limit=1");
+                return (await Scrape.OfAsync(query)).Value(Reads, ("server", "standby")) > before;
+            }, "reads did not go to the standby");
+        }
+
+        public async Task StandbySqlAsync(string sql)
+        {
+            await using var connection = new NpgsqlConnection(Cluster.Standby.ConnectionString("postgres"));
+            await connection.OpenAsync();
+            await new NpgsqlCommand(sql, connection).ExecuteNonQueryAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await App.DisposeAsync();
+            await Cluster.DisposeAsync();
+        }
+    }
+}

@@ -133,6 +133,8 @@ internal sealed partial class FeedNotifier(
             {
                 return;
             }
+            // Woken without a commit (the listener reconnected): the reader reads again.
+            if (Latest <= seen) return;
         }
         // Committed on the primary: a standby the reads go to may not have replayed it yet.
         await standby.WaitToShowAsync(seen + 1, timeout - clock.GetElapsedTime(started), cancellationToken);

@@ -35,7 +35,7 @@ internal sealed class DatabaseMetrics
             "{read}", "Reads of the query API and the feed (each attempt), by the server that was asked: the primary, or the " +
             "standby of ConnectionStrings:ReceiverStandby while it is within Database:Standby:MaxLag");
         meter.CreateObservableGauge("receiver.database.standby_lag",
-            () => standby.Lag is { } lag ? [new Measurement<double>(lag.TotalSeconds)] : Array.Empty<Measurement<double>>(), "s",
+            () => (Measurement<double>[])(standby.Lag is { } lag ? [new(lag.TotalSeconds)] : []), "s",
             "How long ago the standby of ConnectionStrings:ReceiverStandby was last seen to hold every commit of the primary " +
             "(measured at least once a second); reads go to the primary while it is above Database:Standby:MaxLag");
         meter.CreateObservableGauge("receiver.rejected_events.backlog", backlog.Observe, "{event}",

@@ -71,7 +71,7 @@ internal sealed partial class ResilientDatabase(
     public Task<List<T>> ListAsync<T>(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken,
         long mustShow = 0) =>
-        RunAsync(async ct =>
+        ReadAsync(mustShow, async ct =>
         {
             await using var command = Command(sql, parameters, mustShow);
             await using var reader = await command.ExecuteReaderAsync(ct);
@@ -88,7 +88,7 @@ internal sealed partial class ResilientDatabase(
     public Task<List<T>> ListCustomPlannedAsync<T>(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken,
         long mustShow = 0) =>
-        RunAsync(async ct =>
+        ReadAsync(mustShow, async ct =>
         {
             await using var batch = Source(mustShow).CreateBatch();
             batch.BatchCommands.Add(new NpgsqlBatchCommand(ForceCustomPlan));
@@ -112,7 +112,7 @@ internal sealed partial class ResilientDatabase(
     /// <summary>The first column of the first row, or default when there is none (or it is NULL).</summary>
     public Task<T?> ScalarAsync<T>(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken, long mustShow = 0) =>
-        RunAsync(async ct =>
+        ReadAsync(mustShow, async ct =>
         {
             await using var command = Command(sql, parameters, mustShow);
             return await command.ExecuteScalarAsync(ct) is T value ? value : default;
@@ -125,6 +125,17 @@ internal sealed partial class ResilientDatabase(
             await using var command = Command(sql, parameters, Everything);
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken);
+
+    /// <summary>
+    /// A read that must show more than the standby is known to show waits a moment for it (a list walk's pin, read
+    /// from the standby itself, is one it already shows) rather than go to the primary at once.
+    /// </summary>
+    private async Task<T> ReadAsync<T>(long mustShow, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        if (work == DatabaseWork.Read && mustShow is > 0 and < Everything)
+            await standby.WaitToShowAsync(mustShow, StandbyReads.CatchUpWait, cancellationToken);
+        return await RunAsync(operation, cancellationToken);
+    }
 
     private NpgsqlCommand Command(string sql, IReadOnlyList<NpgsqlParameter> parameters, long mustShow)
     {

@@ -25,6 +25,9 @@ internal sealed partial class StandbyReads : BackgroundService
     private static readonly TimeSpan MaxCheckInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ReplayPollInterval = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>How long a read that must show more than the standby is known to show waits for it before going to the primary.</summary>
+    internal static readonly TimeSpan CatchUpWait = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Not a timestamp: the standby has not yet been seen to hold everything the primary had.</summary>
     private const long NeverCaughtUp = 0;
 

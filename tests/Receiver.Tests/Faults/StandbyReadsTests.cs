@@ -69,12 +69,12 @@ public sealed class StandbyReadsTests
         Assert.Equal("2000", (await stream.NextAsync())!.Retry);
         var poll = query.GetJsonAsync($"/events?last_sequence_number={start}&wait=40");
 
-        await setup.StandbySqlAsync("SELECT pg_wal_replay_pause()");
+        await setup.PauseReplayAsync();
         var stored = ApEvents.QuoteCreated();
         Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(stored)).StatusCode);
         // Time for a reader that does not wait for the standby to wake, read nothing and go back to sleep.
         await Task.Delay(TimeSpan.FromSeconds(1));
-        await setup.StandbySqlAsync("SELECT pg_wal_replay_resume()");
+        await setup.ResumeReplayAsync();
 
         var polled = (await poll)["data"]!.AsArray();
         Assert.Equal((string)stored["id"]!, (string)Assert.Single(polled)!["id"]!);
@@ -93,7 +93,7 @@ public sealed class StandbyReadsTests
         var query = setup.App.CreateQueryClient();
         await setup.UntilReadsGoToTheStandbyAsync();
 
-        await setup.StandbySqlAsync("SELECT pg_wal_replay_pause()");
+        await setup.PauseReplayAsync();
         var transaction = ApEvents.Sep24DepositCreated();
         Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(ApEvents.TransactionEvent("transaction_created", transaction))).StatusCode);
         var id = (string)transaction["id"]!;
@@ -106,7 +106,7 @@ public sealed class StandbyReadsTests
         Assert.Contains((await query.GetJsonAsync("/events?last_sequence_number=0&wait=0"))["data"]!.AsArray(),
             e => (string?)e!["payload"]!["transaction"]?["id"] == id);
 
-        await setup.StandbySqlAsync("SELECT pg_wal_replay_resume()");
+        await setup.ResumeReplayAsync();
         await setup.UntilReadsGoToTheStandbyAsync();
         await query.GetJsonAsync($"/transactions/{id}");
     }
@@ -178,11 +178,21 @@ public sealed class StandbyReadsTests
             }, "reads did not go to the standby");
         }
 
-        public async Task StandbySqlAsync(string sql)
+        /// <summary>Returns once the standby has stopped replaying: what the primary writes from then on, it lacks.</summary>
+        public async Task PauseReplayAsync()
+        {
+            await StandbyScalarAsync("SELECT pg_wal_replay_pause()");
+            await Eventually.HoldsAsync(async () => (string?)await StandbyScalarAsync("SELECT pg_get_wal_replay_pause_state()") == "paused",
+                "the standby did not pause its replay");
+        }
+
+        public Task ResumeReplayAsync() => StandbyScalarAsync("SELECT pg_wal_replay_resume()");
+
+        private async Task<object?> StandbyScalarAsync(string sql)
         {
             await using var connection = new NpgsqlConnection(Cluster.Standby.ConnectionString("postgres"));
             await connection.OpenAsync();
-            await new NpgsqlCommand(sql, connection).ExecuteNonQueryAsync();
+            return await new NpgsqlCommand(sql, connection).ExecuteScalarAsync();
         }
 
         public async ValueTask DisposeAsync()

@@ -98,8 +98,8 @@ internal sealed class FeedStore(
     /// The first sequence number still stored after the events retention dropped, when a reader after
     /// <paramref name="after"/> is behind them (an event numbered above <paramref name="after"/> was dropped); else null.
     /// Asked after the reader's page is read: a drop that commits in between makes it behind too, so no page read from
-    /// a month being dropped is taken for a whole one. Asked of the primary, which holds every drop the page's server
-    /// did, wherever the page was read (a standby's replay of a drop has no sequence number to wait for).
+    /// a month being dropped is taken for a whole one. Asked of the primary, which has every drop the page's server had,
+    /// wherever the page was read (a drop is no event: there is no sequence number to wait for on a standby).
     /// </summary>
     public async Task<long?> FirstRetainedWhenBehindAsync(long after, CancellationToken cancellationToken) =>
         // Sequence numbers start at 1: 0 is the NULL of a reader that is not behind.

@@ -38,10 +38,15 @@ internal sealed partial class StandbyReads : BackgroundService
     private readonly ILogger<StandbyReads> _logger;
     private readonly long _startedAt;
 
+    // When the standby was last seen to hold every commit of the primary (a timestamp of _clock).
     private long _caughtUpAt = NeverCaughtUp;
+    // The newest sequence number the standby is known to show; it only grows, as the standby's replay does.
     private long _sequence;
+    // Whether the last check reached both servers.
     private volatile bool _reachable;
+    // The newest sequence number a reader waits for the standby to show.
     private long _wanted;
+    // Completed, and replaced, when a check ends or _sequence grows; and when _wanted grows.
     private TaskCompletionSource _progressed = NewSignal();
     private TaskCompletionSource _wantedRaised = NewSignal();
 
@@ -54,7 +59,7 @@ internal sealed partial class StandbyReads : BackgroundService
         _clock = clock;
         _logger = logger;
         _startedAt = clock.GetTimestamp();
-        DataSource = options.Value.ConnectionString is { Length: > 0 } connectionString ? StorageSetup.DataSource(connectionString) : null;
+        DataSource = string.IsNullOrWhiteSpace(options.Value.ConnectionString) ? null : StorageSetup.DataSource(options.Value.ConnectionString);
     }
 
     /// <summary>The standby's connection pool; null when no standby is configured.</summary>

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Receiver.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Receiver.Tests.Faults;
 
@@ -11,7 +13,7 @@ namespace Receiver.Tests.Faults;
 /// (<c>Database:Standby:MaxLag</c>) and a standby that is down. Replay is paused on the standby
 /// (<c>pg_wal_replay_pause()</c>) to make it fall behind when the test says so.
 /// </summary>
-public sealed class StandbyReadsTests
+public sealed class StandbyReadsTests(ITestOutputHelper output)
 {
     private const string Reads = "receiver_database_reads_total";
 
@@ -22,7 +24,8 @@ public sealed class StandbyReadsTests
         await using var other = ReceiverApp.Beside(setup.App);
         var query = setup.App.CreateQueryClient();
         var bodies = Enumerable.Range(0, 400).Select(i => i % 3 == 0 ? ApEvents.CustomerUpdated() : ApEvents.QuoteCreated()).ToList();
-        var standbyReadsBefore = (await Scrape.OfAsync(query)).Value(Reads, ("server", "standby"));
+        var before = await Scrape.OfAsync(query);
+        var took = Stopwatch.StartNew();
 
         // Small pages and short waits: many reads, each of a standby a few commits behind the primary.
         var received = new List<long>();
@@ -32,7 +35,8 @@ public sealed class StandbyReadsTests
             Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(item.body)).StatusCode);
         });
         long after = 0;
-        for (var pages = 0; !writing.IsCompleted || after < await setup.App.ScalarAsync<long>("SELECT max(seq) FROM events"); pages++)
+        var pages = 0;
+        for (; !writing.IsCompleted || after < await setup.App.ScalarAsync<long>("SELECT max(seq) FROM events"); pages++)
         {
             Assert.True(pages < 10_000, "the reader never caught up with the primary");
             var page = await query.GetJsonAsync($"/events?last_sequence_number={after}&limit=7&wait=1");
@@ -45,7 +49,13 @@ public sealed class StandbyReadsTests
         var stored = await setup.App.ScalarAsync<long[]>("SELECT array_agg(seq ORDER BY seq) FROM events");
         Assert.Equal(bodies.Count, stored!.Length);
         Assert.Equal(stored, received);
-        Assert.True((await Scrape.OfAsync(query)).Value(Reads, ("server", "standby")) > standbyReadsBefore, "no read went to the standby");
+        var scrape = await Scrape.OfAsync(query);
+        double Grew(string name, params (string, string)[] labels) => scrape.Value(name, labels) - before.Value(name, labels);
+        Assert.True(Grew(Reads, ("server", "standby")) > 0, "no read went to the standby");
+        output.WriteLine(
+            $"{received.Count} events in {took.Elapsed.TotalSeconds:0.0} s, {pages} pages; reads: {Grew(Reads, ("server", "standby"))} standby, " +
+            $"{Grew(Reads, ("server", "primary"))} primary; delivery lag of polls: mean " +
+            $"{1000 * Grew("receiver_feed_delivery_lag_seconds_sum", ("kind", "poll")) / Grew("receiver_feed_delivery_lag_seconds_count", ("kind", "poll")):0.0} ms");
     }
 
     /// <summary>

@@ -78,18 +78,23 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         using var __ = stream;
         Assert.Equal("2000", (await stream.NextAsync())!.Retry);
         var poll = query.GetJsonAsync($"/events?last_sequence_number={start}&wait=40");
+        var before = await Scrape.OfAsync(query);
 
         await setup.PauseReplayAsync();
         var stored = ApEvents.QuoteCreated();
         Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(stored)).StatusCode);
-        // Time for a reader that does not wait for the standby to wake, read nothing and go back to sleep.
+        // Time for a reader that does not wait for the standby to wake, read nothing and go back to sleep (or, served
+        // by the primary, to answer).
         await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(poll.IsCompleted, "the long-poll answered while its standby, within the bound, lacked the event");
         await setup.ResumeReplayAsync();
 
         var polled = (await poll)["data"]!.AsArray();
         Assert.Equal((string)stored["id"]!, (string)Assert.Single(polled)!["id"]!);
         var streamed = await stream.EventsAsync(1);
         Assert.Equal((string)stored["id"]!, (string)Assert.Single(streamed).Event["id"]!);
+        Assert.True((await Scrape.OfAsync(query)).Value(Reads, ("server", "standby")) > before.Value(Reads, ("server", "standby")),
+            "the event was not read from the standby");
     }
 
     /// <summary>

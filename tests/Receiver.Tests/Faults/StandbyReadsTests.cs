@@ -27,6 +27,22 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         var before = await Scrape.OfAsync(query);
         var took = Stopwatch.StartNew();
 
+        // Besides the reader, what the standby shows, looked at as often as it answers: (how many events, the newest).
+        var shown = new List<(long Count, long Newest)>();
+        using var looking = new CancellationTokenSource();
+        var looker = Task.Run(async () =>
+        {
+            await using var standby = new NpgsqlConnection(setup.Cluster.Standby.ConnectionString(StandbySetup.Database));
+            await standby.OpenAsync();
+            await using var look = new NpgsqlCommand("SELECT count(*), coalesce(max(seq), 0) FROM events", standby);
+            while (!looking.IsCancellationRequested)
+            {
+                await using var row = await look.ExecuteReaderAsync();
+                await row.ReadAsync();
+                shown.Add((row.GetInt64(0), row.GetInt64(1)));
+            }
+        });
+
         // Small pages and short waits: many reads, each of a standby a few commits behind the primary.
         var received = new List<long>();
         var writing = Parallel.ForEachAsync(bodies.Select((body, i) => (body, i)), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (item, _) =>
@@ -44,16 +60,22 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
             after = (long)page["last_sequence_number"]!;
         }
         await writing;
+        await looking.CancelAsync();
+        await looker;
 
         // Every event the primary stored, once each, in the order of the primary's sequence numbers: no gap, no repeat.
         var stored = await setup.App.ScalarAsync<long[]>("SELECT array_agg(seq ORDER BY seq) FROM events");
         Assert.Equal(bodies.Count, stored!.Length);
         Assert.Equal(stored, received);
+        // Whenever the standby showed an event, it showed every event numbered below it (of those the primary stored).
+        var notPrefixes = shown.Where(look => look.Count != stored.Count(seq => seq <= look.Newest)).ToList();
+        Assert.True(notPrefixes.Count == 0, $"the standby showed events with gaps below them {notPrefixes.Count} times of {shown.Count}");
         var scrape = await Scrape.OfAsync(query);
         double Grew(string name, params (string, string)[] labels) => scrape.Value(name, labels) - before.Value(name, labels);
         Assert.True(Grew(Reads, ("server", "standby")) > 0, "no read went to the standby");
         output.WriteLine(
-            $"{received.Count} events in {took.Elapsed.TotalSeconds:0.0} s, {pages} pages; reads: {Grew(Reads, ("server", "standby"))} standby, " +
+            $"{received.Count} events in {took.Elapsed.TotalSeconds:0.0} s, {pages} pages, {shown.Count} looks at the standby; " +
+            $"reads: {Grew(Reads, ("server", "standby"))} standby, " +
             $"{Grew(Reads, ("server", "primary"))} primary; delivery lag of polls: mean " +
             $"{1000 * Grew("receiver_feed_delivery_lag_seconds_sum", ("kind", "poll")) / Grew("receiver_feed_delivery_lag_seconds_count", ("kind", "poll")):0.0} ms");
     }

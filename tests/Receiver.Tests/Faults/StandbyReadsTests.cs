@@ -92,7 +92,7 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         var query = setup.App.CreateQueryClient();
         var ap = setup.App.CreateApClient();
         Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(ApEvents.QuoteCreated())).StatusCode);
-        await setup.Cluster.WaitForStandbyAsync(StandbySetup.Database);
+        await setup.Cluster.WaitForStandbyAsync();
         var start = await setup.App.ScalarAsync<long>("SELECT max(seq) FROM events");
         await setup.UntilReadsGoToTheStandbyAsync();
         var (response, stream) = await SseReader.OpenAsync(query, $"/events/stream?last_sequence_number={start}");
@@ -200,6 +200,8 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
                 },
                 cluster.Primary.ConnectionString(Database));
             await app.InitializeAsync();
+            // The database and its schema, created on the primary at start, are on the standby too.
+            await cluster.WaitForStandbyAsync();
             return new StandbySetup(cluster, app);
         }
 

@@ -22,8 +22,10 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
     {
         await using var setup = await StandbySetup.StartAsync(maxLag: TimeSpan.FromMinutes(1));
         await using var other = ReceiverApp.Beside(setup.App);
+        // Started before the concurrent requests: each would otherwise start a host of its own.
+        await other.InitializeAsync();
         var query = setup.App.CreateQueryClient();
-        var bodies = Enumerable.Range(0, 400).Select(i => i % 3 == 0 ? ApEvents.CustomerUpdated() : ApEvents.QuoteCreated()).ToList();
+        var bodies = Enumerable.Range(0, 1000).Select(i => i % 3 == 0 ? ApEvents.CustomerUpdated() : ApEvents.QuoteCreated()).ToList();
         var before = await Scrape.OfAsync(query);
         var took = Stopwatch.StartNew();
 

@@ -84,13 +84,15 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
 
     /// <summary>
     /// NOTIFY is not replayed on a standby, and a standby shows a commit only once it has replayed it: a reader woken by
-    /// the primary's NOTIFY that read the standby at once would find nothing and sleep again, missing the event. Replay
-    /// is paused while the event is stored, so the wake-up always comes before the standby has it.
+    /// the primary's NOTIFY that read the standby at once would find nothing and sleep again, getting the event only
+    /// at the end of its wait (a long-poll) or after its next heartbeat (a stream: 300 s here, beyond SseReader's
+    /// patience). Replay is paused while the event is stored, so the wake-up always comes before the standby has it.
     /// </summary>
     [Fact]
     public async Task A_long_poll_and_a_stream_served_by_the_standby_deliver_an_event_stored_while_they_wait_once_the_standby_replays_it()
     {
-        await using var setup = await StandbySetup.StartAsync(maxLag: TimeSpan.FromMinutes(1));
+        await using var setup = await StandbySetup.StartAsync(
+            maxLag: TimeSpan.FromMinutes(1), settings: new Dictionary<string, string?> { ["Feed:HeartbeatSeconds"] = "300" });
         var query = setup.App.CreateQueryClient();
         var ap = setup.App.CreateApClient();
         Assert.Equal(HttpStatusCode.OK, (await ap.PostEventAsync(ApEvents.QuoteCreated())).StatusCode);
@@ -113,10 +115,10 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         Assert.False(poll.IsCompleted, "the long-poll answered while its standby, within the bound, lacked the event");
         await setup.ResumeReplayAsync();
 
-        var polled = (await poll)["data"]!.AsArray();
-        Assert.Equal((string)stored["id"]!, (string)Assert.Single(polled)!["id"]!);
         var streamed = await stream.EventsAsync(1);
         Assert.Equal((string)stored["id"]!, (string)Assert.Single(streamed).Event["id"]!);
+        var polled = (await poll)["data"]!.AsArray();
+        Assert.Equal((string)stored["id"]!, (string)Assert.Single(polled)!["id"]!);
         Assert.True((await Scrape.OfAsync(query)).Value(Reads, ("server", "standby")) > before.Value(Reads, ("server", "standby")),
             "the event was not read from the standby");
     }
@@ -191,11 +193,12 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         public ReplicatedCluster Cluster { get; }
         public ReceiverApp App { get; }
 
-        public static async Task<StandbySetup> StartAsync(TimeSpan maxLag, Func<ReplicatedCluster, string>? standbyConnectionString = null)
+        public static async Task<StandbySetup> StartAsync(
+            TimeSpan maxLag, Func<ReplicatedCluster, string>? standbyConnectionString = null, IReadOnlyDictionary<string, string?>? settings = null)
         {
             var cluster = await ReplicatedCluster.CreateAsync(synchronous: false);
             var app = ReceiverApp.With(
-                new Dictionary<string, string?>
+                new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
                 {
                     ["ConnectionStrings:ReceiverStandby"] = standbyConnectionString?.Invoke(cluster) ?? cluster.Standby.ConnectionString(Database),
                     ["Database:Standby:MaxLag"] = maxLag.ToString("c"),

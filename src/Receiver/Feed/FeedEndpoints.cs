@@ -84,8 +84,8 @@ public static class FeedEndpoints
         using var consumer = metrics.Connected(FeedConsumerKind.Poll);
         var started = clock.GetTimestamp();
         using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
-        var seen = notifier.Latest;
-        var events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
+        var seen = notifier.Readable;
+        var events = await store.AfterAsync(after, filter, limit, seen, view, cancellationToken);
         // Asked once: whatever is stored while the request waits is numbered above anything retention dropped.
         if (await store.FirstRetainedWhenBehindAsync(after, cancellationToken) is { } firstRetained) return Gone(after, firstRetained);
         while (true)
@@ -105,8 +105,8 @@ public static class FeedEndpoints
                 // Shutting down: answer now with what there is rather than hold the shutdown for the rest of `wait`.
                 waitFor = TimeSpan.Zero;
             }
-            seen = notifier.Latest;
-            events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
+            seen = notifier.Readable;
+            events = await store.AfterAsync(after, filter, limit, seen, view, cancellationToken);
         }
     }
 

@@ -10,10 +10,12 @@ namespace Receiver.Feed;
 /// hears the announcements of every instance, and reads the newest sequence number itself whenever it has heard
 /// nothing for a while, so an announcement that never came (a sender killed just after its commit) delays readers
 /// by that while at most. Readers share one wake-up task, so a thousand idle streams cost a thousand awaits of one
-/// task, not a thousand database connections.
+/// task, not a thousand database connections. When reads go to a standby, which hears no NOTIFY and shows a commit
+/// only once it has replayed it, readers wake when the standby shows what was committed (<see cref="StandbyReads"/>).
 /// </summary>
 internal sealed partial class FeedNotifier(
-    FeedStore store, IOptions<DatabaseOptions> database, ILogger<FeedNotifier> logger) : BackgroundService, IFeedSignal
+    FeedStore store, StandbyReads standby, IOptions<DatabaseOptions> database, TimeProvider clock, ILogger<FeedNotifier> logger)
+    : BackgroundService, IFeedSignal
 {
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
     internal static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
@@ -24,7 +26,14 @@ internal sealed partial class FeedNotifier(
     private TaskCompletionSource _advanced = NewSignal();
 
     /// <summary>The newest sequence number known to be committed.</summary>
-    public long Latest => Interlocked.Read(ref _latest);
+    private long Latest => Interlocked.Read(ref _latest);
+
+    /// <summary>
+    /// The newest committed sequence number that the feed's reads are sure to show: a reader that reads after taking it
+    /// has seen every event up to it, and waits for one beyond it (<see cref="WaitBeyondAsync"/>). Pass it to
+    /// <see cref="FeedStore.AfterAsync"/>, which then reads where it shows.
+    /// </summary>
+    public long Readable => standby.Showing(Latest);
 
     /// <summary>
     /// A commit of this instance: its readers wake at once, the other instances when the NOTIFY reaches them. NOTIFY
@@ -104,19 +113,31 @@ internal sealed partial class FeedNotifier(
         }
     }
 
-    /// <summary>Returns once a sequence number beyond <paramref name="seen"/> is committed, or when the timeout passes.</summary>
+    /// <summary>
+    /// Returns once a sequence number beyond <paramref name="seen"/> is committed and the reads show it, or when the
+    /// timeout passes.
+    /// </summary>
     public async Task WaitBeyondAsync(long seen, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var started = clock.GetTimestamp();
         // Take the signal before reading Latest: a commit in between then completes the signal we hold.
         var advanced = Volatile.Read(ref _advanced).Task;
-        if (Latest > seen || timeout <= TimeSpan.Zero) return;
-        try
+        if (timeout <= TimeSpan.Zero) return;
+        if (Latest <= seen)
         {
-            await advanced.WaitAsync(timeout, cancellationToken);
+            try
+            {
+                await advanced.WaitAsync(timeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return;
+            }
+            // Woken without a commit (the listener reconnected): the reader reads again.
+            if (Latest <= seen) return;
         }
-        catch (TimeoutException)
-        {
-        }
+        // Committed on the primary: a standby the reads go to may not have replayed it yet.
+        await standby.WaitToShowAsync(seen + 1, timeout - clock.GetElapsedTime(started), cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

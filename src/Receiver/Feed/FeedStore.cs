@@ -24,7 +24,7 @@ internal sealed record FeedFilter(string[] Types, string? TransactionId, string?
 
 /// <summary>
 /// Reads the feed. Sequence numbers become visible in increasing order (see EventStore.SequenceLock), so "after n"
-/// never skips an event that commits later.
+/// never skips an event that commits later; on a standby too, which replays commits in the order they were made.
 /// </summary>
 internal sealed class FeedStore(
     NpgsqlDataSource dataSource, [FromKeyedServices(DatabaseWork.Read)] ResilientDatabase database, IOptions<FeedOptions> options)
@@ -42,9 +42,11 @@ internal sealed class FeedStore(
 
     /// <summary>
     /// The first events after <paramref name="after"/>: at most <paramref name="limit"/>, and no more than
-    /// <c>Feed:MaxPageBytes</c> of them (as stored), except that the first always comes, however large.
+    /// <c>Feed:MaxPageBytes</c> of them (as stored), except that the first always comes, however large. Read where
+    /// every event up to <paramref name="seen"/> shows (the reader waits for what comes after it: see FeedNotifier).
     /// </summary>
-    public Task<List<FeedEvent>> AfterAsync(long after, FeedFilter filter, int limit, PersonalDataView view, CancellationToken cancellationToken)
+    public Task<List<FeedEvent>> AfterAsync(
+        long after, FeedFilter filter, int limit, long seen, PersonalDataView view, CancellationToken cancellationToken)
     {
         var parameters = new List<NpgsqlParameter>
         {
@@ -80,7 +82,7 @@ internal sealed class FeedStore(
                  WHERE running_size <= $3 OR position = 1)
              ORDER BY e.seq LIMIT $2
              """,
-            parameters, view, cancellationToken);
+            parameters, view, cancellationToken, seen);
     }
 
     // events has no index on the id (it is partitioned by month): event_ids says where the event is, in one partition.
@@ -96,7 +98,8 @@ internal sealed class FeedStore(
     /// The first sequence number still stored after the events retention dropped, when a reader after
     /// <paramref name="after"/> is behind them (an event numbered above <paramref name="after"/> was dropped); else null.
     /// Asked after the reader's page is read: a drop that commits in between makes it behind too, so no page read from
-    /// a month being dropped is taken for a whole one.
+    /// a month being dropped is taken for a whole one. Asked of the primary, which has every drop the page's server had,
+    /// wherever the page was read (a drop is no event: there is no sequence number to wait for on a standby).
     /// </summary>
     public async Task<long?> FirstRetainedWhenBehindAsync(long after, CancellationToken cancellationToken) =>
         // Sequence numbers start at 1: 0 is the NULL of a reader that is not behind.
@@ -106,7 +109,7 @@ internal sealed class FeedStore(
                         THEN coalesce((SELECT min(seq) FROM events WHERE seq > x.last_expired), x.last_expired + 1) END
             FROM (SELECT coalesce(max(last_seq), 0) AS last_expired FROM expired_partitions) x
             """,
-            [Value(after)], cancellationToken) is > 0 and var first ? first : null;
+            [Value(after)], cancellationToken, ResilientDatabase.Everything) is > 0 and var first ? first : null;
 
     /// <summary>Whether an event of this id was stored once and retention has dropped it since (event_ids outlives it).</summary>
     public Task<bool> ExpiredAsync(string id, CancellationToken cancellationToken) =>
@@ -122,14 +125,14 @@ internal sealed class FeedStore(
         database.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM expired_partitions WHERE last_seq >= $1)", [Value(sequenceNumber)], cancellationToken);
 
     private Task<List<FeedEvent>> ReadAsync(
-        string sql, IReadOnlyList<NpgsqlParameter> parameters, PersonalDataView view, CancellationToken cancellationToken) =>
+        string sql, IReadOnlyList<NpgsqlParameter> parameters, PersonalDataView view, CancellationToken cancellationToken, long mustShow = 0) =>
         database.ListAsync(sql, parameters, reader =>
         {
             var (type, source) = (reader.GetString(2), reader.GetString(5));
             return new FeedEvent(
                 reader.GetInt64(0), reader.GetString(1), type, reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), source,
                 view.Show(new RawJson(reader.GetFieldValue<byte[]>(6)), PayloadShape(source, type)), Anchors.Named(reader.GetString(7)));
-        }, cancellationToken);
+        }, cancellationToken, mustShow);
 
     /// <summary>
     /// What a payload of the feed is: AP's payload, or a callback's whole body, which for SEP-6, 24 and 31 has the same

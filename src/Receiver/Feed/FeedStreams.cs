@@ -41,8 +41,8 @@ internal sealed partial class FeedStreams(
         HttpContext context, long after, FeedFilter filter, int limit, PersonalDataView view, CancellationToken cancellationToken)
     {
         // The first read comes before the first byte: a database outage is then still a plain 503 the client can see.
-        var seen = notifier.Latest;
-        var events = await store.AfterAsync(after, filter, limit, view, cancellationToken);
+        var seen = notifier.Readable;
+        var events = await store.AfterAsync(after, filter, limit, seen, view, cancellationToken);
         if (await store.FirstRetainedWhenBehindAsync(after, cancellationToken) is { } firstRetained)
         {
             await FeedEndpoints.Gone(after, firstRetained).ExecuteAsync(context);
@@ -87,10 +87,10 @@ internal sealed partial class FeedStreams(
                     }
                     await notifier.WaitBeyondAsync(seen, untilHeartbeat, ends.Token);
                 }
-                seen = notifier.Latest;
+                seen = notifier.Readable;
                 // Let go of the page written before reading the next: a stream holds one page at a time.
                 events = [];
-                events = await store.AfterAsync(after, filter, limit, view, ends.Token);
+                events = await store.AfterAsync(after, filter, limit, seen, view, ends.Token);
                 // Retention may have dropped a month while this reader was in it: end the stream rather than skip what
                 // it lost; the reconnect (after the last frame it got) is then answered 410.
                 if (events.Count > 0 && await store.FirstRetainedWhenBehindAsync(after, ends.Token) is not null) return;

@@ -25,14 +25,14 @@ internal readonly record struct AnchoredSnapshot(string Anchor, byte[] Snapshot)
 /// The query API's reads, in plain SQL: the lists read the state as of one sequence number (the newest when a walk
 /// began), which LINQ cannot say; stored JSON is read as UTF-8 bytes and passed through as it is (RawJson).
 /// </summary>
-internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] ResilientDatabase database)
+internal sealed class QueryStore(ResilientDatabase database, [FromKeyedServices(DatabaseWork.Read)] ResilientDatabase reads)
 {
     /// <summary>
     /// The transaction with this id: of <paramref name="anchor"/> when given, else of any anchor. At most two, which is
     /// enough to tell that an id without an anchor is ambiguous.
     /// </summary>
     public Task<List<AnchoredSnapshot>> TransactionAsync(string id, string? anchor, CancellationToken cancellationToken) =>
-        database.ListAsync(
+        reads.ListAsync(
             anchor is null
                 ? "SELECT anchor, convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1 ORDER BY anchor LIMIT 2"
                 : "SELECT anchor, convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1 AND anchor = $2",
@@ -41,14 +41,14 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
             cancellationToken);
 
     public Task<byte[]?> QuoteAsync(string id, CancellationToken cancellationToken) =>
-        database.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
+        reads.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
 
     /// <summary>
     /// The newest sequence number every reader can see: where a new walk through a list is pinned. When retention has
     /// dropped every event, the highest it dropped: a pin below the state's head_seq would hide every transaction.
     /// </summary>
     public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken) =>
-        await database.ScalarAsync<long>(
+        await reads.ScalarAsync<long>(
             "SELECT coalesce((SELECT max(seq) FROM events), (SELECT max(last_seq) FROM expired_partitions), 0)", [], cancellationToken);
 
     /// <summary>
@@ -56,7 +56,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     /// every anchor that has a transaction with this id; empty when the transaction is unknown.
     /// </summary>
     public Task<List<TimelineEntry>> TimelineAsync(string id, string? anchor, CancellationToken cancellationToken) =>
-        database.ListAsync(
+        reads.ListAsync(
             $"""
              SELECT seq, id, type, status, updated_at, event_timestamp, received_at, source, anchor
              FROM events WHERE transaction_id = $1{(anchor is null ? "" : " AND anchor = $2")}
@@ -87,7 +87,8 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         TransactionFilter filter, long asOf, Cursor? after, int take, CancellationToken cancellationToken)
     {
         var (text, parameters) = TransactionsStatement(filter, asOf, after, take);
-        return database.ListCustomPlannedAsync(text, parameters, ReadAnchoredListed, cancellationToken);
+        // Only where the pin shows: a standby behind it would show the walk another state than its first page did.
+        return reads.ListCustomPlannedAsync(text, parameters, ReadAnchoredListed, cancellationToken, mustShow: asOf);
     }
 
     /// <summary>The statement of <see cref="TransactionsAsync"/>, apart so that its plans can be checked.</summary>
@@ -169,7 +170,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         if (filter.BuyAsset is { } buy) sql.Where($"q.buy_asset = {sql.Add(buy)}");
         if (filter.CreatedAfter is { } from) sql.Where($"q.order_key > {sql.Add(from)}");
         if (after is { OrderKey: { } key, Id: { } id }) sql.Where($"(q.order_key, q.id) < ({sql.Add(key)}, {sql.Add(id)})");
-        return database.ListCustomPlannedAsync(
+        return reads.ListCustomPlannedAsync(
             $"""
              SELECT convert_to(page.snapshot::text, 'UTF8'), page.order_key, page.id FROM (
                  SELECT q.snapshot, q.order_key, q.id FROM quotes q {sql.WhereClause} ORDER BY q.order_key DESC, q.id DESC LIMIT {sql.Add(take)}
@@ -178,7 +179,8 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
              """,
             sql.Parameters,
             ReadListed,
-            cancellationToken);
+            cancellationToken,
+            mustShow: asOf);
     }
 
     /// <summary>
@@ -189,7 +191,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         string id, string anchor, Cursor? after, int take, CancellationToken cancellationToken)
     {
         var (text, parameters) = CustomerStatement(id, anchor, after, take);
-        var found = await database.ListAsync(
+        var found = await reads.ListAsync(
             text, parameters,
             reader =>
             {
@@ -239,7 +241,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         if (filter.Reason is { } reason) sql.Where($"reason = {sql.Add(reason)}");
         if (filter.EventId is { } eventId) sql.Where($"event_id = {sql.Add(eventId)}");
         if (afterId is { } last) sql.Where($"id < {sql.Add(last)}");
-        return database.ListAsync(
+        return reads.ListAsync(
             $"SELECT {RejectedColumns} FROM rejected_events {sql.WhereClause} ORDER BY id DESC LIMIT {sql.Add(take)}",
             sql.Parameters, ReadRejected, cancellationToken);
     }
@@ -247,7 +249,7 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
     /// <summary>A rejected event, and its body as it was received.</summary>
     public async Task<(RejectedEventSummary Summary, byte[] Body)?> RejectedEventAsync(long id, CancellationToken cancellationToken)
     {
-        var found = await database.ListAsync(
+        var found = await reads.ListAsync(
             $"SELECT {RejectedColumns}, body FROM rejected_events WHERE id = $1",
             [Value(id)],
             reader => (ReadRejected(reader), reader.GetFieldValue<byte[]>(10)),
@@ -255,8 +257,10 @@ internal sealed class QueryStore([FromKeyedServices(DatabaseWork.Read)] Resilien
         return found.Count == 0 ? null : found[0];
     }
 
+    /// <summary>The body to replay, from the primary: a replay acts on what is stored, however recently.</summary>
     public Task<byte[]?> RejectedBodyAsync(long id, CancellationToken cancellationToken) =>
-        database.ScalarAsync<byte[]>("SELECT body FROM rejected_events WHERE id = $1", [Value(id)], cancellationToken);
+        reads.ScalarAsync<byte[]>(
+            "SELECT body FROM rejected_events WHERE id = $1", [Value(id)], cancellationToken, ResilientDatabase.Everything);
 
     public Task RecordReplayAsync(long id, string outcome, DateTimeOffset at, CancellationToken cancellationToken) =>
         database.ExecuteAsync(

@@ -41,8 +41,10 @@ public sealed class DatabaseOptions
     /// A connection outside the pool, for session state (a LISTEN, a session lock): closing it ends the session and
     /// with it that state, whatever happened. Pooled connections are not reset when they go back (see StorageSetup).
     /// </summary>
-    public NpgsqlConnection UnpooledConnection() =>
-        new(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
+    public NpgsqlConnection UnpooledConnection() => Unpooled(ConnectionString);
+
+    internal static NpgsqlConnection Unpooled(string? connectionString) =>
+        new(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
 }
 
 internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : IValidateOptions<DatabaseOptions>
@@ -74,10 +76,16 @@ internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : I
             return
                 $"{Setting} is not set: give the PostgreSQL connection string, " +
                 "e.g. Host=127.0.0.1;Port=5432;Database=receiver;Username=receiver;Password=... (scripts/run starts a local PostgreSQL and sets it for you).";
+        return UnreadableProblem(Setting, options.ConnectionString);
+    }
+
+    /// <summary>What is wrong with a connection string Npgsql cannot read, in words that repeat none of it; null when it reads.</summary>
+    internal static string? UnreadableProblem(string setting, string connectionString)
+    {
         try
         {
             // Parsed and checked as every connection will be, without connecting.
-            using var _ = options.UnpooledConnection();
+            using var _ = DatabaseOptions.Unpooled(connectionString);
             return null;
         }
         catch (ArgumentException)
@@ -85,7 +93,7 @@ internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : I
             // Npgsql's message quotes the key or value it choked on: with an unquoted ';' in the password, that is
             // a piece of the password. Say what is wrong in general terms only.
             return
-                $"{Setting} is not a valid Npgsql connection string (not repeated here: it may hold a password). " +
+                $"{setting} is not a valid Npgsql connection string (not repeated here: it may hold a password). " +
                 "It needs Host, keys Npgsql knows, values of the right kind, and single quotes around a value that " +
                 "contains ';', e.g. Host=db;Username=receiver;Password='pa;ss'.";
         }

@@ -8,12 +8,19 @@ namespace Receiver.Storage;
 /// <c>Database:ReadTimeout</c> for the reads of the query API and the feed), retrying transient failures (a restarted
 /// server leaves dead connections in the pool), and turns every database failure into
 /// <see cref="DatabaseUnavailableException"/> so callers answer 503 rather than 500. There is one for writes, and
-/// one for reads registered under the key <see cref="DatabaseWork.Read"/>; both share the one connection pool.
+/// one for reads registered under the key <see cref="DatabaseWork.Read"/>; both share the primary's connection pool,
+/// and reads go to the standby's instead whenever <see cref="StandbyReads"/> says it may serve them (each attempt asks).
 /// </summary>
 internal sealed partial class ResilientDatabase(
-    NpgsqlDataSource dataSource, IOptions<DatabaseOptions> options, DatabaseMetrics metrics, ILogger<ResilientDatabase> logger,
-    DatabaseWork work = DatabaseWork.Write)
+    NpgsqlDataSource dataSource, StandbyReads standby, IOptions<DatabaseOptions> options, DatabaseMetrics metrics,
+    ILogger<ResilientDatabase> logger, DatabaseWork work = DatabaseWork.Write)
 {
+    /// <summary>
+    /// What a read passes as <c>mustShow</c> when only the primary may serve it: no standby is known to show
+    /// everything (what is not an event, such as a retention drop, has no sequence number to wait for).
+    /// </summary>
+    public const long Everything = long.MaxValue;
+
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(1);
 
@@ -56,14 +63,17 @@ internal sealed partial class ResilientDatabase(
         ? "PostgreSQL did not finish the read within Database:ReadTimeout."
         : "PostgreSQL did not answer in time.";
 
-    // One statement each; every retry builds a command of its own, since a parameter belongs to one command.
+    // One statement each; every retry builds a command of its own, since a parameter belongs to one command. A read
+    // may say which events it must show (mustShow: the newest sequence number among them): a standby then serves it
+    // only when known to show them; without it, any standby within Database:Standby:MaxLag may.
 
     /// <summary>Reads the rows of one query.</summary>
     public Task<List<T>> ListAsync<T>(
-        string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
-        RunAsync(async ct =>
+        string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken,
+        long mustShow = 0) =>
+        ReadAsync(mustShow, async ct =>
         {
-            await using var command = Command(sql, parameters);
+            await using var command = Command(sql, parameters, mustShow);
             await using var reader = await command.ExecuteReaderAsync(ct);
             return await RowsAsync(reader, read, ct);
         }, cancellationToken);
@@ -76,10 +86,11 @@ internal sealed partial class ResilientDatabase(
     /// batch runs in (one round trip), so the pooled connection keeps nothing of it.
     /// </summary>
     public Task<List<T>> ListCustomPlannedAsync<T>(
-        string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
-        RunAsync(async ct =>
+        string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken,
+        long mustShow = 0) =>
+        ReadAsync(mustShow, async ct =>
         {
-            await using var batch = dataSource.CreateBatch();
+            await using var batch = Source(mustShow).CreateBatch();
             batch.BatchCommands.Add(new NpgsqlBatchCommand(ForceCustomPlan));
             var query = new NpgsqlBatchCommand(sql);
             foreach (var parameter in parameters) query.Parameters.Add(parameter.Clone());
@@ -99,10 +110,11 @@ internal sealed partial class ResilientDatabase(
     }
 
     /// <summary>The first column of the first row, or default when there is none (or it is NULL).</summary>
-    public Task<T?> ScalarAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
-        RunAsync(async ct =>
+    public Task<T?> ScalarAsync<T>(
+        string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken, long mustShow = 0) =>
+        ReadAsync(mustShow, async ct =>
         {
-            await using var command = Command(sql, parameters);
+            await using var command = Command(sql, parameters, mustShow);
             return await command.ExecuteScalarAsync(ct) is T value ? value : default;
         }, cancellationToken);
 
@@ -110,15 +122,34 @@ internal sealed partial class ResilientDatabase(
     public Task<int> ExecuteAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
         RunAsync(async ct =>
         {
-            await using var command = Command(sql, parameters);
+            await using var command = Command(sql, parameters, Everything);
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken);
 
-    private NpgsqlCommand Command(string sql, IReadOnlyList<NpgsqlParameter> parameters)
+    /// <summary>
+    /// A read that must show more than the standby is known to show waits a moment for it (a list walk's pin, read
+    /// from the standby itself, is one it already shows) rather than go to the primary at once.
+    /// </summary>
+    private async Task<T> ReadAsync<T>(long mustShow, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
-        var command = dataSource.CreateCommand(sql);
+        if (work == DatabaseWork.Read && mustShow is > 0 and < Everything)
+            await standby.WaitToShowAsync(mustShow, StandbyReads.CatchUpWait, cancellationToken);
+        return await RunAsync(operation, cancellationToken);
+    }
+
+    private NpgsqlCommand Command(string sql, IReadOnlyList<NpgsqlParameter> parameters, long mustShow)
+    {
+        var command = Source(mustShow).CreateCommand(sql);
         foreach (var parameter in parameters) command.Parameters.Add(parameter.Clone());
         return command;
+    }
+
+    private NpgsqlDataSource Source(long mustShow)
+    {
+        if (work == DatabaseWork.Write) return dataSource;
+        var onStandby = standby.Serves(mustShow);
+        metrics.Read(onStandby);
+        return onStandby ? standby.DataSource! : dataSource;
     }
 
     private static bool IsDatabaseFailure(Exception e, CancellationToken deadline) =>

@@ -18,24 +18,14 @@ public static partial class StorageSetup
             .Configure<IConfiguration>((options, configuration) => options.ConnectionString = configuration.GetConnectionString("Receiver"));
 
         // One pool for the whole app: EF Core and the plain-Npgsql hot path share it.
-        services.AddSingleton(provider =>
-        {
-            var builder = new NpgsqlDataSourceBuilder(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString);
-            // Prepared statements roughly double PostgreSQL's rate for the ingest insert (docs/postgresql.md).
-            if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
-            // With prepared statements kept, Npgsql resets a pooled connection with seven statements (RESET ALL,
-            // UNLISTEN *, ...) sent before the next use: half of PostgreSQL's time for a GET /transactions/{id} (bench/run).
-            // Pooled connections carry no session state here (LISTEN and session locks use UnpooledConnection), so
-            // there is nothing to reset.
-            if (!SaysWhetherToReset(builder.ConnectionString)) builder.ConnectionStringBuilder.NoResetOnClose = true;
-            // Parameters carry whole event bodies. Npgsql logs none unless told to (and gets no logger factory here):
-            // said explicitly, so that wiring its logging later does not start writing bodies into the logs.
-            builder.EnableParameterLogging(false);
-            return builder.Build();
-        });
+        services.AddSingleton(provider => DataSource(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString!));
         services.AddDbContext<ReceiverDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ResilientDatabase>();
         services.AddKeyedSingleton(DatabaseWork.Read, (provider, _) => ActivatorUtilities.CreateInstance<ResilientDatabase>(provider, DatabaseWork.Read));
+        services.AddValidatedOptions<StandbyOptions, StandbyOptionsValidator>(StandbyOptions.Section)
+            .Configure<IConfiguration>((options, configuration) => options.ConnectionString = configuration.GetConnectionString("ReceiverStandby"));
+        services.AddSingleton<StandbyReads>();
+        services.AddHostedService(provider => provider.GetRequiredService<StandbyReads>());
         services.AddSingleton<EventStore>();
         services.AddSingleton<ReceiverKeys>();
         services.AddSingleton<RejectedBacklog>();
@@ -47,6 +37,23 @@ public static partial class StorageSetup
         services.AddSingleton<RetentionWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<RetentionWorker>());
         return services;
+    }
+
+    /// <summary>A connection pool, set up alike for the primary and for the standby reads may go to.</summary>
+    internal static NpgsqlDataSource DataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // Prepared statements roughly double PostgreSQL's rate for the ingest insert (docs/postgresql.md).
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        // With prepared statements kept, Npgsql resets a pooled connection with seven statements (RESET ALL,
+        // UNLISTEN *, ...) sent before the next use: half of PostgreSQL's time for a GET /transactions/{id} (bench/run).
+        // Pooled connections carry no session state here (LISTEN and session locks use UnpooledConnection), so
+        // there is nothing to reset.
+        if (!SaysWhetherToReset(builder.ConnectionString)) builder.ConnectionStringBuilder.NoResetOnClose = true;
+        // Parameters carry whole event bodies. Npgsql logs none unless told to (and gets no logger factory here):
+        // said explicitly, so that wiring its logging later does not start writing bodies into the logs.
+        builder.EnableParameterLogging(false);
+        return builder.Build();
     }
 
     // NpgsqlConnectionStringBuilder knows every keyword, set or not: ask the string as it was written.

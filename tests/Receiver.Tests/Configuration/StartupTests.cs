@@ -124,6 +124,26 @@ public class StartupTests
         foreach (var piece in new[] { "left-half", "right-half", "secret-tail" }) Assert.DoesNotContain(piece, output);
     }
 
+    [Theory]
+    [InlineData("ConnectionStrings__ReceiverStandby", "Host=127.0.0.1;Port=1;Username=nobody;Password=left-half;right-half=secret-tail",
+        "ConnectionStrings:ReceiverStandby (env ConnectionStrings__ReceiverStandby) is not a valid Npgsql connection string")]
+    [InlineData("ConnectionStrings__ReceiverStandby", "Host=a,b;Load Balance Hosts=true;Target Session Attributes=prefer-standby",
+        "ConnectionStrings:ReceiverStandby (env ConnectionStrings__ReceiverStandby) sets Load Balance Hosts")]
+    [InlineData("Database__Standby__MaxLag", "00:00:00.500", "Database:Standby:MaxLag must be between 00:00:01 and 01:00:00")]
+    public async Task A_bad_standby_setting_stops_the_app_in_one_line(string name, string value, string message)
+    {
+        var output = await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = UnusedDatabase,
+            ["CALLBACK_API_AUTH_TYPE"] = "none",
+            ["QueryApi__Auth__Type"] = "none",
+            [name] = value,
+        }, message);
+
+        Assert.Single(output.Split('\n'), line => line.Contains("Configuration error", StringComparison.Ordinal));
+        foreach (var piece in new[] { "left-half", "right-half", "secret-tail" }) Assert.DoesNotContain(piece, output);
+    }
+
     [Fact]
     public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event() =>
         await WithRunningAppAsync(new Dictionary<string, string>

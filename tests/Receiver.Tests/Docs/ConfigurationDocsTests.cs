@@ -18,6 +18,7 @@ public partial class ConfigurationDocsTests
     private static readonly Dictionary<string, string> BoundElsewhere = new(StringComparer.Ordinal)
     {
         ["Database:ConnectionString"] = "ConnectionStrings:Receiver",
+        ["Database:Standby:ConnectionString"] = "ConnectionStrings:ReceiverStandby",
     };
 
     /// <summary>Settings read from configuration itself, before options exist (where the endpoint is mapped).</summary>

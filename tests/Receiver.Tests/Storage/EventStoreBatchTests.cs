@@ -24,8 +24,8 @@ public sealed class EventStoreBatchTests(ReceiverApp app) : IClassFixture<Receiv
         builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
         await using var dataSource = builder.Build();
         var store = new EventStore(dataSource,
-            new ResilientDatabase(dataSource, Options.Create(new DatabaseOptions()), app.Services.GetRequiredService<DatabaseMetrics>(),
-                NullLogger<ResilientDatabase>.Instance));
+            new ResilientDatabase(dataSource, app.Services.GetRequiredService<StandbyReads>(), Options.Create(new DatabaseOptions()),
+                app.Services.GetRequiredService<DatabaseMetrics>(), NullLogger<ResilientDatabase>.Instance));
 
         // The statements reach Npgsql's auto-prepare threshold (5 uses) while PostgreSQL refuses the snapshot at Bind.
         for (var i = 0; i < 8; i++)

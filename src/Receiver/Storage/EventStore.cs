@@ -58,7 +58,17 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// commits then happen in sequence order, so a reader that sees event n has already been able to see n-1.
     /// </summary>
     private const long SequenceLock = 0x5EC_0E7E27;
-    private const string TakeSequenceLock = "SELECT pg_advisory_xact_lock($1)";
+
+    /// <summary>
+    /// The sequence lock, and a record written to the WAL even by a batch that stores nothing (every id already stored):
+    /// PostgreSQL makes a commit wait for a synchronous standby only when the transaction wrote to the WAL, so without it
+    /// a batch of redeliveries would commit at once. A redelivery is answered 200 after that commit only, and a standby
+    /// that has it has every commit before it, the first delivery's among them. That matters when Receiver gave up
+    /// waiting for the standby (Database:Timeout): the first delivery's commit then stands on the primary alone, and
+    /// AP's retry, answered 200 at once, would be lost with the primary. The message (transactional, prefix
+    /// <c>receiver</c>, empty) is all it writes; any role may send one, and nothing reads it unless logical decoding does.
+    /// </summary>
+    private const string TakeSequenceLock = "SELECT pg_advisory_xact_lock($1), pg_logical_emit_message(true, 'receiver', '')";
 
     /// <summary>The statements that store <paramref name="rows"/>: the sequence lock, then one per kind of subject.</summary>
     internal static IEnumerable<NpgsqlBatchCommand> BatchCommands(IReadOnlyList<EventRow> rows) =>

@@ -20,7 +20,8 @@ public static partial class StorageSetup
         // One pool for the whole app: EF Core and the plain-Npgsql hot path share it.
         services.AddSingleton(provider =>
         {
-            var builder = new NpgsqlDataSourceBuilder(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString);
+            // With several hosts, one pool per host, and each connection taken from the host that is the primary now.
+            var builder = new NpgsqlDataSourceBuilder(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.PrimaryConnectionString);
             // Prepared statements roughly double PostgreSQL's rate for the ingest insert (docs/postgresql.md).
             if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
             // With prepared statements kept, Npgsql resets a pooled connection with seven statements (RESET ALL,
@@ -88,7 +89,7 @@ public static partial class StorageSetup
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
-            await CreateDatabaseAsync(options.ConnectionString!, cancellationToken);
+            await CreateDatabaseAsync(options.PrimaryConnectionString, cancellationToken);
             await lockConnection.OpenAsync(cancellationToken);
         }
 

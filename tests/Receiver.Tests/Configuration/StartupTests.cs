@@ -124,6 +124,25 @@ public class StartupTests
         foreach (var piece in new[] { "left-half", "right-half", "secret-tail" }) Assert.DoesNotContain(piece, output);
     }
 
+    /// <summary>
+    /// Receiver writes, LISTENs and takes locks through its connection string: with several hosts it must pick the
+    /// primary (left out, primary is taken: FailoverTests), and with one host Npgsql takes no such setting at all.
+    /// </summary>
+    [Theory]
+    [InlineData("Host=127.0.0.1:1,127.0.0.1:2;Username=nobody;Password=none;Target Session Attributes=prefer-standby",
+        "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) names several hosts with Target Session Attributes=prefer-standby")]
+    [InlineData("Host=127.0.0.1:1,127.0.0.1:2;Username=nobody;Password=none;Target Session Attributes=Any",
+        "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) names several hosts with Target Session Attributes=any")]
+    [InlineData("Host=127.0.0.1;Port=1;Username=nobody;Password=none;Target Session Attributes=primary",
+        "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) sets Target Session Attributes=primary for one host")]
+    public async Task Target_session_attributes_that_may_not_reach_the_primary_stop_the_app(string connectionString, string message) =>
+        await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = connectionString,
+            ["CALLBACK_API_AUTH_TYPE"] = "none",
+            ["QueryApi__Auth__Type"] = "none",
+        }, message);
+
     [Fact]
     public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event() =>
         await WithRunningAppAsync(new Dictionary<string, string>

@@ -48,7 +48,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             await cluster.Primary.KillAsync();
             var killed = load.Now;
             // A failover manager takes a while to notice (Patroni: up to its ttl, 30 s by default): longer than
-            // Database:Timeout here, so the requests of that while are answered 503.
+            // Database:Timeout here, so the requests in flight at the kill wait it out and are answered 503.
             await Task.Delay(3000);
             await cluster.Standby.PromoteAsync();
             var promoted = load.Now;
@@ -171,6 +171,46 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await primary.OpenAsync();
         Assert.Equal(1L, await new NpgsqlCommand("SELECT count(*) FROM events WHERE id = $1", primary) { Parameters = { new() { Value = (string)body["id"]! } } }.ExecuteScalarAsync());
         Assert.Equal("succeeded", await new NpgsqlCommand("SELECT status FROM reconciliation_runs", primary).ExecuteScalarAsync());
+    }
+
+    /// <summary>
+    /// What a host taken for the primary answers when it refuses writes (25006: a standby not yet promoted, or an old
+    /// primary come back as a standby; here a primary set read-only): 503 with Retry-After, never a 500, and 200 to
+    /// AP's retry once it takes writes again.
+    /// </summary>
+    [Fact]
+    public async Task A_primary_that_refuses_writes_is_answered_503_with_Retry_After_until_it_takes_them_again()
+    {
+        await using var cluster = await PrivateCluster.CreateAsync();
+        await using var app = ReceiverApp.With(Settings, cluster.ConnectionString("receiver_read_only"));
+        await app.InitializeAsync();
+
+        await SetReadOnlyAsync(cluster, true);
+        // Each session takes the new default at its next statement after the reload: the first events may still pass.
+        HttpResponseMessage? refused = null;
+        JsonNode? body = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            body = ApEvents.CustomerUpdated();
+            refused = await app.CreateApClient().PostEventAsync(body);
+            Assert.Contains(refused.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable });
+            return refused.StatusCode == HttpStatusCode.ServiceUnavailable;
+        }, "writes were not refused");
+        Assert.NotNull(refused!.Headers.RetryAfter);
+
+        await SetReadOnlyAsync(cluster, false);
+        await Eventually.HoldsAsync(async () => (await app.CreateApClient().PostEventAsync(body!)).StatusCode == HttpStatusCode.OK, "writes were not taken again");
+        Assert.Equal(1, await app.CountAsync("events", "id = $1", (string)body!["id"]!));
+    }
+
+    private static async Task SetReadOnlyAsync(PrivateCluster cluster, bool readOnly)
+    {
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString("postgres"));
+        await connection.OpenAsync();
+        // One statement each: ALTER SYSTEM runs outside any transaction block, and this session must be able to write.
+        await new NpgsqlCommand("SET default_transaction_read_only = off", connection).ExecuteNonQueryAsync();
+        await new NpgsqlCommand($"ALTER SYSTEM SET default_transaction_read_only = {(readOnly ? "on" : "off")}", connection).ExecuteNonQueryAsync();
+        await new NpgsqlCommand("SELECT pg_reload_conf()", connection).ExecuteNonQueryAsync();
     }
 
     private void Report(string scenario, ApLoad load, TimeSpan killed, TimeSpan promoted)

@@ -7,7 +7,7 @@ namespace Receiver.Bench;
 
 /// <summary>
 /// Prints a pgbench script that sends PostgreSQL the receiver's own write of one event, exactly as EventStore sends
-/// it: EventStore's statements (the sequence lock, then the insert) in one pipeline, one implicit transaction. Its parameters are
+/// it: EventStore's statements (the sequence lock, the insert, the WAL record) in one pipeline, one implicit transaction. Its parameters are
 /// those EventStore binds for a SEP-31 event, written as literals, except the event id (a new one each time) and the
 /// transaction id (one of <c>--transactions</c>). pgbench then shows what PostgreSQL alone allows that write, with no
 /// .NET, HTTP, authentication or validation in front of it.

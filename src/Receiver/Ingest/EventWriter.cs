@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Receiver.Feed;
 using Receiver.Storage;
 
@@ -179,9 +178,10 @@ internal sealed partial class EventWriter(
             for (var i = 0; i < batch.Count; i++) batch[i].Stored.TrySetResult(stored[i] is not null);
             if (stored.Max() is { } newest) feed.Committed(newest);
         }
-        catch (Exception e) when (batch.Count > 1 && e is not DatabaseUnavailableException { InnerException: not PostgresException })
+        catch (Exception e) when (batch.Count > 1 && e is not DatabaseUnavailableException { StatementRefused: false })
         {
-            // One event the database refuses must not take its neighbours down with it: write them one by one.
+            // One event the database refuses must not take its neighbours down with it: write them one by one. Not when
+            // the database is down, slow or failing over: each event would wait out Database:Timeout in turn.
             LogBatchFailed(logger, batch.Count, e.Message);
             foreach (var pending in batch) await WriteAsync([pending]);
         }

@@ -41,10 +41,34 @@ public sealed class DatabaseOptions
     /// A connection outside the pool, for session state (a LISTEN, a session lock): closing it ends the session and
     /// with it that state, whatever happened. Pooled connections are not reset when they go back (see StorageSetup).
     /// </summary>
-    public NpgsqlConnection UnpooledConnection() => Unpooled(ConnectionString);
+    /// <remarks>
+    /// These are opened seldom (at start, for a reconciliation run, when the LISTEN connection is lost), and with
+    /// several hosts each asks every host afresh which is the primary (<c>Host Recheck Seconds=0</c>): what Npgsql
+    /// would otherwise remember of the hosts' roles for 10 s would keep a LISTEN lost in a failover from finding the
+    /// promoted standby for that long.
+    /// </remarks>
+    public NpgsqlConnection UnpooledConnection() =>
+        new(new NpgsqlConnectionStringBuilder(PrimaryConnectionString) { Pooling = false, HostRecheckSeconds = 0 }.ConnectionString);
 
-    internal static NpgsqlConnection Unpooled(string? connectionString) =>
-        new(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+    /// <summary>
+    /// <see cref="ConnectionString"/> as every connection of Receiver uses it, all of which must reach the primary: it
+    /// writes, LISTENs and takes locks. With several hosts (<c>Host=a,b</c>: a primary and its standbys) and no
+    /// <c>Target Session Attributes</c>, it asks Npgsql for the primary; Npgsql's own default, <c>any</c>, takes the
+    /// first host that answers, which may be a standby listed first, or after a failover the old primary come back as
+    /// a standby, where every write is refused. Other values are refused at start (<see cref="DatabaseOptionsValidator"/>).
+    /// </summary>
+    public string PrimaryConnectionString
+    {
+        get
+        {
+            var settings = new NpgsqlConnectionStringBuilder(ConnectionString);
+            if (NamesSeveralHosts(settings) && settings.TargetSessionAttributes is null) settings.TargetSessionAttributes = "primary";
+            return settings.ConnectionString;
+        }
+    }
+
+    /// <summary>As Npgsql tells a multi-host connection string from a single host (<c>NpgsqlDataSourceBuilder.Build</c>).</summary>
+    internal static bool NamesSeveralHosts(NpgsqlConnectionStringBuilder settings) => settings.Host?.Contains(',') == true;
 }
 
 internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : IValidateOptions<DatabaseOptions>
@@ -76,16 +100,20 @@ internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : I
             return
                 $"{Setting} is not set: give the PostgreSQL connection string, " +
                 "e.g. Host=127.0.0.1;Port=5432;Database=receiver;Username=receiver;Password=... (scripts/run starts a local PostgreSQL and sets it for you).";
-        return UnreadableProblem(Setting, options.ConnectionString);
+        return Problem(Setting, options.ConnectionString, mustReachPrimary: true);
     }
 
-    /// <summary>What is wrong with a connection string Npgsql cannot read, in words that repeat none of it; null when it reads.</summary>
-    internal static string? UnreadableProblem(string setting, string connectionString)
+    /// <summary>
+    /// What is wrong with a connection string, in words that repeat none of it (it may hold a password); null when
+    /// Npgsql reads it and its Target Session Attributes suit it.
+    /// </summary>
+    internal static string? Problem(string setting, string connectionString, bool mustReachPrimary)
     {
         try
         {
+            if (TargetSessionProblem(setting, new NpgsqlConnectionStringBuilder(connectionString), mustReachPrimary) is { } problem) return problem;
             // Parsed and checked as every connection will be, without connecting.
-            using var _ = DatabaseOptions.Unpooled(connectionString);
+            using var _ = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
             return null;
         }
         catch (ArgumentException)
@@ -97,5 +125,26 @@ internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : I
                 "It needs Host, keys Npgsql knows, values of the right kind, and single quotes around a value that " +
                 "contains ';', e.g. Host=db;Username=receiver;Password='pa;ss'.";
         }
+    }
+
+    /// <summary>Values of <c>Target Session Attributes</c> that only ever pick a server that takes writes.</summary>
+    private static readonly string[] ReachPrimary = ["primary", "read-write"];
+
+    /// <summary>
+    /// Target Session Attributes with one host, which Npgsql refuses at the first connection (with an exception rather
+    /// than a line); and, for a string that must reach the primary, a value with several hosts that may pick a standby.
+    /// </summary>
+    private static string? TargetSessionProblem(string setting, NpgsqlConnectionStringBuilder settings, bool mustReachPrimary)
+    {
+        if (settings.TargetSessionAttributes is not { } target) return null;
+        if (!DatabaseOptions.NamesSeveralHosts(settings))
+            return target.Equals("any", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : $"{setting} sets Target Session Attributes={target} for one host: Npgsql takes it only with several hosts " +
+                  "(Host=primary,standby). Leave it out, or name every host.";
+        return !mustReachPrimary || ReachPrimary.Contains(target, StringComparer.OrdinalIgnoreCase)
+            ? null
+            : $"{setting} names several hosts with Target Session Attributes={target}: Receiver writes, LISTENs and takes locks " +
+              "through it, so it must reach the primary. Set primary or read-write, or leave it out (primary is then taken).";
     }
 }

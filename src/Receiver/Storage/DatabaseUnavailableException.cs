@@ -8,4 +8,10 @@ public sealed class DatabaseUnavailableException(string message, Exception? inne
     /// retry then finds it stored). False: it was never sent, and never will be.
     /// </summary>
     public bool EventMayBeStored { get; init; }
+
+    /// <summary>
+    /// PostgreSQL refused the statement itself (a value, a constraint): the same statement fails again, another may
+    /// not. False when the server was down, too slow, or not the primary: then every statement fails alike.
+    /// </summary>
+    public bool StatementRefused { get; init; }
 }

@@ -33,12 +33,13 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 for (var i = 0; i < rows.Count; i++) positions.Add(rows[i].Id, i);
                 var stored = new long?[rows.Count];
                 await using var reader = await batch.ExecuteReaderAsync(ct);
-                // After the lock's result, one result per insert statement.
-                for (var i = 1; i < batch.BatchCommands.Count; i++)
+                // After the lock's result, one result per insert statement, then the WAL record's.
+                for (var i = 1; i < batch.BatchCommands.Count - 1; i++)
                 {
                     await reader.NextResultAsync(ct);
                     while (await reader.ReadAsync(ct)) stored[positions[reader.GetString(1)]] = reader.GetInt64(0);
                 }
+                await reader.NextResultAsync(ct);
                 return stored;
             }
             catch (PostgresException)
@@ -60,9 +61,26 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     private const long SequenceLock = 0x5EC_0E7E27;
     private const string TakeSequenceLock = "SELECT pg_advisory_xact_lock($1)";
 
-    /// <summary>The statements that store <paramref name="rows"/>: the sequence lock, then one per kind of subject.</summary>
+    /// <summary>
+    /// A record written to the WAL, last in every batch, even one that stores nothing (every id already stored):
+    /// PostgreSQL makes a commit wait for a synchronous standby only when the transaction wrote to the WAL, so without it
+    /// a batch of redeliveries would commit at once. A redelivery is answered 200 after that commit only, and a standby
+    /// that has it has every commit before it, the first delivery's among them. That matters when Receiver gave up
+    /// waiting for the standby (Database:Timeout): the first delivery's commit then stands on the primary alone, and
+    /// AP's retry, answered 200 at once, would be lost with the primary. The message (transactional, prefix
+    /// <c>receiver</c>, empty) is all it writes; any role may send one, and nothing reads it unless logical decoding does.
+    /// Last, so that a batch sent to a standby fails on its first insert (25006, read-only, which ResilientDatabase
+    /// retries through a failover) rather than here (XX000: no transaction id during recovery).
+    /// </summary>
+    private const string WriteToWal = "SELECT pg_logical_emit_message(true, 'receiver', '')";
+
+    /// <summary>
+    /// The statements that store <paramref name="rows"/>: the sequence lock, one per kind of subject, the WAL record.
+    /// </summary>
     internal static IEnumerable<NpgsqlBatchCommand> BatchCommands(IReadOnlyList<EventRow> rows) =>
-        InsertCommands(rows).Prepend(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } });
+        InsertCommands(rows)
+            .Prepend(new NpgsqlBatchCommand(TakeSequenceLock) { Parameters = { Value(SequenceLock) } })
+            .Append(new NpgsqlBatchCommand(WriteToWal));
 
     // Each statement takes one array per column (element i of every array is event i), declared once in its column
     // list, and returns (seq, id) per event it stored. A column list is declared before the statement built from it:

@@ -38,11 +38,14 @@ internal sealed partial class ResilientDatabase(
             }
             catch (Exception e) when (!requestAborted.IsCancellationRequested && IsDatabaseFailure(e, deadline.Token))
             {
+                if (IsTransient(e)) ForgetHostRoles();
                 if (deadline.IsCancellationRequested || !IsTransient(e))
                 {
                     LogUnavailable(logger, e.GetType().Name, e.Message);
                     metrics.DatabaseFailed(work, timedOut: IsTimeout(e));
-                    throw new DatabaseUnavailableException(deadline.IsCancellationRequested ? TooSlow : "PostgreSQL refused the operation.", e);
+                    throw deadline.IsCancellationRequested
+                        ? new DatabaseUnavailableException(TooSlow, e)
+                        : new DatabaseUnavailableException("PostgreSQL refused the operation.", e) { StatementRefused = true };
                 }
 
                 try
@@ -155,7 +158,27 @@ internal sealed partial class ResilientDatabase(
     private static bool IsDatabaseFailure(Exception e, CancellationToken deadline) =>
         e is NpgsqlException or TimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested);
 
-    private static bool IsTransient(Exception e) => e is NpgsqlException { IsTransient: true } or TimeoutException;
+    /// <summary>
+    /// The server or the connection failed, not the statement: another try may succeed. That includes each face of a
+    /// failover: the primary's connections broken, every host refusing connections or none of them the primary yet
+    /// (Npgsql's "No suitable host", which it does not call transient), a server shutting down (57P01) or starting up
+    /// (57P03), and a host taken for the primary that refuses writes (25006: a standby not yet promoted, or an old
+    /// primary come back as a standby).
+    /// </summary>
+    private static bool IsTransient(Exception e) => e switch
+    {
+        PostgresException refused => refused.IsTransient || refused.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction,
+        NpgsqlException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// With several hosts, Npgsql remembers for <c>Host Recheck Seconds</c> (10 by default) which one is the primary,
+    /// which a standby and which is down, and skips meanwhile those that do not fit: a standby promoted just after it
+    /// was seen as one would wait that long for its first write. A failure of the server may be a failover, so every
+    /// host is asked afresh at the next try, and writes reach the new primary as soon as it takes them.
+    /// </summary>
+    private void ForgetHostRoles() => (dataSource as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
 
     /// <summary>PostgreSQL was too slow, as opposed to failing (refusing the connection, the statement, ...).</summary>
     private static bool IsTimeout(Exception e) => e is OperationCanceledException or TimeoutException || e.InnerException is TimeoutException;

@@ -31,7 +31,7 @@ internal sealed class StandbyOptionsValidator : IValidateOptions<StandbyOptions>
             failures.Add($"Database:Standby:MaxLag must be between 00:00:01 and 01:00:00; it is {options.MaxLag}.");
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            if (DatabaseOptionsValidator.UnreadableProblem(Setting, options.ConnectionString) is { } problem) failures.Add(problem);
+            if (DatabaseOptionsValidator.Problem(Setting, options.ConnectionString, mustReachPrimary: false) is { } problem) failures.Add(problem);
             // Each standby shows the primary's commits up to a point of its own: reads spread over several would see
             // that point move back and forth, which the feed's order and a list's pages cannot survive (operations.md).
             else if (new NpgsqlConnectionStringBuilder(options.ConnectionString).LoadBalanceHosts)

@@ -18,7 +18,8 @@ public static partial class StorageSetup
             .Configure<IConfiguration>((options, configuration) => options.ConnectionString = configuration.GetConnectionString("Receiver"));
 
         // One pool for the whole app: EF Core and the plain-Npgsql hot path share it.
-        services.AddSingleton(provider => DataSource(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString!));
+        // With several hosts, one pool per host, and each connection taken from the host that is the primary now.
+        services.AddSingleton(provider => DataSource(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.PrimaryConnectionString));
         services.AddDbContext<ReceiverDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ResilientDatabase>();
         services.AddKeyedSingleton(DatabaseWork.Read, (provider, _) => ActivatorUtilities.CreateInstance<ResilientDatabase>(provider, DatabaseWork.Read));
@@ -95,7 +96,7 @@ public static partial class StorageSetup
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
-            await CreateDatabaseAsync(options.ConnectionString!, cancellationToken);
+            await CreateDatabaseAsync(options.PrimaryConnectionString, cancellationToken);
             await lockConnection.OpenAsync(cancellationToken);
         }
 

@@ -129,6 +129,8 @@ public class StartupTests
         "ConnectionStrings:ReceiverStandby (env ConnectionStrings__ReceiverStandby) is not a valid Npgsql connection string")]
     [InlineData("ConnectionStrings__ReceiverStandby", "Host=a,b;Load Balance Hosts=true;Target Session Attributes=prefer-standby",
         "ConnectionStrings:ReceiverStandby (env ConnectionStrings__ReceiverStandby) sets Load Balance Hosts")]
+    [InlineData("ConnectionStrings__ReceiverStandby", "Host=127.0.0.1;Port=1;Target Session Attributes=prefer-standby",
+        "ConnectionStrings:ReceiverStandby (env ConnectionStrings__ReceiverStandby) sets Target Session Attributes=prefer-standby for one host")]
     [InlineData("Database__Standby__MaxLag", "00:00:00.500", "Database:Standby:MaxLag must be between 00:00:01 and 01:00:00")]
     public async Task A_bad_standby_setting_stops_the_app_in_one_line(string name, string value, string message)
     {
@@ -143,6 +145,25 @@ public class StartupTests
         Assert.Single(output.Split('\n'), line => line.Contains("Configuration error", StringComparison.Ordinal));
         foreach (var piece in new[] { "left-half", "right-half", "secret-tail" }) Assert.DoesNotContain(piece, output);
     }
+
+    /// <summary>
+    /// Receiver writes, LISTENs and takes locks through its connection string: with several hosts it must pick the
+    /// primary (left out, primary is taken: FailoverTests), and with one host Npgsql takes no such setting at all.
+    /// </summary>
+    [Theory]
+    [InlineData("Host=127.0.0.1:1,127.0.0.1:2;Username=nobody;Password=none;Target Session Attributes=prefer-standby",
+        "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) names several hosts with Target Session Attributes=prefer-standby")]
+    [InlineData("Host=127.0.0.1:1,127.0.0.1:2;Username=nobody;Password=none;Target Session Attributes=Any",
+        "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) names several hosts with Target Session Attributes=any")]
+    [InlineData("Host=127.0.0.1;Port=1;Username=nobody;Password=none;Target Session Attributes=primary",
+        "ConnectionStrings:Receiver (env ConnectionStrings__Receiver) sets Target Session Attributes=primary for one host")]
+    public async Task Target_session_attributes_that_may_not_reach_the_primary_stop_the_app(string connectionString, string message) =>
+        await ReceiverProcess.AssertRefusesAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Receiver"] = connectionString,
+            ["CALLBACK_API_AUTH_TYPE"] = "none",
+            ["QueryApi__Auth__Type"] = "none",
+        }, message);
 
     [Fact]
     public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event() =>

@@ -52,7 +52,7 @@ public sealed class FeedRestartTests
     }
 
     /// <summary>An EventSource: reads frames, and when the stream ends or fails, reconnects with Last-Event-ID.</summary>
-    private static async Task FollowStreamAsync(HttpClient client, List<string> seen, CancellationToken stop)
+    internal static async Task FollowStreamAsync(HttpClient client, List<string> seen, CancellationToken stop)
     {
         string? lastEventId = null;
         while (!stop.IsCancellationRequested)

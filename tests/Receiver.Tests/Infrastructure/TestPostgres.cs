@@ -33,8 +33,10 @@ public static class TestPostgres
     {
         var database = new NpgsqlConnectionStringBuilder(connectionString).Database;
         NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(
-            new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false }.ConnectionString);
+        var maintenance = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        // Several hosts (a replicated cluster): the database is dropped on the primary, as Receiver created it there.
+        if (maintenance.Host!.Contains(',')) maintenance.TargetSessionAttributes = "primary";
+        await using var connection = new NpgsqlConnection(maintenance.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
         await command.ExecuteNonQueryAsync();

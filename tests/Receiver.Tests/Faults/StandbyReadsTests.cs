@@ -24,6 +24,8 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         await using var other = ReceiverApp.Beside(setup.App);
         // Started before the concurrent requests: each would otherwise start a host of its own.
         await other.InitializeAsync();
+        // Reads are sent to the standby from the first page (on a loaded machine its first check may come late).
+        await setup.UntilReadsGoToTheStandbyAsync();
         var query = setup.App.CreateQueryClient();
         var bodies = Enumerable.Range(0, 1000).Select(i => i % 3 == 0 ? ApEvents.CustomerUpdated() : ApEvents.QuoteCreated()).ToList();
         var before = await Scrape.OfAsync(query);

@@ -18,7 +18,10 @@ namespace Receiver.Storage;
 /// grows on an idle primary although the standby lacks nothing. The standby's newest sequence number is what the feed
 /// waits for: NOTIFY is not replayed on a standby, so the feed's listener stays on the primary and a woken reader
 /// waits here (<see cref="WaitToShowAsync"/>) until the standby shows what was committed, polled every few
-/// milliseconds by one loop for all readers.
+/// milliseconds by one loop for all readers, while any waits.
+/// What is known is known of one server, the one the checks last reached through the standby's connection string: when
+/// another answers there, it starts again from nothing. A server not in recovery serves no reads: the primary itself
+/// (its own pool serves them), or a promoted standby, which lacks whatever the primary commits after.
 /// </remarks>
 internal sealed partial class StandbyReads : BackgroundService
 {
@@ -61,7 +64,7 @@ internal sealed partial class StandbyReads : BackgroundService
     // Whether the last check found a standby in recovery (not the primary, nor a promoted server) and no read on it has
     // failed since.
     private volatile bool _serving;
-    // Completed, and replaced, when a check ends or _sequence grows; and when _wanted grows.
+    // Completed, and replaced, when a check ends or _sequence grows; and when _wanted grows or a first reader waits.
     private TaskCompletionSource _progressed = Atomic.NewSignal();
     private TaskCompletionSource _wantedRaised = Atomic.NewSignal();
 
@@ -106,10 +109,11 @@ internal sealed partial class StandbyReads : BackgroundService
     public async Task WaitToShowAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (DataSource is null) return;
-        Interlocked.Increment(ref _waiting);
+        var first = Interlocked.Increment(ref _waiting) == 1;
         try
         {
-            if (Atomic.RaiseTo(ref _wanted, sequence)) Interlocked.Exchange(ref _wantedRaised, Atomic.NewSignal()).TrySetResult();
+            // The poll loop sleeps while nobody waits or it has nothing more to look for: wake it when that changes.
+            if (Atomic.RaiseTo(ref _wanted, sequence) | first) Interlocked.Exchange(ref _wantedRaised, Atomic.NewSignal()).TrySetResult();
             var started = _clock.GetTimestamp();
             while (true)
             {
@@ -162,8 +166,15 @@ internal sealed partial class StandbyReads : BackgroundService
     private bool CaughtUpWithinBound =>
         Interlocked.Read(ref _caughtUpAt) is var caughtUpAt and not NeverCaughtUp && _clock.GetElapsedTime(caughtUpAt) <= _maxLag;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        DataSource is null ? Task.CompletedTask : Task.WhenAll(CheckLagAsync(stoppingToken), FollowReplayAsync(stoppingToken));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (DataSource is null) return;
+        await Task.WhenAll(CheckLagAsync(stoppingToken), FollowReplayAsync(stoppingToken));
+        // Closed once neither loop uses them: a connection is not to be closed while a statement runs on it.
+        await _primaryForChecks.DisposeAsync();
+        await _standbyForChecks.DisposeAsync();
+        await _standbyForReplay.DisposeAsync();
+    }
 
     private async Task CheckLagAsync(CancellationToken stoppingToken)
     {
@@ -263,29 +274,29 @@ internal sealed partial class StandbyReads : BackgroundService
                 Interlocked.Exchange(ref _sequence, 0);
                 Interlocked.Exchange(ref _wanted, 0);
             }
-            if (!inRecovery)
-            {
-                if (server != primary) return StandbyState.NotInRecovery;
-                // The primary itself lacks nothing, but reads go to its own pool: the standby's pool may hold
-                // connections to a standby that is back, and behind.
-                Interlocked.Exchange(ref _caughtUpAt, at);
-                Atomic.RaiseTo(ref _sequence, newest);
-                noted.Clear();
-            }
-            else
+            if (inRecovery)
             {
                 var caughtUpAt = NeverCaughtUp;
                 while (noted.TryPeek(out var oldest) && oldest.Position <= replayed) caughtUpAt = noted.Dequeue().At;
                 if (caughtUpAt != NeverCaughtUp) Interlocked.Exchange(ref _caughtUpAt, caughtUpAt);
                 Atomic.RaiseTo(ref _sequence, newest);
             }
+            else if (server == primary)
+            {
+                // The primary itself lacks nothing, but reads go to its own pool: the standby's pool may hold
+                // connections to a standby that is back, and behind.
+                Interlocked.Exchange(ref _caughtUpAt, at);
+                Atomic.RaiseTo(ref _sequence, newest);
+                noted.Clear();
+            }
+            // Else promoted, or another primary: it replays nothing more, and lacks what the primary commits from now.
         }
         if (!inRecovery)
         {
             // Not kept: the next check looks for a standby again (prefer-standby connects to the primary only while
-            // none answers).
+            // none answers; a name may point to a standby again).
             await _standbyForChecks.CloseAsync();
-            return StandbyState.Primary;
+            return server == primary ? StandbyState.Primary : StandbyState.NotInRecovery;
         }
         return CaughtUpWithinBound ? StandbyState.Serving : StandbyState.Behind;
     }

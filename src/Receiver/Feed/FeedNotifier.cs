@@ -28,6 +28,9 @@ internal sealed partial class FeedNotifier(
     /// <summary>The newest sequence number known to be committed.</summary>
     private long Latest => Interlocked.Read(ref _latest);
 
+    /// <summary>Whether <paramref name="sequenceNumber"/> is known to be committed (its event, unless retention dropped it, is stored).</summary>
+    public bool IsCommitted(long sequenceNumber) => sequenceNumber <= Latest;
+
     /// <summary>
     /// The newest committed sequence number that the feed's reads are sure to show: a reader that reads after taking it
     /// has seen every event up to it, and waits for one beyond it (<see cref="WaitBeyondAsync"/>). Pass it to

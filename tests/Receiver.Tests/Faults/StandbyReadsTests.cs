@@ -186,6 +186,31 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// An event the standby (within the bound) has not replayed yet, asked for by its sequence number, as a consumer
+    /// does after the feed delivered it from the primary: a committed event is read where it shows, not answered 404.
+    /// </summary>
+    [Fact]
+    public async Task An_event_committed_but_not_yet_replayed_is_found_by_its_sequence_number()
+    {
+        await using var setup = await StandbySetup.StartAsync(maxLag: TimeSpan.FromMinutes(1));
+        var query = setup.App.CreateQueryClient();
+        await setup.UntilReadsGoToTheStandbyAsync();
+
+        await setup.PauseReplayAsync();
+        try
+        {
+            var stored = ApEvents.QuoteCreated();
+            Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(stored)).StatusCode);
+            var sequence = await setup.App.ScalarAsync<long>("SELECT seq FROM event_ids WHERE id = $1", (string)stored["id"]!);
+            Assert.Equal((string)stored["id"]!, (string)(await query.GetJsonAsync($"/event/sequence/{sequence}"))["id"]!);
+        }
+        finally
+        {
+            await setup.ResumeReplayAsync();
+        }
+    }
+
+    /// <summary>
     /// An operator promotes the standby (or a split brain makes it a primary) while Receiver keeps writing to the old
     /// primary: the promoted server, out of recovery, replays nothing more and lacks every later commit. Reads go to
     /// the primary; the lag it is measured at grows; a long-poll gets the event.

@@ -141,9 +141,11 @@ public static class FeedEndpoints
         : HttpApi.NotFound("event", id);
 
     private static async Task<Results<Ok<FeedEvent>, ProblemHttpResult>> BySequenceAsync(
-        [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, PersonalDataView view,
+        [FromRoute(Name = "sequence_number")] long sequenceNumber, FeedStore store, FeedNotifier notifier, PersonalDataView view,
         CancellationToken cancellationToken) =>
-        await store.BySequenceAsync(sequenceNumber, view, cancellationToken) is { } found ? TypedResults.Ok(found)
+        // A committed event is read where it shows: the feed may just have delivered it from the primary.
+        await store.BySequenceAsync(sequenceNumber, notifier.IsCommitted(sequenceNumber) ? sequenceNumber : 0, view, cancellationToken) is { } found
+            ? TypedResults.Ok(found)
         : await store.ExpiredAsync(sequenceNumber, cancellationToken)
             ? Expired($"Sequence number {sequenceNumber} lies among the expired events (Retention:Events): its event, if there was one, is no longer stored.")
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No event with sequence number {sequenceNumber} is stored.");

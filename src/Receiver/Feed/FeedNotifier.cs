@@ -23,10 +23,13 @@ internal sealed partial class FeedNotifier(
     private static readonly TimeSpan AnnounceSpacing = TimeSpan.FromMilliseconds(5);
 
     private long _latest;
-    private TaskCompletionSource _advanced = NewSignal();
+    private TaskCompletionSource _advanced = Atomic.NewSignal();
 
     /// <summary>The newest sequence number known to be committed.</summary>
     private long Latest => Interlocked.Read(ref _latest);
+
+    /// <summary>Whether <paramref name="sequenceNumber"/> is known to be committed (its event, unless retention dropped it, is stored).</summary>
+    public bool IsCommitted(long sequenceNumber) => sequenceNumber <= Latest;
 
     /// <summary>
     /// The newest committed sequence number that the feed's reads are sure to show: a reader that reads after taking it
@@ -44,7 +47,7 @@ internal sealed partial class FeedNotifier(
     public void Committed(long sequenceNumber)
     {
         Advance(sequenceNumber);
-        RaiseTo(ref _toAnnounce, sequenceNumber);
+        Atomic.RaiseTo(ref _toAnnounce, sequenceNumber);
         // On a thread of its own, without the caller's execution context: the caller may be a request writing its own
         // event (EventWriter), which answers without waiting for the NOTIFY, and whose trace the announcements, which
         // outlive it, must not join.
@@ -87,30 +90,9 @@ internal sealed partial class FeedNotifier(
         }
     }
 
-    private static void RaiseTo(ref long target, long value)
-    {
-        var known = Interlocked.Read(ref target);
-        while (value > known)
-        {
-            var seen = Interlocked.CompareExchange(ref target, value, known);
-            if (seen == known) return;
-            known = seen;
-        }
-    }
-
     private void Advance(long sequenceNumber)
     {
-        var known = Interlocked.Read(ref _latest);
-        while (sequenceNumber > known)
-        {
-            var seen = Interlocked.CompareExchange(ref _latest, sequenceNumber, known);
-            if (seen == known)
-            {
-                Wake();
-                return;
-            }
-            known = seen;
-        }
+        if (Atomic.RaiseTo(ref _latest, sequenceNumber)) Wake();
     }
 
     /// <summary>
@@ -183,9 +165,7 @@ internal sealed partial class FeedNotifier(
     private async Task ReadNewestAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         Advance(await FeedStore.NewestAsync(connection, cancellationToken));
 
-    private void Wake() => Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private void Wake() => Interlocked.Exchange(ref _advanced, Atomic.NewSignal()).TrySetResult();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not announce new events to the other instances ({ErrorMessage}); they will read them at their next check")]
     private static partial void LogAnnounceFailed(ILogger logger, string errorMessage);

@@ -91,8 +91,9 @@ internal sealed class FeedStore(
             $"SELECT {Columns} WHERE (e.seq, e.received_at) = (SELECT seq, received_at FROM event_ids WHERE id = $1)",
             [Value(id)], view, cancellationToken)).SingleOrDefault();
 
-    public async Task<FeedEvent?> BySequenceAsync(long sequenceNumber, PersonalDataView view, CancellationToken cancellationToken) =>
-        (await ReadAsync($"SELECT {Columns} WHERE e.seq = $1", [Value(sequenceNumber)], view, cancellationToken)).SingleOrDefault();
+    /// <summary>The event numbered <paramref name="sequenceNumber"/>, read where every event up to <paramref name="mustShow"/> shows.</summary>
+    public async Task<FeedEvent?> BySequenceAsync(long sequenceNumber, long mustShow, PersonalDataView view, CancellationToken cancellationToken) =>
+        (await ReadAsync($"SELECT {Columns} WHERE e.seq = $1", [Value(sequenceNumber)], view, cancellationToken, mustShow)).SingleOrDefault();
 
     /// <summary>
     /// The first sequence number still stored after the events retention dropped, when a reader after

@@ -49,7 +49,7 @@ internal sealed class QueryStore(ResilientDatabase database, [FromKeyedServices(
     /// </summary>
     public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken) =>
         await reads.ScalarAsync<long>(
-            "SELECT coalesce((SELECT max(seq) FROM events), (SELECT max(last_seq) FROM expired_partitions), 0)", [], cancellationToken);
+            $"SELECT {StandbyReads.NewestSequenceSql}", [], cancellationToken);
 
     /// <summary>
     /// The events of one transaction in the order of its snapshots, of <paramref name="anchor"/> when given, else of

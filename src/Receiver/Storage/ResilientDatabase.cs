@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -9,7 +10,8 @@ namespace Receiver.Storage;
 /// server leaves dead connections in the pool), and turns every database failure into
 /// <see cref="DatabaseUnavailableException"/> so callers answer 503 rather than 500. There is one for writes, and
 /// one for reads registered under the key <see cref="DatabaseWork.Read"/>; both share the primary's connection pool,
-/// and reads go to the standby's instead whenever <see cref="StandbyReads"/> says it may serve them (each attempt asks).
+/// and a read goes to the standby's first whenever <see cref="StandbyReads"/> says it may serve it. One attempt there,
+/// within a short timeout of its own: when it fails in any way, the read is made on the primary at once.
 /// </summary>
 internal sealed partial class ResilientDatabase(
     NpgsqlDataSource dataSource, StandbyReads standby, IOptions<DatabaseOptions> options, DatabaseMetrics metrics,
@@ -24,10 +26,16 @@ internal sealed partial class ResilientDatabase(
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(1);
 
-    public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken requestAborted)
+    /// <summary>The most a read waits for the standby before trying the primary.</summary>
+    private static readonly TimeSpan MaxStandbyAttempt = TimeSpan.FromSeconds(2);
+
+    public Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken requestAborted) =>
+        RunWithinAsync(operation, work == DatabaseWork.Read ? options.Value.ReadTimeout : options.Value.Timeout, requestAborted);
+
+    private async Task<T> RunWithinAsync<T>(Func<CancellationToken, Task<T>> operation, TimeSpan timeout, CancellationToken requestAborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
-        deadline.CancelAfter(work == DatabaseWork.Read ? options.Value.ReadTimeout : options.Value.Timeout);
+        deadline.CancelAfter(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero);
         var backoff = FirstBackoff;
         while (true)
         {
@@ -74,9 +82,9 @@ internal sealed partial class ResilientDatabase(
     public Task<List<T>> ListAsync<T>(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken,
         long mustShow = 0) =>
-        ReadAsync(mustShow, async ct =>
+        ReadAsync(mustShow, async (source, ct) =>
         {
-            await using var command = Command(sql, parameters, mustShow);
+            await using var command = Command(source, sql, parameters);
             await using var reader = await command.ExecuteReaderAsync(ct);
             return await RowsAsync(reader, read, ct);
         }, cancellationToken);
@@ -91,9 +99,9 @@ internal sealed partial class ResilientDatabase(
     public Task<List<T>> ListCustomPlannedAsync<T>(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken,
         long mustShow = 0) =>
-        ReadAsync(mustShow, async ct =>
+        ReadAsync(mustShow, async (source, ct) =>
         {
-            await using var batch = Source(mustShow).CreateBatch();
+            await using var batch = source.CreateBatch();
             batch.BatchCommands.Add(new NpgsqlBatchCommand(ForceCustomPlan));
             var query = new NpgsqlBatchCommand(sql);
             foreach (var parameter in parameters) query.Parameters.Add(parameter.Clone());
@@ -115,9 +123,9 @@ internal sealed partial class ResilientDatabase(
     /// <summary>The first column of the first row, or default when there is none (or it is NULL).</summary>
     public Task<T?> ScalarAsync<T>(
         string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken, long mustShow = 0) =>
-        ReadAsync(mustShow, async ct =>
+        ReadAsync(mustShow, async (source, ct) =>
         {
-            await using var command = Command(sql, parameters, mustShow);
+            await using var command = Command(source, sql, parameters);
             return await command.ExecuteScalarAsync(ct) is T value ? value : default;
         }, cancellationToken);
 
@@ -125,7 +133,7 @@ internal sealed partial class ResilientDatabase(
     public Task<int> ExecuteAsync(string sql, IReadOnlyList<NpgsqlParameter> parameters, CancellationToken cancellationToken) =>
         RunAsync(async ct =>
         {
-            await using var command = Command(sql, parameters, Everything);
+            await using var command = Command(dataSource, sql, parameters);
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken);
 
@@ -133,26 +141,41 @@ internal sealed partial class ResilientDatabase(
     /// A read that must show more than the standby is known to show waits a moment for it (a list walk's pin, read
     /// from the standby itself, is one it already shows) rather than go to the primary at once.
     /// </summary>
-    private async Task<T> ReadAsync<T>(long mustShow, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    private async Task<T> ReadAsync<T>(
+        long mustShow, Func<NpgsqlDataSource, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
-        if (work == DatabaseWork.Read && mustShow is > 0 and < Everything)
-            await standby.WaitToShowAsync(mustShow, StandbyReads.CatchUpWait, cancellationToken);
-        return await RunAsync(operation, cancellationToken);
+        if (work == DatabaseWork.Write) return await RunAsync(ct => operation(dataSource, ct), cancellationToken);
+        var started = Stopwatch.GetTimestamp();
+        if (mustShow is > 0 and < Everything) await standby.WaitToShowAsync(mustShow, StandbyReads.CatchUpWait, cancellationToken);
+        if (standby.Serves(mustShow))
+        {
+            metrics.Read(onStandby: true);
+            // Short, so that a standby that does not answer (frozen, its network cut) costs a read this much, not its
+            // whole Database:ReadTimeout: the primary has the rest.
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(options.Value.ReadTimeout / 3 < MaxStandbyAttempt ? options.Value.ReadTimeout / 3 : MaxStandbyAttempt);
+            try
+            {
+                return await operation(standby.DataSource!, attempt.Token).WaitAsync(attempt.Token);
+            }
+            // Any failure, a PostgresException too: the standby may lack what a migration just added (42703, 42P01).
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsDatabaseFailure(e, attempt.Token))
+            {
+                standby.ReadFailed(e.Message);
+            }
+        }
+        return await RunWithinAsync(ct =>
+        {
+            metrics.Read(onStandby: false);
+            return operation(dataSource, ct);
+        }, options.Value.ReadTimeout - Stopwatch.GetElapsedTime(started), cancellationToken);
     }
 
-    private NpgsqlCommand Command(string sql, IReadOnlyList<NpgsqlParameter> parameters, long mustShow)
+    private static NpgsqlCommand Command(NpgsqlDataSource source, string sql, IReadOnlyList<NpgsqlParameter> parameters)
     {
-        var command = Source(mustShow).CreateCommand(sql);
+        var command = source.CreateCommand(sql);
         foreach (var parameter in parameters) command.Parameters.Add(parameter.Clone());
         return command;
-    }
-
-    private NpgsqlDataSource Source(long mustShow)
-    {
-        if (work == DatabaseWork.Write) return dataSource;
-        var onStandby = standby.Serves(mustShow);
-        metrics.Read(onStandby);
-        return onStandby ? standby.DataSource! : dataSource;
     }
 
     private static bool IsDatabaseFailure(Exception e, CancellationToken deadline) =>

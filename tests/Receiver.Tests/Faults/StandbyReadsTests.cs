@@ -17,6 +17,9 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
 {
     private const string Reads = "receiver_database_reads_total";
 
+    /// <summary>MaxLag (1 s in these tests) and a check interval, with room for a loaded machine: not a timing, a bound.</summary>
+    private static readonly TimeSpan VisibleWithin = TimeSpan.FromSeconds(5);
+
     [Fact]
     public async Task A_reader_following_the_feed_from_the_standby_gets_every_event_once_and_in_order_while_two_instances_store_concurrently()
     {
@@ -24,7 +27,7 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         await using var other = ReceiverApp.Beside(setup.App);
         // Started before the concurrent requests: each would otherwise start a host of its own.
         await other.InitializeAsync();
-        // Reads are sent to the standby from the first page (on a loaded machine its first check may come late).
+        // The first check may find the standby short of what the primary had just inserted: the reads go to it from the next.
         await setup.UntilReadsGoToTheStandbyAsync();
         var query = setup.App.CreateQueryClient();
         var bodies = Enumerable.Range(0, 1000).Select(i => i % 3 == 0 ? ApEvents.CustomerUpdated() : ApEvents.QuoteCreated()).ToList();
@@ -139,10 +142,13 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         await setup.PauseReplayAsync();
         var transaction = ApEvents.Sep24DepositCreated();
         Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(ApEvents.TransactionEvent("transaction_created", transaction))).StatusCode);
+        var stored = Stopwatch.StartNew();
         var id = (string)transaction["id"]!;
         var primaryReadsBefore = (await Scrape.OfAsync(query)).Value(Reads, ("server", "primary"));
+        // The bound, with room for a loaded machine: 1 s of MaxLag, a check interval, the requests themselves.
         await Eventually.HoldsAsync(async () => (await query.GetAsync($"/transactions/{id}")).StatusCode == HttpStatusCode.OK,
-            "the transaction stored on the primary did not show while the standby was paused");
+            "the transaction stored on the primary did not show while the standby was paused", within: VisibleWithin);
+        output.WriteLine($"shown {stored.Elapsed.TotalSeconds:0.0} s after the 200");
         var scrape = await Scrape.OfAsync(query);
         Assert.True(scrape.Value(Reads, ("server", "primary")) > primaryReadsBefore, "the transaction was not read from the primary");
         Assert.True(scrape.Value("receiver_database_standby_lag_seconds") > 1, "the standby's lag is not measured past the bound");
@@ -179,6 +185,122 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
         await query.GetJsonAsync($"/transactions/{(string)transaction["id"]!}");
         var polled = (await query.GetJsonAsync($"/events?last_sequence_number={start}&wait=30"))["data"]!.AsArray();
         Assert.Equal((string)transaction["id"]!, (string)Assert.Single(polled)!["payload"]!["transaction"]!["id"]!);
+    }
+
+    /// <summary>
+    /// An event the standby (within the bound) has not replayed yet, asked for by its sequence number, as a consumer
+    /// does after the feed delivered it from the primary: a committed event is read where it shows, not answered 404.
+    /// </summary>
+    [Fact]
+    public async Task An_event_committed_but_not_yet_replayed_is_found_by_its_sequence_number()
+    {
+        await using var setup = await StandbySetup.StartAsync(maxLag: TimeSpan.FromMinutes(1));
+        var query = setup.App.CreateQueryClient();
+        await setup.UntilReadsGoToTheStandbyAsync();
+
+        await setup.PauseReplayAsync();
+        try
+        {
+            var stored = ApEvents.QuoteCreated();
+            Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(stored)).StatusCode);
+            var sequence = await setup.App.ScalarAsync<long>("SELECT seq FROM event_ids WHERE id = $1", (string)stored["id"]!);
+            Assert.Equal((string)stored["id"]!, (string)(await query.GetJsonAsync($"/event/sequence/{sequence}"))["id"]!);
+        }
+        finally
+        {
+            await setup.ResumeReplayAsync();
+        }
+    }
+
+    /// <summary>
+    /// An operator promotes the standby (or a split brain makes it a primary) while Receiver keeps writing to the old
+    /// primary: the promoted server, out of recovery, replays nothing more and lacks every later commit. Reads go to
+    /// the primary; the lag it is measured at grows; a long-poll gets the event.
+    /// </summary>
+    [Fact]
+    public async Task A_promoted_standby_that_is_not_the_primary_serves_no_reads()
+    {
+        await using var setup = await StandbySetup.StartAsync(maxLag: TimeSpan.FromSeconds(1));
+        var query = setup.App.CreateQueryClient();
+        await setup.UntilReadsGoToTheStandbyAsync();
+        var start = await setup.App.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events");
+
+        await setup.Cluster.Standby.PromoteAsync();
+        var poll = query.GetJsonAsync($"/events?last_sequence_number={start}&wait=20");
+        var transaction = ApEvents.Sep24DepositCreated();
+        Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(ApEvents.TransactionEvent("transaction_created", transaction))).StatusCode);
+        var stored = Stopwatch.StartNew();
+        var id = (string)transaction["id"]!;
+
+        await Eventually.HoldsAsync(async () => (await query.GetAsync($"/transactions/{id}")).StatusCode == HttpStatusCode.OK,
+            "the transaction stored on the primary did not show while the promoted standby lacked it", within: VisibleWithin);
+        output.WriteLine($"shown {stored.Elapsed.TotalSeconds:0.0} s after the 200");
+        var polled = (await poll)["data"]!.AsArray();
+        Assert.Equal(id, (string)Assert.Single(polled)!["payload"]!["transaction"]!["id"]!);
+        await Eventually.HoldsAsync(async () => (await Scrape.OfAsync(query)).Value("receiver_database_standby_lag_seconds") > 1,
+            "the promoted standby's lag is not measured past the bound");
+    }
+
+    /// <summary>
+    /// <c>prefer-standby</c> over both hosts: while the standby is down the checks reach the primary; the standby comes
+    /// back having replayed less than the primary has (<c>recovery_min_apply_delay</c> holds its replay 30 s back).
+    /// What was measured on the primary says nothing of it: no read shows the state from before the event.
+    /// </summary>
+    [Fact]
+    public async Task A_standby_that_comes_back_behind_after_prefer_standby_reached_the_primary_serves_nothing_older_than_MaxLag()
+    {
+        await using var setup = await StandbySetup.StartAsync(
+            maxLag: TimeSpan.FromSeconds(1),
+            standbyConnectionString: cluster => cluster.ConnectionString(StandbySetup.Database, "prefer-standby") + ";Host Recheck Seconds=1");
+        var query = setup.App.CreateQueryClient();
+        await setup.UntilReadsGoToTheStandbyAsync();
+        var dataDirectory = (string)(await setup.StandbyScalarAsync("SHOW data_directory"))!;
+
+        await setup.Cluster.Standby.StopAsync("fast");
+        File.AppendAllText(Path.Combine(dataDirectory, "postgresql.auto.conf"), "\nrecovery_min_apply_delay = '30s'\n");
+        var transaction = ApEvents.Sep24DepositCreated();
+        Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(ApEvents.TransactionEvent("transaction_created", transaction))).StatusCode);
+        var stored = Stopwatch.StartNew();
+        var id = (string)transaction["id"]!;
+        await Eventually.HoldsAsync(async () => (await query.GetAsync($"/transactions/{id}")).StatusCode == HttpStatusCode.OK,
+            "the transaction did not show while the standby was down", within: VisibleWithin);
+        await setup.Cluster.Standby.StartAsync();
+
+        var answers = new List<string>();
+        while (stored.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var status = (await query.GetAsync($"/transactions/{id}")).StatusCode;
+            answers.Add($"{stored.Elapsed.TotalSeconds:0.0} s after the 200: {(int)status}");
+            await Task.Delay(100);
+        }
+        Assert.True(answers.All(answer => answer.EndsWith(" 200")), string.Join("\n", answers.Where(answer => !answer.EndsWith(" 200"))));
+    }
+
+    /// <summary>
+    /// A standby that hangs (every process stopped with SIGSTOP: its sockets stay open, nothing answers): a read tries
+    /// it for a moment only, and the primary answers within the same request; <c>/event</c> never notices.
+    /// </summary>
+    [Fact]
+    public async Task Reads_answer_from_the_primary_while_the_standby_is_frozen()
+    {
+        await using var setup = await StandbySetup.StartAsync(
+            maxLag: TimeSpan.FromSeconds(5), settings: new Dictionary<string, string?> { ["Database:ReadTimeout"] = "00:00:03" });
+        var query = setup.App.CreateQueryClient();
+        await setup.UntilReadsGoToTheStandbyAsync();
+
+        setup.Cluster.Standby.Freeze();
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            var answers = new List<HttpStatusCode>();
+            while (frozen.Elapsed < TimeSpan.FromSeconds(10)) answers.Add((await query.GetAsync("/transactions?limit=1")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await setup.App.CreateApClient().PostEventAsync(ApEvents.QuoteCreated())).StatusCode);
+            Assert.All(answers, status => Assert.Equal(HttpStatusCode.OK, status));
+        }
+        finally
+        {
+            setup.Cluster.Standby.Thaw();
+        }
     }
 
     /// <summary>A replicated cluster of the test's own, and an app on its primary whose reads may go to its standby.</summary>
@@ -234,7 +356,7 @@ public sealed class StandbyReadsTests(ITestOutputHelper output)
 
         public Task ResumeReplayAsync() => StandbyScalarAsync("SELECT pg_wal_replay_resume()");
 
-        private async Task<object?> StandbyScalarAsync(string sql)
+        public async Task<object?> StandbyScalarAsync(string sql)
         {
             await using var connection = new NpgsqlConnection(Cluster.Standby.ConnectionString("postgres"));
             await connection.OpenAsync();

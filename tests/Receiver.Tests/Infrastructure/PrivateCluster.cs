@@ -85,6 +85,31 @@ public sealed class PrivateCluster : IAsyncDisposable
     /// <summary>Promotes a standby to a primary, returning once it accepts writes.</summary>
     public Task PromoteAsync() => ScriptAsync("promote", _directory.FullName);
 
+    /// <summary>
+    /// Suspends every process of the server (SIGSTOP): a machine that hangs, its sockets open, answering nothing.
+    /// Resume it with <see cref="Thaw"/> before disposing.
+    /// </summary>
+    public void Freeze()
+    {
+        var postmaster = File.ReadLines(Path.Combine(_directory.FullName, "data", "postmaster.pid")).First().Trim();
+        _frozen = [postmaster, .. Run("pgrep", "-P", postmaster).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        Run("kill", ["-STOP", .. _frozen]);
+    }
+
+    public void Thaw() => Run("kill", ["-CONT", .. _frozen]);
+
+    private string[] _frozen = [];
+
+    private static string Run(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output;
+    }
+
     /// <summary>Stops the server; <c>immediate</c> is a crash as far as clients can tell.</summary>
     public Task StopAsync(string mode = "immediate") => ScriptAsync("stop", _directory.FullName, mode);
 

@@ -46,7 +46,7 @@ internal sealed partial class ResilientDatabase(
             }
             catch (Exception e) when (!requestAborted.IsCancellationRequested && IsDatabaseFailure(e, deadline.Token))
             {
-                if (IsTransient(e)) ForgetHostRoles();
+                if (MayBeFailover(e)) ForgetHostRoles();
                 if (deadline.IsCancellationRequested || !IsTransient(e))
                 {
                     LogUnavailable(logger, e.GetType().Name, e.Message);
@@ -202,6 +202,19 @@ internal sealed partial class ResilientDatabase(
     /// host is asked afresh at the next try, and writes reach the new primary as soon as it takes them.
     /// </summary>
     private void ForgetHostRoles() => (dataSource as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+
+    /// <summary>
+    /// A failure of a server or its connection, which a failover causes: not a transient refusal of the statement
+    /// (a serialization failure, a deadlock, too many connections, a lock timeout) nor a wait for the pool, after
+    /// which asking every host its role again would cost each new connection a round trip and tell nothing new.
+    /// </summary>
+    private static bool MayBeFailover(Exception e) => e switch
+    {
+        PostgresException refused => refused.SqlState is PostgresErrorCodes.ReadOnlySqlTransaction or PostgresErrorCodes.AdminShutdown
+            or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException => true,
+        _ => false,
+    };
 
     /// <summary>PostgreSQL was too slow, as opposed to failing (refusing the connection, the statement, ...).</summary>
     private static bool IsTimeout(Exception e) => e is OperationCanceledException or TimeoutException || e.InnerException is TimeoutException;

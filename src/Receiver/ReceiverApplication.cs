@@ -22,6 +22,11 @@ internal static partial class ReceiverApplication
             foreach (var failure in failures) await Console.Error.WriteLineAsync($"Configuration error: {failure}");
             return 1;
         }
+        catch (DatabaseNotUsableException e)
+        {
+            await Console.Error.WriteLineAsync($"Database error: {e.Message}");
+            return 1;
+        }
         catch (NpgsqlException e)
         {
             await Console.Error.WriteLineAsync($"Database error: cannot migrate the database ({e.Message}). Check ConnectionStrings:Receiver and that PostgreSQL is up.");

@@ -15,3 +15,6 @@ public sealed class DatabaseUnavailableException(string message, Exception? inne
     /// </summary>
     public bool StatementRefused { get; init; }
 }
+
+/// <summary>PostgreSQL answers, but the role Receiver connects as cannot do what ingest needs: said at start, not by 503s.</summary>
+public sealed class DatabaseNotUsableException(string message) : Exception(message);

@@ -68,11 +68,12 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// that has it has every commit before it, the first delivery's among them. That matters when Receiver gave up
     /// waiting for the standby (Database:Timeout): the first delivery's commit then stands on the primary alone, and
     /// AP's retry, answered 200 at once, would be lost with the primary. The message (transactional, prefix
-    /// <c>receiver</c>, empty) is all it writes; any role may send one, and nothing reads it unless logical decoding does.
+    /// <c>receiver</c>, empty) is all it writes; any role may send one unless it was revoked (checked at start:
+    /// StorageSetup), and nothing reads it unless logical decoding does.
     /// Last, so that a batch sent to a standby fails on its first insert (25006, read-only, which ResilientDatabase
     /// retries through a failover) rather than here (XX000: no transaction id during recovery).
     /// </summary>
-    private const string WriteToWal = "SELECT pg_logical_emit_message(true, 'receiver', '')";
+    internal const string WriteToWal = "SELECT pg_logical_emit_message(true, 'receiver', '')";
 
     /// <summary>
     /// The statements that store <paramref name="rows"/>: the sequence lock, one per kind of subject, the WAL record.

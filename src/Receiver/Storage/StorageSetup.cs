@@ -114,10 +114,36 @@ public static partial class StorageSetup
         await database.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
         var pending = (await database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         await database.MigrateAsync(cancellationToken);
+        await EnsureMayWriteToWalAsync(lockConnection, cancellationToken);
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StorageSetup));
         var latest = database.GetMigrations().LastOrDefault() ?? "no migration";
         if (pending.Count > 0) LogMigrated(logger, latest, pending.Count);
         else LogUpToDate(logger, latest);
+    }
+
+    /// <summary>
+    /// Every write of events ends with <see cref="EventStore.WriteToWal"/>. PostgreSQL lets any role call it unless an
+    /// administrator revoked it; then every event would be answered 503 for ever, so the app refuses to start instead.
+    /// Sent in a transaction rolled back: the record it leaves in the WAL is that of an aborted transaction.
+    /// </summary>
+    private static async Task EnsureMayWriteToWalAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await using var write = new NpgsqlCommand(EventStore.WriteToWal, connection, transaction);
+            await write.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new DatabaseNotUsableException(
+                "the role of ConnectionStrings:Receiver may not call pg_logical_emit_message, which every write of events " +
+                "uses (docs/postgresql.md): GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO that role.");
+        }
+        finally
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated to {Migration} ({Applied} migrations applied)")]

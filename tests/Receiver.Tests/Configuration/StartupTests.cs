@@ -1,3 +1,4 @@
+using Npgsql;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -164,6 +165,50 @@ public class StartupTests
             ["CALLBACK_API_AUTH_TYPE"] = "none",
             ["QueryApi__Auth__Type"] = "none",
         }, message);
+
+    /// <summary>
+    /// Every write of events calls pg_logical_emit_message (EventStore.WriteToWal). A role that may not call it would
+    /// have every event answered 503 for ever; the app says so at start instead. A database owned by a role of its own,
+    /// with the call revoked from PUBLIC there (function privileges are per database; the superuser bypasses them).
+    /// </summary>
+    [Fact]
+    public async Task A_role_that_may_not_write_the_WAL_record_stops_the_app_with_the_grant_to_give()
+    {
+        var database = TestPostgres.NewDatabaseConnectionString("receiver_no_wal");
+        var settings = new NpgsqlConnectionStringBuilder(database);
+        var role = $"r_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database) { Database = "postgres" }.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await new NpgsqlCommand($"CREATE ROLE {role} LOGIN PASSWORD 'pw'", admin).ExecuteNonQueryAsync();
+            await new NpgsqlCommand($"CREATE DATABASE \"{settings.Database}\" OWNER {role}", admin).ExecuteNonQueryAsync();
+        }
+        try
+        {
+            await using (var owner = new NpgsqlConnection(database))
+            {
+                await owner.OpenAsync();
+                await new NpgsqlCommand("REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC", owner).ExecuteNonQueryAsync();
+            }
+            await using var app = ReceiverProcess.Start(new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Receiver"] = new NpgsqlConnectionStringBuilder(database) { Username = role, Password = "pw" }.ConnectionString,
+                ["CALLBACK_API_AUTH_TYPE"] = "none",
+                ["QueryApi__Auth__Type"] = "none",
+            });
+            Assert.Equal(1, await app.WaitForExitAsync());
+            Assert.Contains("Database error: the role of ConnectionStrings:Receiver may not call pg_logical_emit_message", app.Output);
+            Assert.Contains("GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text)", app.Output);
+            Assert.DoesNotContain("   at ", app.Output);
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+            await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database) { Database = "postgres" }.ConnectionString);
+            await admin.OpenAsync();
+            await new NpgsqlCommand($"DROP ROLE IF EXISTS {role}", admin).ExecuteNonQueryAsync();
+        }
+    }
 
     [Fact]
     public async Task Api_key_auth_configured_with_AP_variable_names_guards_the_event() =>

@@ -42,7 +42,12 @@ internal sealed partial class ResilientDatabase(
             try
             {
                 // WaitAsync: answer at the deadline even while Npgsql is still cancelling on a dead socket.
-                return await operation(deadline.Token).WaitAsync(deadline.Token);
+                var result = await operation(deadline.Token).WaitAsync(deadline.Token);
+                // Past the deadline, success is not taken for done. Npgsql cancels a statement at the deadline, and
+                // PostgreSQL ends a commit's wait for a synchronous standby on a cancel by keeping the commit on the
+                // primary alone and reporting success; the statement can end so before WaitAsync sees the deadline.
+                deadline.Token.ThrowIfCancellationRequested();
+                return result;
             }
             catch (Exception e) when (!requestAborted.IsCancellationRequested && IsDatabaseFailure(e, deadline.Token))
             {

@@ -18,3 +18,10 @@ public sealed class DatabaseUnavailableException(string message, Exception? inne
 
 /// <summary>PostgreSQL answers, but the role Receiver connects as cannot do what ingest needs: said at start, not by 503s.</summary>
 public sealed class DatabaseNotUsableException(string message) : Exception(message);
+
+/// <summary>
+/// A batch committed on the primary, but its wait for the synchronous standby was cancelled: the commit may not be on
+/// the standby, so its events must not be acknowledged. Another try is a redelivery, which waits for the standby again.
+/// </summary>
+internal sealed class UnreplicatedCommitException()
+    : Exception("PostgreSQL committed on the primary, but its wait for the synchronous standby was cancelled.");

@@ -23,6 +23,8 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
         database.RunAsync(async ct =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var standbyWaitCancelled = false;
+            connection.Notice += (_, e) => standbyWaitCancelled |= IsCancelledStandbyWait(e.Notice);
             try
             {
                 // One round trip, one implicit transaction: the lock orders sequence numbers by commit (see SequenceLock).
@@ -32,14 +34,18 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 var positions = new Dictionary<string, int>(rows.Count, StringComparer.Ordinal);
                 for (var i = 0; i < rows.Count; i++) positions.Add(rows[i].Id, i);
                 var stored = new long?[rows.Count];
-                await using var reader = await batch.ExecuteReaderAsync(ct);
-                // After the lock's result, one result per insert statement, then the WAL record's.
-                for (var i = 1; i < batch.BatchCommands.Count - 1; i++)
+                // The commit happens when the reader has read the batch to its end, at its disposal.
+                await using (var reader = await batch.ExecuteReaderAsync(ct))
                 {
+                    // After the lock's result, one result per insert statement, then the WAL record's.
+                    for (var i = 1; i < batch.BatchCommands.Count - 1; i++)
+                    {
+                        await reader.NextResultAsync(ct);
+                        while (await reader.ReadAsync(ct)) stored[positions[reader.GetString(1)]] = reader.GetInt64(0);
+                    }
                     await reader.NextResultAsync(ct);
-                    while (await reader.ReadAsync(ct)) stored[positions[reader.GetString(1)]] = reader.GetInt64(0);
                 }
-                await reader.NextResultAsync(ct);
+                if (standbyWaitCancelled) throw new UnreplicatedCommitException();
                 return stored;
             }
             catch (PostgresException)
@@ -53,6 +59,16 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 throw;
             }
         }, cancellationToken);
+
+    /// <summary>
+    /// How PostgreSQL tells that a commit's wait for a synchronous standby was cancelled: the commit stands on the
+    /// primary alone, and the batch still succeeds, with this WARNING (no code of its own: 01000, "canceling wait for
+    /// synchronous replication"). Any cancel does it: Npgsql's at Database:Timeout, one Npgsql sent for an earlier
+    /// statement of the pooled connection that arrives late, pg_cancel_backend, statement_timeout. Nothing else in the
+    /// batch raises a WARNING, and one taken for this by mistake costs AP a retry, never an event.
+    /// </summary>
+    private static bool IsCancelledStandbyWait(PostgresNotice notice) =>
+        notice.SqlState == "01000" && notice.InvariantSeverity == "WARNING";
 
     /// <summary>
     /// Taken by every transaction that stores events, before it draws sequence numbers, and held to its commit:

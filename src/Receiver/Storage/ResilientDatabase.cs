@@ -184,19 +184,21 @@ internal sealed partial class ResilientDatabase(
     }
 
     private static bool IsDatabaseFailure(Exception e, CancellationToken deadline) =>
-        e is NpgsqlException or TimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested);
+        e is NpgsqlException or TimeoutException or UnreplicatedCommitException
+        || (e is OperationCanceledException && deadline.IsCancellationRequested);
 
     /// <summary>
     /// The server or the connection failed, not the statement: another try may succeed. That includes each face of a
     /// failover: the primary's connections broken, every host refusing connections or none of them the primary yet
     /// (Npgsql's "No suitable host", which it does not call transient), a server shutting down (57P01) or starting up
     /// (57P03), and a host taken for the primary that refuses writes (25006: a standby not yet promoted, or an old
-    /// primary come back as a standby).
+    /// primary come back as a standby). And a commit whose wait for the synchronous standby was cancelled: the next try
+    /// waits for the standby again.
     /// </summary>
     private static bool IsTransient(Exception e) => e switch
     {
         PostgresException refused => refused.IsTransient || refused.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction,
-        NpgsqlException or TimeoutException => true,
+        NpgsqlException or TimeoutException or UnreplicatedCommitException => true,
         _ => false,
     };
 

@@ -75,7 +75,16 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// commits then happen in sequence order, so a reader that sees event n has already been able to see n-1.
     /// </summary>
     private const long SequenceLock = 0x5EC_0E7E27;
-    private const string TakeSequenceLock = "SELECT pg_advisory_xact_lock($1)";
+
+    /// <summary>
+    /// The sequence lock, and the inserts' plan made once. PostgreSQL would plan each insert anew at every execution:
+    /// it estimates a plan made without the values for 100 rows per array (unnest's estimate) and one made with them
+    /// for the batch's few, finds the first dearer, and keeps making the second (140 µs a batch, as long as its
+    /// execution; bench/RESULTS.md). The plan is the same whatever the values: insert each row, look up each key. Local
+    /// to the batch's one transaction: the pooled connection keeps nothing of it.
+    /// </summary>
+    private const string TakeSequenceLock =
+        "SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)";
 
     /// <summary>
     /// A record written to the WAL, last in every batch, even one that stores nothing (every id already stored):

@@ -10,7 +10,10 @@ namespace Receiver.Bench;
 /// it: EventStore's statements (the sequence lock, the insert, the WAL record) in one pipeline, one implicit transaction. Its parameters are
 /// those EventStore binds for a SEP-31 event, written as literals, except the event id (a new one each time) and the
 /// transaction id (one of <c>--transactions</c>). pgbench then shows what PostgreSQL alone allows that write, with no
-/// .NET, HTTP, authentication or validation in front of it.
+/// .NET, HTTP, authentication or validation in front of it. Each literal is made to depend on a pgbench variable, which
+/// pgbench sends as a parameter: a plain literal would be read (a snapshot parsed as jsonb, hex decoded) once, when
+/// the statement is planned, where EventStore's parameters are read at every execution (pgbench then reached 1.07 to
+/// 1.15 times the rate; bench/RESULTS.md, 2026-12-06 21:20).
 /// </summary>
 internal static partial class WriteScript
 {
@@ -36,7 +39,7 @@ internal static partial class WriteScript
     /// <summary>A parameter's value as a SQL expression; the statement's own cast gives it its type.</summary>
     private static string Literal(object? value) => value switch
     {
-        byte[] bytes => $"'\\x{Convert.ToHexString(bytes)}'::bytea",
+        byte[] bytes => $"('\\x{Convert.ToHexString(bytes)}' || {PerExecution})::bytea",
         // UTF-8 JSON (a snapshot), which the statement's cast reads as jsonb.
         ReadOnlyMemory<byte> json => Text(Encoding.UTF8.GetString(json.Span)),
         Array array => $"ARRAY[{string.Join(", ", array.Cast<object?>().Select(Literal))}]",
@@ -51,7 +54,10 @@ internal static partial class WriteScript
 
     // pgbench reads ":name" as one of its variables even inside a string: colons go in as an escape.
     private static string Text(string value) =>
-        "E'" + new StringBuilder(value).Replace("\\", "\\\\").Replace("'", "\\'").Replace(":", "\\072") + "'";
+        "(E'" + new StringBuilder(value).Replace("\\", "\\\\").Replace("'", "\\'").Replace(":", "\\072") + $"' || {PerExecution})";
+
+    /// <summary>An empty string PostgreSQL cannot compute when planning: it comes from a parameter.</summary>
+    private const string PerExecution = "left(:tx::text, 0)";
 
     [GeneratedRegex(@"\$(\d+)")]
     private static partial Regex Parameter();

@@ -26,10 +26,18 @@ internal sealed class KeySet
     /// <summary>Keys that name no caller and grant no scope (AP's callback secret).</summary>
     public KeySet(IEnumerable<string?> keys) : this(keys.Select(key => new ApiKeyHolder(key ?? "", "", []))) { }
 
-    /// <summary>The holder of the presented key, or null.</summary>
-    public ApiKeyHolder? Find(string presented)
+    /// <summary>The digest a presented key is compared by, written to <paramref name="digest"/> (32 bytes).</summary>
+    public static void Digest(string presented, Span<byte> digest)
     {
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        var length = Encoding.UTF8.GetByteCount(presented);
+        var utf8 = length <= 256 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(presented, utf8);
+        SHA256.HashData(utf8, digest);
+    }
+
+    /// <summary>The holder of the key whose <see cref="Digest"/> is given, or null.</summary>
+    public ApiKeyHolder? Find(ReadOnlySpan<byte> digest)
+    {
         ApiKeyHolder? found = null;
         foreach (var (key, holder) in _keys)
             if (CryptographicOperations.FixedTimeEquals(digest, key)) found = holder;
@@ -66,6 +74,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var present = false;
         ApiKeyHolder? current = null;
         ApiKeyHolder? previous = null;
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         foreach (var header in Options.HttpHeaders)
         {
             string? presented = Request.Headers[header];
@@ -73,8 +82,9 @@ internal sealed class ApiKeyAuthenticationHandler(
             present = true;
             // Both sets are compared whatever the clock says, so the time taken tells nothing about which key matched;
             // the deadline is checked per request, so the grace period ends on time without a restart.
-            var inKeys = Options.Keys.Find(presented);
-            var inPreviousKeys = Options.PreviousKeys.Find(presented);
+            KeySet.Digest(presented, digest);
+            var inKeys = Options.Keys.Find(digest);
+            var inPreviousKeys = Options.PreviousKeys.Find(digest);
             current ??= inKeys;
             previous ??= inPreviousKeys;
         }

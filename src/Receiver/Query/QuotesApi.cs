@@ -47,9 +47,9 @@ internal static class QuotesApi
         return TypedResults.Ok(new QuotePage([.. rows.Take(limit).Select(row => view.Show(row.Item, JsonShape.Quote))], next, limit));
     }
 
-    private static async Task<Results<Ok<RawJson>, ProblemHttpResult>> GetAsync(
+    private static async Task<Results<RawJsonHttpResult, ProblemHttpResult>> GetAsync(
         string id, QueryStore store, PersonalDataView view, CancellationToken cancellationToken) =>
         await store.QuoteAsync(id, cancellationToken) is { } snapshot
-            ? TypedResults.Ok(view.Show(new RawJson(snapshot), JsonShape.Quote))
+            ? new RawJsonHttpResult(view.Show(new RawJson(snapshot), JsonShape.Quote))
             : HttpApi.NotFound("quote", id);
 }

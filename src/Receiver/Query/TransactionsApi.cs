@@ -86,7 +86,7 @@ internal static class TransactionsApi
             new Cursor(identity, asOf, last.OrderKey.UtcTicks, last.Id, Anchors.Named(last.Anchor)), cancellationToken);
     }
 
-    private static async Task<Results<Ok<RawJson>, ValidationProblem, ProblemHttpResult>> GetAsync(
+    private static async Task<Results<RawJsonHttpResult, ValidationProblem, ProblemHttpResult>> GetAsync(
         string id, [FromQuery(Name = "anchor")] string? anchor, HttpContext context, QueryStore store, PersonalDataView view,
         CancellationToken cancellationToken)
     {
@@ -98,7 +98,7 @@ internal static class TransactionsApi
         return await store.TransactionAsync(id, anchor, cancellationToken) switch
         {
             [] => HttpApi.NotFound("transaction", id),
-            [var only] => TypedResults.Ok(view.Show(new RawJson(only.Snapshot), JsonShape.Transaction)),
+            [var only] => new RawJsonHttpResult(view.Show(new RawJson(only.Snapshot), JsonShape.Transaction)),
             var several => Ambiguous(id, several.Select(found => found.Anchor)),
         };
     }

@@ -77,11 +77,12 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     private const long SequenceLock = 0x5EC_0E7E27;
 
     /// <summary>
-    /// The sequence lock, and the inserts' plan made once. PostgreSQL would plan each insert anew at every execution:
-    /// it estimates a plan made without the values for 100 rows per array (unnest's estimate) and one made with them
-    /// for the batch's few, finds the first dearer, and keeps making the second (140 µs a batch, as long as its
-    /// execution; bench/RESULTS.md). The plan is the same whatever the values: insert each row, look up each key. Local
-    /// to the batch's one transaction: the pooled connection keeps nothing of it.
+    /// The sequence lock, and the inserts' plan made once. On a connection whose first batches held one event each (as
+    /// AP sends), PostgreSQL planned each insert anew at every execution: it found the plan made without the values,
+    /// estimated for 100 rows per array (unnest's estimate), dearer than the plans made with them for one row, and
+    /// kept making those (140 µs a batch, as long as its execution; docs/performance.md). The plan is the same
+    /// whatever the values: insert each row, look up each key. Local to the batch's one transaction: the pooled
+    /// connection keeps nothing of it.
     /// </summary>
     private const string TakeSequenceLock =
         "SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)";

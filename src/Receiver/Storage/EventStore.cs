@@ -19,8 +19,12 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// Ids must be distinct within a batch (EventWriter sees to it). Answers, per event, its sequence number when this
     /// call stored it.
     /// </summary>
-    public Task<long?[]> InsertBatchAsync(IReadOnlyList<EventRow> rows, CancellationToken cancellationToken) =>
-        database.RunAsync(async ct =>
+    public Task<long?[]> InsertBatchAsync(IReadOnlyList<EventRow> rows, CancellationToken cancellationToken)
+    {
+        // What a try whose commit the standby did not confirm stored: the next try finds those ids stored, and they are
+        // still this call's (answered as stored, announced to the feed), not redeliveries.
+        long?[]? unconfirmed = null;
+        return database.RunAsync(async ct =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             var standbyWaitCancelled = false;
@@ -45,7 +49,13 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                     }
                     await reader.NextResultAsync(ct);
                 }
-                if (standbyWaitCancelled) throw new UnreplicatedCommitException();
+                if (unconfirmed is not null)
+                    for (var i = 0; i < stored.Length; i++) stored[i] ??= unconfirmed[i];
+                if (standbyWaitCancelled)
+                {
+                    unconfirmed = stored;
+                    throw new UnreplicatedCommitException();
+                }
                 return stored;
             }
             catch (PostgresException)
@@ -59,13 +69,15 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
                 throw;
             }
         }, cancellationToken);
+    }
 
     /// <summary>
     /// How PostgreSQL tells that a commit's wait for a synchronous standby was cancelled: the commit stands on the
     /// primary alone, and the batch still succeeds, with this WARNING (no code of its own: 01000, "canceling wait for
-    /// synchronous replication"). Any cancel does it: Npgsql's at Database:Timeout, one Npgsql sent for an earlier
-    /// statement of the pooled connection that arrives late, pg_cancel_backend, statement_timeout. Nothing else in the
-    /// batch raises a WARNING, and one taken for this by mistake costs AP a retry, never an event.
+    /// synchronous replication"). Any cancel does it: one Npgsql sent for an earlier statement of the pooled connection
+    /// that arrives late, pg_cancel_backend, Npgsql's own at Database:Timeout (which ResilientDatabase answers as too
+    /// slow anyway). Nothing else in the batch raises a WARNING, and one taken for this by mistake costs AP a retry,
+    /// never an event. The batch sets client_min_messages so that a role told to hear errors only still hears it.
     /// </summary>
     private static bool IsCancelledStandbyWait(PostgresNotice notice) =>
         notice.SqlState == "01000" && notice.InvariantSeverity == "WARNING";
@@ -81,11 +93,12 @@ internal sealed class EventStore(NpgsqlDataSource dataSource, ResilientDatabase 
     /// AP sends), PostgreSQL planned each insert anew at every execution: it found the plan made without the values,
     /// estimated for 100 rows per array (unnest's estimate), dearer than the plans made with them for one row, and
     /// kept making those (140 µs a batch, as long as its execution; docs/performance.md). The plan is the same
-    /// whatever the values: insert each row, look up each key. Local to the batch's one transaction: the pooled
-    /// connection keeps nothing of it.
+    /// whatever the values: insert each row, look up each key. And the warnings the commit may raise are heard
+    /// (IsCancelledStandbyWait). Both local to the batch's one transaction: the pooled connection keeps nothing of them.
     /// </summary>
     private const string TakeSequenceLock =
-        "SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)";
+        "SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true), " +
+        "set_config('client_min_messages', 'warning', true)";
 
     /// <summary>
     /// A record written to the WAL, last in every batch, even one that stores nothing (every id already stored):

@@ -153,6 +153,12 @@ public sealed class FailoverTests(ITestOutputHelper output)
     {
         await using var cluster = await ReplicatedCluster.CreateAsync(synchronous: true);
         const string database = "receiver_cancelled_wait";
+        // A role told to hear errors only: the batch still hears the commit's warning.
+        await using (var setup = new NpgsqlConnection(cluster.Primary.ConnectionString("postgres")))
+        {
+            await setup.OpenAsync();
+            await new NpgsqlCommand("ALTER ROLE postgres SET client_min_messages = error", setup).ExecuteNonQueryAsync();
+        }
         await using var app = ReceiverApp.With(new Dictionary<string, string?>(Settings) { ["Database:Timeout"] = "00:00:05" },
             cluster.ConnectionString(database));
         await app.InitializeAsync();
@@ -160,24 +166,55 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         var body = ApEvents.TransactionEvent("transaction_created", ApEvents.Sep31Created());
         var answer = app.CreateApClient().PostEventAsync(body);
-        await using (var primary = new NpgsqlConnection(cluster.Primary.ConnectionString(database)))
-        {
-            await primary.OpenAsync();
-            await Eventually.HoldsAsync(async () => (bool)(await new NpgsqlCommand(
-                "SELECT count(pg_cancel_backend(pid)) > 0 FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'SyncRep'", primary)
-            { Parameters = { new() { Value = database } } }.ExecuteScalarAsync())!, "no commit waited for the standby");
-        }
+        await CancelStandbyWaitsAsync(cluster, database);
         var refused = await answer;
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.NotNull(refused.Headers.RetryAfter);
 
         await cluster.Standby.StartAsync();
-        Assert.Equal(HttpStatusCode.OK, (await app.CreateApClient().PostEventAsync(body)).StatusCode);
+        // AP's retries, until the standby is back in sync.
+        await Eventually.HoldsAsync(async () => (await app.CreateApClient().PostEventAsync(body)).StatusCode == HttpStatusCode.OK,
+            "the retry was not acknowledged once the standby was back");
         await cluster.WaitForStandbyAsync(database);
         await using var standby = new NpgsqlConnection(cluster.Standby.ConnectionString(database));
         await standby.OpenAsync();
         Assert.Equal(1L, await new NpgsqlCommand("SELECT count(*) FROM events WHERE id = $1", standby)
             { Parameters = { new() { Value = (string)body["id"]! } } }.ExecuteScalarAsync());
+    }
+
+    /// <summary>
+    /// The same cancel, then the standby back within Database:Timeout: the request's next try, which finds its event
+    /// already stored by the try the standby did not confirm, waits for the standby and answers 200. The event is
+    /// still this request's: counted as stored, not as a redelivery (and announced to the feed as new).
+    /// </summary>
+    [Fact]
+    public async Task A_request_whose_standby_wait_was_cancelled_and_that_then_succeeds_is_answered_as_stored()
+    {
+        await using var cluster = await ReplicatedCluster.CreateAsync(synchronous: true);
+        const string database = "receiver_cancelled_then_stored";
+        await using var app = ReceiverApp.With(new Dictionary<string, string?>(Settings) { ["Database:Timeout"] = "00:01:00" },
+            cluster.ConnectionString(database));
+        await app.InitializeAsync();
+        await cluster.Standby.StopAsync("fast");
+
+        var answer = app.CreateApClient().PostEventAsync(ApEvents.TransactionEvent("transaction_created", ApEvents.Sep31Created()));
+        await CancelStandbyWaitsAsync(cluster, database);
+        await cluster.Standby.StartAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await answer).StatusCode);
+        var scrape = await Scrape.OfAsync(app.CreateClient());
+        Assert.Equal(1, scrape.Value("receiver_events_received_total", ("type", "transaction_created"), ("sep", "31"), ("outcome", "stored")));
+        Assert.Equal(0, scrape.Value("receiver_events_received_total", ("type", "transaction_created"), ("sep", "31"), ("outcome", "redelivered")));
+    }
+
+    /// <summary>Cancels, as pg_cancel_backend does, every statement of the database that waits for the synchronous standby, once one does.</summary>
+    private static async Task CancelStandbyWaitsAsync(ReplicatedCluster cluster, string database)
+    {
+        await using var primary = new NpgsqlConnection(cluster.Primary.ConnectionString(database));
+        await primary.OpenAsync();
+        await Eventually.HoldsAsync(async () => (bool)(await new NpgsqlCommand(
+            "SELECT count(pg_cancel_backend(pid)) > 0 FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'SyncRep'", primary)
+        { Parameters = { new() { Value = database } } }.ExecuteScalarAsync())!, "no commit waited for the standby");
     }
 
     /// <summary>

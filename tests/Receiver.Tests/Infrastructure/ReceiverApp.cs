@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Receiver.Tests.Infrastructure;
@@ -52,8 +53,11 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public string? Setting(string key) => _settings.GetValueOrDefault(key);
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
+        if (UnhandledExceptionLog.Path is { } path) builder.ConfigureLogging(logging => logging.AddProvider(new UnhandledExceptionLog(path)));
+    }
 
     public Task InitializeAsync()
     {

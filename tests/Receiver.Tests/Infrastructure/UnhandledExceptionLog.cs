@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Receiver.Tests.Infrastructure;
+
+/// <summary>
+/// Appends every exception the apps under test answered 500 for (ASP.NET's exception handler logs each) to the file
+/// named by <c>RECEIVER_TEST_UNHANDLED_LOG</c>, which <c>scripts/test</c> prints when a run fails: a test that got an
+/// unexpected 500 then shows why. The suite expects no 500, so a green run leaves the file empty.
+/// </summary>
+internal sealed class UnhandledExceptionLog(string path) : ILoggerProvider, ILogger
+{
+    private static readonly Lock Writing = new();
+
+    public static string? Path => Environment.GetEnvironmentVariable("RECEIVER_TEST_UNHANDLED_LOG");
+
+    public ILogger CreateLogger(string categoryName) =>
+        categoryName.EndsWith("ExceptionHandlerMiddleware", StringComparison.Ordinal) ? this : NullLogger;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel)) return;
+        lock (Writing) File.AppendAllText(path, $"{DateTimeOffset.UtcNow:O} {formatter(state, exception)}{Environment.NewLine}{exception}{Environment.NewLine}");
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private static readonly ILogger NullLogger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+}

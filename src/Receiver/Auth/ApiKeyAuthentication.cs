@@ -21,7 +21,7 @@ internal sealed class KeySet
     private readonly (byte[] Digest, ApiKeyHolder Holder)[] _keys;
 
     public KeySet(IEnumerable<ApiKeyHolder> holders) =>
-        _keys = [.. holders.Where(h => !string.IsNullOrEmpty(h.Key)).Select(h => (SHA256.HashData(Encoding.UTF8.GetBytes(h.Key)), h))];
+        _keys = [.. holders.Where(h => !string.IsNullOrEmpty(h.Key)).Select(h => (Digest(h.Key), h))];
 
     /// <summary>Keys that name no caller and grant no scope (AP's callback secret).</summary>
     public KeySet(IEnumerable<string?> keys) : this(keys.Select(key => new ApiKeyHolder(key ?? "", "", []))) { }
@@ -35,7 +35,14 @@ internal sealed class KeySet
         SHA256.HashData(utf8, digest);
     }
 
-    /// <summary>The holder of the key whose <see cref="Digest"/> is given, or null.</summary>
+    private static byte[] Digest(string key)
+    {
+        var digest = new byte[SHA256.HashSizeInBytes];
+        Digest(key, digest);
+        return digest;
+    }
+
+    /// <summary>The holder of the key whose <see cref="Digest(string, Span{byte})"/> is given, or null.</summary>
     public ApiKeyHolder? Find(ReadOnlySpan<byte> digest)
     {
         ApiKeyHolder? found = null;

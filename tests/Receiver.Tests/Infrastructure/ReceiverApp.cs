@@ -1,8 +1,12 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Receiver.Storage;
 
 namespace Receiver.Tests.Infrastructure;
 
@@ -50,6 +54,14 @@ public class ReceiverApp : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     public string ConnectionString { get; }
+
+    /// <summary>
+    /// A ResilientDatabase made of the app's own parts but with <paramref name="options"/>, on <paramref name="dataSource"/>
+    /// (the app's pool when not given).
+    /// </summary>
+    internal ResilientDatabase Database(DatabaseOptions options, NpgsqlDataSource? dataSource = null) =>
+        new(dataSource ?? Services.GetRequiredService<NpgsqlDataSource>(), Services.GetRequiredService<StandbyReads>(), Options.Create(options),
+            Services.GetRequiredService<DatabaseMetrics>(), NullLogger<ResilientDatabase>.Instance);
 
     public string? Setting(string key) => _settings.GetValueOrDefault(key);
 

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Receiver.Storage;
 using Receiver.Tests.Infrastructure;
 
@@ -43,8 +39,5 @@ public sealed class DeadlineTests(ReceiverApp app) : IClassFixture<ReceiverApp>
         Assert.Equal(2, result);
     }
 
-    private ResilientDatabase Within(TimeSpan timeout) =>
-        new(app.Services.GetRequiredService<NpgsqlDataSource>(), app.Services.GetRequiredService<StandbyReads>(),
-            Options.Create(new DatabaseOptions { Timeout = timeout }),
-            app.Services.GetRequiredService<DatabaseMetrics>(), NullLogger<ResilientDatabase>.Instance);
+    private ResilientDatabase Within(TimeSpan timeout) => app.Database(new DatabaseOptions { Timeout = timeout });
 }

@@ -1,7 +1,4 @@
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Receiver.Storage;
 using Receiver.Tests.Infrastructure;
@@ -69,9 +66,7 @@ public sealed class EventStoreBatchTests(ReceiverApp app) : IClassFixture<Receiv
         return builder.Build();
     }
 
-    private EventStore Store(NpgsqlDataSource dataSource) =>
-        new(dataSource, new ResilientDatabase(dataSource, app.Services.GetRequiredService<StandbyReads>(), Options.Create(new DatabaseOptions()),
-            app.Services.GetRequiredService<DatabaseMetrics>(), NullLogger<ResilientDatabase>.Instance));
+    private EventStore Store(NpgsqlDataSource dataSource) => new(dataSource, app.Database(new DatabaseOptions(), dataSource));
 
     private static EventRow Row(string snapshot)
     {

@@ -69,7 +69,11 @@ public class RunScriptTests
         public static RunScript Start(params string[] arguments)
         {
             // setsid execs bash in place (a child of ours is no group leader), so the script's PID is its group's.
-            var start = new ProcessStartInfo("setsid");
+            // env first restores INT's default: a suite started in the background of a shell inherits INT ignored, and
+            // bash cannot trap a signal ignored when it starts, as a terminal's script never has it.
+            var start = new ProcessStartInfo("env");
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("setsid");
             start.ArgumentList.Add("bash");
             start.ArgumentList.Add(Path.Combine(Repository.Root, "scripts", "run"));
             foreach (var argument in arguments) start.ArgumentList.Add(argument);

@@ -176,5 +176,6 @@ public sealed class ReceiverProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        UnhandledExceptionLog.AppendProcessOutput(Output);
     }
 }

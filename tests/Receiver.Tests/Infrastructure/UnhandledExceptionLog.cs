@@ -30,5 +30,16 @@ internal sealed class UnhandledExceptionLog(string path) : ILoggerProvider, ILog
     {
     }
 
+    /// <summary>
+    /// The same for an app run as its own process (<see cref="ReceiverProcess"/>): what it printed, when the exception
+    /// handler logged there, from its first such line on.
+    /// </summary>
+    public static void AppendProcessOutput(string output)
+    {
+        var first = output.IndexOf("ExceptionHandlerMiddleware", StringComparison.Ordinal);
+        if (Path is not { } path || first < 0) return;
+        lock (Writing) File.AppendAllText(path, $"{DateTimeOffset.UtcNow:O} a receiver process printed:{Environment.NewLine}{output[first..]}{Environment.NewLine}");
+    }
+
     private static readonly ILogger NullLogger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 }

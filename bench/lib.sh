@@ -36,6 +36,7 @@ bench_psql() { "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U postgres -d receiver -
 
 # start_receiver PORT [DLL]: JWT auth as AP configures it, a query key; sets $receiver_pid once it is ready. DLL is
 # the build to run (default: the working tree's Release build).
+# start_receiver PORT [DLL]: the receiver on PORT, with $receiver_env (NAME=VALUE ...) over the bench's settings.
 start_receiver() {
   ConnectionStrings__Receiver="$bench_connection" \
   CALLBACK_API_AUTH_TYPE=jwt SECRET_CALLBACK_API_AUTH_SECRET=$bench_secret QueryApi__Auth__ApiKey__Keys__0=$bench_query_key \
@@ -43,7 +44,7 @@ start_receiver() {
   QueryApi__Auth__ApiKey__Clients__0__Scopes=read \
   CALLBACK_API_AUTH_JWT_EXPIRATION_MILLISECONDS=$((bench_token_seconds * 1000)) \
   ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-    dotnet "${2:-src/Receiver/bin/Release/net10.0/Receiver.dll}" --urls "http://127.0.0.1:$1" >"$work/receiver-$1.log" 2>&1 &
+    env ${receiver_env:-} dotnet "${2:-src/Receiver/bin/Release/net10.0/Receiver.dll}" --urls "http://127.0.0.1:$1" >"$work/receiver-$1.log" 2>&1 &
   receiver_pid=$!
   receiver_pids+=("$receiver_pid")
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null && return 0; sleep 0.5; done

@@ -23,7 +23,7 @@ public static class CallbackAuth
     {
         services.AddValidatedOptions<CallbackAuthOptions, CallbackAuthOptionsValidator>(CallbackAuthOptions.Section);
         services.AddHostedService<CallbackAuthStartupWarning>();
-        services.AddSwitchableAuth<CallbackAuthOptions>(Policy, "Anchor Platform callback", callback => callback.ParsedType, ConfigureJwt,
+        services.AddSwitchableAuth<CallbackAuthOptions>(Policy, callback => callback.ParsedType, ConfigureJwt,
             (apiKey, callback) =>
             {
                 apiKey.HttpHeaders = callback.ApiKeyHeaders;

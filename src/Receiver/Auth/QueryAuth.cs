@@ -22,7 +22,7 @@ public static class QueryAuth
     {
         services.AddValidatedOptions<QueryAuthOptions, QueryAuthOptionsValidator>(QueryAuthOptions.Section);
         services.AddHostedService<QueryAuthStartupWarning>();
-        services.AddSwitchableAuth<QueryAuthOptions>(Policy, "Query API", query => query.ParsedType,
+        services.AddSwitchableAuth<QueryAuthOptions>(Policy, query => query.ParsedType,
             (jwt, query) => ConfigureJwt(jwt, query.Jwt),
             (apiKey, query) =>
             {

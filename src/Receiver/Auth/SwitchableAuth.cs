@@ -27,14 +27,16 @@ internal static class AuthTypes
 }
 
 /// <summary>
-/// One API's authentication, switchable between JWT, API key and none by its settings: a policy scheme that forwards
-/// each request to the handler the configured type picks (so settings bound late, as in tests, apply), and an
-/// authorization policy of the same name. Each API gets schemes of its own, so one API's credential never opens another.
+/// One API's authentication, switchable between JWT, API key and none by its settings: an authorization policy named
+/// after the API that authenticates with the scheme the configured type picks. The pick is made when the policy is
+/// built, at the first request, once the settings are bound (as tests bind theirs late), so each request runs that one
+/// handler rather than a policy scheme forwarding to it. Each API gets schemes of its own, so one API's credential
+/// never opens another.
 /// </summary>
 internal static class SwitchableAuth
 {
     public static void AddSwitchableAuth<TOptions>(
-        this IServiceCollection services, string name, string displayName, Func<TOptions, AuthType> typeOf,
+        this IServiceCollection services, string name, Func<TOptions, AuthType> typeOf,
         Action<JwtBearerOptions, TOptions> configureJwt, Action<ApiKeyAuthenticationOptions, TOptions> configureApiKey,
         Action<AuthorizationPolicyBuilder>? authorize = null)
         where TOptions : class
@@ -42,13 +44,6 @@ internal static class SwitchableAuth
         var jwtScheme = name + ".Jwt";
         var apiKeyScheme = name + ".ApiKey";
         services.AddAuthentication()
-            .AddPolicyScheme(name, displayName, o => o.ForwardDefaultSelector = context =>
-                typeOf(context.RequestServices.GetRequiredService<IOptions<TOptions>>().Value) switch
-                {
-                    AuthType.Jwt => jwtScheme,
-                    AuthType.ApiKey => apiKeyScheme,
-                    _ => NoAuthenticationHandler.SchemeName,
-                })
             .AddJwtBearer(jwtScheme)
             .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(apiKeyScheme, null);
         services.Configure<AuthenticationOptions>(options =>
@@ -64,11 +59,18 @@ internal static class SwitchableAuth
             configureJwt(jwt, options.Value);
         });
         services.AddOptions<ApiKeyAuthenticationOptions>(apiKeyScheme).Configure<IOptions<TOptions>>((apiKey, options) => configureApiKey(apiKey, options.Value));
-        services.AddAuthorizationBuilder().AddPolicy(name, policy =>
-        {
-            policy.AddAuthenticationSchemes(name).RequireAuthenticatedUser();
-            authorize?.Invoke(policy);
-        });
+        services.AddAuthorization();
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<TOptions>>((authorization, options) =>
+            authorization.AddPolicy(name, policy =>
+            {
+                policy.AddAuthenticationSchemes(typeOf(options.Value) switch
+                {
+                    AuthType.Jwt => jwtScheme,
+                    AuthType.ApiKey => apiKeyScheme,
+                    _ => NoAuthenticationHandler.SchemeName,
+                }).RequireAuthenticatedUser();
+                authorize?.Invoke(policy);
+            }));
     }
 
     /// <summary>A 401 with a short problem body saying what was wrong with the token, or where it was expected.</summary>

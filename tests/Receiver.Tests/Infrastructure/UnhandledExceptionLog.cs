@@ -3,9 +3,9 @@ using Microsoft.Extensions.Logging;
 namespace Receiver.Tests.Infrastructure;
 
 /// <summary>
-/// Appends every exception the apps under test answered 500 for (ASP.NET's exception handler logs each) to the file
-/// named by <c>RECEIVER_TEST_UNHANDLED_LOG</c>, which <c>scripts/test</c> prints when a run fails: a test that got an
-/// unexpected 500 then shows why. The suite expects no 500, so a green run leaves the file empty.
+/// Appends every error ASP.NET logs in the apps under test (each exception answered 500 among them) to the file named
+/// by <c>RECEIVER_TEST_UNHANDLED_LOG</c>, which <c>scripts/test</c> prints when a run fails: a test that got an
+/// unexpected 500 then shows why.
 /// </summary>
 internal sealed class UnhandledExceptionLog(string path) : ILoggerProvider, ILogger
 {
@@ -14,7 +14,8 @@ internal sealed class UnhandledExceptionLog(string path) : ILoggerProvider, ILog
     public static string? Path => Environment.GetEnvironmentVariable("RECEIVER_TEST_UNHANDLED_LOG");
 
     public ILogger CreateLogger(string categoryName) =>
-        categoryName.EndsWith("ExceptionHandlerMiddleware", StringComparison.Ordinal) ? this : NullLogger;
+        // The exception handler's (a 500), and Kestrel's for an exception after the response began.
+        categoryName.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal) ? this : NullLogger;
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -32,11 +33,11 @@ internal sealed class UnhandledExceptionLog(string path) : ILoggerProvider, ILog
 
     /// <summary>
     /// The same for an app run as its own process (<see cref="ReceiverProcess"/>): what it printed, when the exception
-    /// handler logged there, from its first such line on.
+    /// handler or Kestrel logged an error there, from its first such line on.
     /// </summary>
     public static void AppendProcessOutput(string output)
     {
-        var first = output.IndexOf("ExceptionHandlerMiddleware", StringComparison.Ordinal);
+        var first = output.IndexOf("fail: Microsoft.AspNetCore.", StringComparison.Ordinal);
         if (Path is not { } path || first < 0) return;
         lock (Writing) File.AppendAllText(path, $"{DateTimeOffset.UtcNow:O} a receiver process printed:{Environment.NewLine}{output[first..]}{Environment.NewLine}");
     }

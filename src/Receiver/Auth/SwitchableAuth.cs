@@ -29,9 +29,9 @@ internal static class AuthTypes
 /// <summary>
 /// One API's authentication, switchable between JWT, API key and none by its settings: an authorization policy named
 /// after the API that authenticates with the scheme the configured type picks. The pick is made when the policy is
-/// built, at the first request, once the settings are bound (as tests bind theirs late), so each request runs that one
-/// handler rather than a policy scheme forwarding to it. Each API gets schemes of its own, so one API's credential
-/// never opens another.
+/// built, as the pipeline is built at start, once the settings are bound (tests bind theirs late), so each request
+/// runs that one handler rather than a policy scheme forwarding to it. Each API gets schemes of its own, so one API's
+/// credential never opens another.
 /// </summary>
 internal static class SwitchableAuth
 {

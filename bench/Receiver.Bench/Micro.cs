@@ -5,9 +5,12 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -26,7 +29,8 @@ internal static class Micro
 {
     public static int Run(string[] args)
     {
-        BenchmarkSwitcher.FromTypes([typeof(ParseAndValidateBenchmarks), typeof(CallbackTokenBenchmarks), typeof(PersonalDataBenchmarks)]).Run(args);
+        BenchmarkSwitcher.FromTypes(
+            [typeof(ParseAndValidateBenchmarks), typeof(CallbackTokenBenchmarks), typeof(QueryApiKeyBenchmarks), typeof(PersonalDataBenchmarks)]).Run(args);
         return 0;
     }
 
@@ -99,9 +103,9 @@ public class ParseAndValidateBenchmarks
 }
 
 /// <summary>
-/// <c>POST /event</c>'s authentication of AP's JWT (HS256, <c>iat</c> and <c>exp</c>), through the receiver's own
-/// schemes (<c>CallbackAuth</c>): what the authentication middleware runs for each request. Not the authorization
-/// middleware or the failed-auth limit after it. AP mints one token string per second, so most requests bear the
+/// <c>POST /event</c>'s authentication of AP's JWT (HS256, <c>iat</c> and <c>exp</c>), through the scheme the receiver's
+/// policy names (<c>CallbackAuth</c>): what the authorization middleware authenticates for each request. Not the rest
+/// of the authorization middleware or the failed-auth limit after it. AP mints one token string per second, so most requests bear the
 /// token the one before did (<see cref="CheckToken"/>, which the receiver does not check again: RecentToken) and the
 /// first of each second a new one (<see cref="CheckNewToken"/>).
 /// </summary>
@@ -110,6 +114,7 @@ public class CallbackTokenBenchmarks
 {
     private const string Secret = "a-secret-of-at-least-32-bytes-for-hs256-0123456789";
     private ServiceProvider _services = null!;
+    private string _scheme = "";
     private string _header = "";
     private readonly string[] _newHeaders = ["", ""];
     private int _next;
@@ -130,6 +135,7 @@ public class CallbackTokenBenchmarks
         services.AddSingleton(TimeProvider.System);
         services.AddCallbackAuth();
         _services = services.BuildServiceProvider();
+        _scheme = PolicyScheme(_services, CallbackAuth.Policy);
 
         // As AP mints it: HS256 over the secret's UTF-8 bytes, iat and exp only (AuthHelper.createCallbackAuthHeader).
         var now = DateTime.UtcNow;
@@ -163,22 +169,71 @@ public class CallbackTokenBenchmarks
     public async Task<bool> RequestAlone()
     {
         await using var scope = _services.CreateAsyncScope();
-        return NewRequest(scope, _header).Request.Headers.Authorization.Count == 1;
+        return NewRequest(scope, "Authorization", _header).Request.Headers.Authorization.Count == 1;
     }
 
     private async Task<bool> Authenticate(string header)
     {
         await using var scope = _services.CreateAsyncScope();
-        var result = await NewRequest(scope, header).AuthenticateAsync(CallbackAuth.Policy);
+        var result = await NewRequest(scope, "Authorization", header).AuthenticateAsync(_scheme);
         return result.Succeeded && result.Principal is ClaimsPrincipal;
     }
 
+    /// <summary>The one scheme the authorization policy <paramref name="policy"/> authenticates with.</summary>
+    internal static string PolicyScheme(IServiceProvider services, string policy) =>
+        services.GetRequiredService<IAuthorizationPolicyProvider>().GetPolicyAsync(policy).GetAwaiter().GetResult()!.AuthenticationSchemes.Single();
+
     // A scope per request, as ASP.NET Core makes: the handlers are scoped, and a handler keeps its first result.
-    private static DefaultHttpContext NewRequest(AsyncServiceScope scope, string header)
+    internal static DefaultHttpContext NewRequest(AsyncServiceScope scope, string header, string value)
     {
         var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
-        context.Request.Headers.Authorization = header;
+        context.Request.Headers[header] = value;
         return context;
+    }
+}
+
+/// <summary>
+/// The query API's authentication of an API key (a client's, with the <c>read</c> scope), through the scheme the
+/// receiver's policy names (<c>QueryAuth</c>): what the authorization middleware authenticates for each query.
+/// </summary>
+[MemoryDiagnoser]
+public class QueryApiKeyBenchmarks
+{
+    private const string Key = "bench-read-key-0123456789";
+    private ServiceProvider _services = null!;
+    private string _scheme = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"{QueryAuthOptions.Section}:Type"] = "api_key",
+            [$"{QueryAuthOptions.Section}:ApiKey:Keys:0"] = "bench-query-key-0123456789",
+            [$"{QueryAuthOptions.Section}:ApiKey:Clients:0:Name"] = "bench-reader",
+            [$"{QueryAuthOptions.Section}:ApiKey:Clients:0:Key"] = Key,
+            [$"{QueryAuthOptions.Section}:ApiKey:Clients:0:Scopes"] = "read",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = Environments.Production });
+        services.AddQueryAuth();
+        _services = services.BuildServiceProvider();
+        _scheme = CallbackTokenBenchmarks.PolicyScheme(_services, QueryAuth.Policy);
+        if (!CheckApiKey().GetAwaiter().GetResult()) throw new InvalidOperationException("the bench key is refused");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _services.Dispose();
+
+    [Benchmark]
+    public async Task<bool> CheckApiKey()
+    {
+        await using var scope = _services.CreateAsyncScope();
+        var result = await CallbackTokenBenchmarks.NewRequest(scope, "X-Api-Key", Key).AuthenticateAsync(_scheme);
+        return result.Succeeded && result.Principal is ClaimsPrincipal;
     }
 }
 

@@ -122,19 +122,13 @@ public class CallbackTokenBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        _services = AuthServices(new Dictionary<string, string?>
         {
             [$"{CallbackAuthOptions.Section}:Type"] = "jwt",
             [$"{CallbackAuthOptions.Section}:Secret"] = Secret,
             // AP's tokens live 30 s; this one is minted once and must outlive the run.
             [$"{CallbackAuthOptions.Section}:Jwt:ExpirationMilliseconds"] = "3600000",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging();
-        services.AddSingleton(TimeProvider.System);
-        services.AddCallbackAuth();
-        _services = services.BuildServiceProvider();
+        }, services => services.AddCallbackAuth());
         _scheme = PolicyScheme(_services, CallbackAuth.Policy);
 
         // As AP mints it: HS256 over the secret's UTF-8 bytes, iat and exp only (AuthHelper.createCallbackAuthHeader).
@@ -179,6 +173,18 @@ public class CallbackTokenBenchmarks
         return result.Succeeded && result.Principal is ClaimsPrincipal;
     }
 
+    /// <summary>One API's authentication, as the receiver registers it, with these settings and nothing else.</summary>
+    internal static ServiceProvider AuthServices(Dictionary<string, string?> settings, Action<IServiceCollection> addAuth)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        services.AddLogging();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = Environments.Production });
+        addAuth(services);
+        return services.BuildServiceProvider();
+    }
+
     /// <summary>The one scheme the authorization policy <paramref name="policy"/> authenticates with.</summary>
     internal static string PolicyScheme(IServiceProvider services, string policy) =>
         services.GetRequiredService<IAuthorizationPolicyProvider>().GetPolicyAsync(policy).GetAwaiter().GetResult()!.AuthenticationSchemes.Single();
@@ -206,21 +212,14 @@ public class QueryApiKeyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        _services = CallbackTokenBenchmarks.AuthServices(new Dictionary<string, string?>
         {
             [$"{QueryAuthOptions.Section}:Type"] = "api_key",
             [$"{QueryAuthOptions.Section}:ApiKey:Keys:0"] = "bench-query-key-0123456789",
             [$"{QueryAuthOptions.Section}:ApiKey:Clients:0:Name"] = "bench-reader",
             [$"{QueryAuthOptions.Section}:ApiKey:Clients:0:Key"] = Key,
             [$"{QueryAuthOptions.Section}:ApiKey:Clients:0:Scopes"] = "read",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging();
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = Environments.Production });
-        services.AddQueryAuth();
-        _services = services.BuildServiceProvider();
+        }, services => services.AddQueryAuth());
         _scheme = CallbackTokenBenchmarks.PolicyScheme(_services, QueryAuth.Policy);
         if (!CheckApiKey().GetAwaiter().GetResult()) throw new InvalidOperationException("the bench key is refused");
     }

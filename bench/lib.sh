@@ -35,8 +35,8 @@ start_cluster() {
 bench_psql() { "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U postgres -d receiver -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 # start_receiver PORT [DLL]: JWT auth as AP configures it, a query key; sets $receiver_pid once it is ready. DLL is
-# the build to run (default: the working tree's Release build).
-# start_receiver PORT [DLL]: the receiver on PORT, with $receiver_env (NAME=VALUE ...) over the bench's settings.
+# the build to run (default: the working tree's Release build); $receiver_env (NAME=VALUE ...) goes over the bench's
+# settings.
 start_receiver() {
   ConnectionStrings__Receiver="$bench_connection" \
   CALLBACK_API_AUTH_TYPE=jwt SECRET_CALLBACK_API_AUTH_SECRET=$bench_secret QueryApi__Auth__ApiKey__Keys__0=$bench_query_key \

@@ -28,7 +28,7 @@ internal static class FloorGet
         app.MapGet("/transactions/{id}", async (string id, CancellationToken cancellationToken) =>
         {
             await using var command = dataSource.CreateCommand(
-                "SELECT anchor, convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1 ORDER BY anchor LIMIT 2");
+                "SELECT anchor, snapshot FROM transactions WHERE id = $1 ORDER BY anchor LIMIT 2");
             command.Parameters.Add(new NpgsqlParameter { Value = id });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken)

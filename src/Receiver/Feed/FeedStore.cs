@@ -37,7 +37,7 @@ internal sealed class FeedStore(
         $"e.seq, e.id, e.type, " +
         $"CASE e.source WHEN '{EventSources.Callback}' THEN to_char(e.event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') " +
         $"ELSE b.envelope ->> 'timestamp' END, e.received_at, e.source, " +
-        $"convert_to((CASE e.source WHEN '{EventSources.Callback}' THEN b.envelope ELSE b.envelope -> 'payload' END)::text, 'UTF8'), e.anchor " +
+        $"CASE e.source WHEN '{EventSources.Callback}' THEN b.envelope ELSE b.envelope -> 'payload' END, e.anchor " +
         "FROM events e CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::json AS envelope) b";
 
     /// <summary>

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Receiver.Http;
 
 /// <summary>
-/// JSON stored as AP sent it (a snapshot), in UTF-8 as PostgreSQL hands it over (<c>convert_to(..., 'UTF8')</c>),
+/// JSON stored as AP sent it (a snapshot), in UTF-8 as PostgreSQL hands it over (a JSON column read as bytes),
 /// written to the response as it is: no parse, no re-serialization, and no UTF-16 copy twice its size. With a
 /// <see cref="Rewrite"/>, that writes it instead, as it is written out (values withheld from the caller).
 /// </summary>

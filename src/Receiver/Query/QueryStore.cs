@@ -34,14 +34,14 @@ internal sealed class QueryStore(ResilientDatabase database, [FromKeyedServices(
     public Task<List<AnchoredSnapshot>> TransactionAsync(string id, string? anchor, CancellationToken cancellationToken) =>
         reads.ListAsync(
             anchor is null
-                ? "SELECT anchor, convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1 ORDER BY anchor LIMIT 2"
-                : "SELECT anchor, convert_to(snapshot::text, 'UTF8') FROM transactions WHERE id = $1 AND anchor = $2",
+                ? "SELECT anchor, snapshot FROM transactions WHERE id = $1 ORDER BY anchor LIMIT 2"
+                : "SELECT anchor, snapshot FROM transactions WHERE id = $1 AND anchor = $2",
             anchor is null ? [Value(id)] : [Value(id), Value(anchor)],
             reader => new AnchoredSnapshot(reader.GetString(0), reader.GetFieldValue<byte[]>(1)),
             cancellationToken);
 
-    public Task<byte[]?> QuoteAsync(string id, CancellationToken cancellationToken) =>
-        reads.ScalarAsync<byte[]>("SELECT convert_to(snapshot::text, 'UTF8') FROM quotes WHERE id = $1", [Value(id)], cancellationToken);
+    public async Task<byte[]?> QuoteAsync(string id, CancellationToken cancellationToken) =>
+        (await reads.ListAsync("SELECT snapshot FROM quotes WHERE id = $1", [Value(id)], Snapshot, cancellationToken)).FirstOrDefault();
 
     /// <summary>
     /// The newest sequence number every reader can see: where a new walk through a list is pinned. When retention has
@@ -141,7 +141,7 @@ internal sealed class QueryStore(ResilientDatabase database, [FromKeyedServices(
 
         return (
             $"""
-             SELECT convert_to(coalesce(page.snapshot, {StoredTransaction("b")})::text, 'UTF8'),
+             SELECT coalesce(page.snapshot, {StoredTransaction("b")}),
                     page.order_key, page.id, page.anchor
              FROM (
                  {string.Join("\n UNION ALL\n", branches)}
@@ -172,7 +172,7 @@ internal sealed class QueryStore(ResilientDatabase database, [FromKeyedServices(
         if (after is { OrderKey: { } key, Id: { } id }) sql.Where($"(q.order_key, q.id) < ({sql.Add(key)}, {sql.Add(id)})");
         return reads.ListCustomPlannedAsync(
             $"""
-             SELECT convert_to(page.snapshot::text, 'UTF8'), page.order_key, page.id FROM (
+             SELECT page.snapshot, page.order_key, page.id FROM (
                  SELECT q.snapshot, q.order_key, q.id FROM quotes q {sql.WhereClause} ORDER BY q.order_key DESC, q.id DESC LIMIT {sql.Add(take)}
              ) page
              ORDER BY page.order_key DESC, page.id DESC
@@ -270,15 +270,21 @@ internal sealed class QueryStore(ResilientDatabase database, [FromKeyedServices(
     /// <summary>The two parts of the transactions indexes, said of the transaction t, as every list's branches say them.</summary>
     private static readonly string[] Parts = [TransactionParts.Terminal("t"), TransactionParts.Open("t")];
 
+    /// <summary>
+    /// Stored JSON (jsonb or json) as the UTF-8 text PostgreSQL writes it out: Npgsql hands over a JSON column's text
+    /// as bytes, without the jsonb format's version byte, so no conversion in the statement is needed.
+    /// </summary>
+    private static byte[] Snapshot(NpgsqlDataReader reader) => reader.GetFieldValue<byte[]>(0);
+
     /// <summary>A row of a list of stored JSON: its text as UTF-8, then the sort key the next page continues after.</summary>
     private static Listed<RawJson> ReadListed(NpgsqlDataReader reader) =>
-        new(new RawJson(reader.GetFieldValue<byte[]>(0)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2));
+        new(new RawJson(Snapshot(reader)), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2));
 
     /// <summary>A row of the transaction list, whose ties of ids the anchor breaks.</summary>
     private static Listed<RawJson> ReadAnchoredListed(NpgsqlDataReader reader) => ReadListed(reader) with { Anchor = reader.GetString(3) };
 
     private const string RejectedColumns =
-        "id, event_id, event_type, reason, convert_to(errors::text, 'UTF8'), attempts, first_received_at, last_received_at, replayed_at, replay_outcome";
+        "id, event_id, event_type, reason, errors, attempts, first_received_at, last_received_at, replayed_at, replay_outcome";
 
     private static RejectedEventSummary ReadRejected(NpgsqlDataReader reader) => new(
         reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),

@@ -8,7 +8,11 @@ using Microsoft.Extensions.Options;
 namespace Receiver.Auth;
 
 /// <summary>One accepted key: who presents it (as the audit trail names them) and the scopes it grants.</summary>
-internal sealed record ApiKeyHolder(string Key, string Caller, IReadOnlyList<string> Scopes);
+internal sealed record ApiKeyHolder(string Key, string Caller, IReadOnlyList<string> Scopes)
+{
+    /// <summary>The claims of a request that presents this key, made once: each identity takes copies of its own.</summary>
+    public Claim[] Claims { get; } = [.. Auth.Scopes.Claims(Caller, Scopes)];
+}
 
 /// <summary>
 /// Accepted keys, kept as SHA-256 digests and compared in constant time whatever their lengths: every key is
@@ -82,9 +86,10 @@ internal sealed class ApiKeyAuthenticationHandler(
         ApiKeyHolder? current = null;
         ApiKeyHolder? previous = null;
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        foreach (var header in Options.HttpHeaders)
+        var headers = Options.HttpHeaders;
+        for (var i = 0; i < headers.Count; i++)
         {
-            string? presented = Request.Headers[header];
+            string? presented = Request.Headers[headers[i]];
             if (string.IsNullOrEmpty(presented)) continue;
             present = true;
             // Both sets are compared whatever the clock says, so the time taken tells nothing about which key matched;
@@ -99,7 +104,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var holder = current ?? (TimeProvider.GetUtcNow() < Options.PreviousKeysUntil ? previous : null);
         return Task.FromResult(holder is not null
             ? AuthenticateResult.Success(new AuthenticationTicket(
-                new ClaimsPrincipal(new ClaimsIdentity(Scopes.Claims(holder.Caller, holder.Scopes), authenticationType: "api_key")), Scheme.Name))
+                new ClaimsPrincipal(new ClaimsIdentity(holder.Claims, authenticationType: "api_key")), Scheme.Name))
             : AuthenticateResult.Fail(Options.WrongKeyDetail));
     }
 

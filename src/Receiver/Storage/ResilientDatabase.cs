@@ -146,10 +146,24 @@ internal sealed partial class ResilientDatabase(
     /// A read that must show more than the standby is known to show waits a moment for it (a list walk's pin, read
     /// from the standby itself, is one it already shows) rather than go to the primary at once.
     /// </summary>
-    private async Task<T> ReadAsync<T>(
+    private Task<T> ReadAsync<T>(
         long mustShow, Func<NpgsqlDataSource, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
-        if (work == DatabaseWork.Write) return await RunAsync(ct => operation(dataSource, ct), cancellationToken);
+        if (work == DatabaseWork.Write) return RunAsync(ct => operation(dataSource, ct), cancellationToken);
+        // Without a standby every read goes to the primary: no layer of its own around it (the query API's hot path).
+        if (standby.DataSource is null) return RunWithinAsync(ct => ReadOnPrimary(operation, ct), options.Value.ReadTimeout, cancellationToken);
+        return ReadFromStandbyFirstAsync(mustShow, operation, cancellationToken);
+    }
+
+    private Task<T> ReadOnPrimary<T>(Func<NpgsqlDataSource, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        metrics.Read(onStandby: false);
+        return operation(dataSource, cancellationToken);
+    }
+
+    private async Task<T> ReadFromStandbyFirstAsync<T>(
+        long mustShow, Func<NpgsqlDataSource, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
         var started = Stopwatch.GetTimestamp();
         if (mustShow is > 0 and < Everything) await standby.WaitToShowAsync(mustShow, StandbyReads.CatchUpWait, cancellationToken);
         if (standby.Serves(mustShow))
@@ -169,11 +183,7 @@ internal sealed partial class ResilientDatabase(
                 standby.ReadFailed(e.Message);
             }
         }
-        return await RunWithinAsync(ct =>
-        {
-            metrics.Read(onStandby: false);
-            return operation(dataSource, ct);
-        }, options.Value.ReadTimeout - Stopwatch.GetElapsedTime(started), cancellationToken);
+        return await RunWithinAsync(ct => ReadOnPrimary(operation, ct), options.Value.ReadTimeout - Stopwatch.GetElapsedTime(started), cancellationToken);
     }
 
     private static NpgsqlCommand Command(NpgsqlDataSource source, string sql, IReadOnlyList<NpgsqlParameter> parameters)

@@ -29,9 +29,11 @@ public sealed class NoSecretsInLogsTests
     private static readonly Dictionary<string, string?> TraceEverything = new()
     {
         ["Logging:LogLevel:Default"] = "Trace",
-        // appsettings.json quietens these two; more specific than Default, so they need saying too.
+        // appsettings.json quietens these; more specific than Default, so they need saying too.
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+        ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
         ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
+        ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Trace",
     };
 
     private static readonly string[] Secrets =

@@ -35,7 +35,6 @@ public static class AuditEndpoints
         routes.MapGet("/audit", ListAsync)
             .RequireQueryAuth(Scopes.Operate)
             .WithTags("Audit")
-            .AddEndpointFilter<DatabaseUnavailableFilter>()
             .WithName("ListAuditRecords").WithSummary("The audit trail: operate actions and reads of personal data")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)

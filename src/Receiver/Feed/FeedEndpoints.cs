@@ -38,7 +38,6 @@ public static class FeedEndpoints
         var feed = routes.MapGroup("")
             .RequireQueryAuth(Scopes.Read)
             .WithTags("Feed")
-            .AddEndpointFilter<DatabaseUnavailableFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

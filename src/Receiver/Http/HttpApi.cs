@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Receiver.Storage;
@@ -11,6 +12,7 @@ public static class HttpApi
     public static IServiceCollection AddHttpApi(this IServiceCollection services)
     {
         services.AddProblemDetails();
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         // HTTPS is Kestrel's (docs/operations.md, HTTPS); responses over it tell browsers to stay on it (UseHsts).
         // /event is never redirected.
         services.AddHsts(hsts =>
@@ -39,18 +41,18 @@ public static class HttpApi
     }
 }
 
-/// <summary>PostgreSQL down or too slow: 503 with <c>Retry-After</c>, as on <c>/event</c>, never a 500.</summary>
-internal sealed class DatabaseUnavailableFilter(IOptions<DatabaseOptions> options) : IEndpointFilter
+/// <summary>
+/// PostgreSQL down or too slow: 503 with <c>Retry-After</c>, as on <c>/event</c>, never a 500, from whichever endpoint
+/// the failure reaches the exception handler (<c>UseExceptionHandler</c>). Handled here rather than by a filter on each
+/// endpoint, which made every request of the query API pay for the filter pipeline; ASP.NET logs no error for an
+/// exception a handler answers.
+/// </summary>
+internal sealed class DatabaseUnavailableHandler(IOptions<DatabaseOptions> options) : IExceptionHandler
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        try
-        {
-            return await next(context);
-        }
-        catch (DatabaseUnavailableException e)
-        {
-            return HttpApi.DatabaseUnavailable(context.HttpContext, options.Value, $"{e.Message} Try again later.");
-        }
+        if (exception is not DatabaseUnavailableException unavailable) return false;
+        await HttpApi.DatabaseUnavailable(context, options.Value, $"{unavailable.Message} Try again later.").ExecuteAsync(context);
+        return true;
     }
 }

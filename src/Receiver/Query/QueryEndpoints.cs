@@ -19,7 +19,6 @@ public static class QueryEndpoints
     {
         var query = routes.MapGroup("")
             .RequireQueryAuth(Scopes.Read)
-            .AddEndpointFilter<DatabaseUnavailableFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

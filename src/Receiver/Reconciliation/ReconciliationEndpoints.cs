@@ -75,7 +75,6 @@ public static class ReconciliationEndpoints
         var reconciliation = routes.MapGroup("/reconciliation")
             .RequireQueryAuth(Scopes.Read)
             .WithTags("Reconciliation")
-            .AddEndpointFilter<DatabaseUnavailableFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

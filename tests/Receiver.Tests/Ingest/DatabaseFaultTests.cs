@@ -97,7 +97,12 @@ public sealed class DatabaseFaultTests
             var stuck = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => i % 2 == 0
                 ? client.PostEventAsync(ApEvents.CustomerUpdated())
                 : app.CreateQueryClient().GetAsync("/events?wait=0")));
-            Assert.All(stuck, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode));
+            Assert.All(stuck, r =>
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+                Assert.NotNull(r.Headers.RetryAfter);
+                Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+            });
         }
 
         Assert.Equal(HttpStatusCode.OK, (await client.PostEventAsync(ApEvents.CustomerUpdated())).StatusCode);

@@ -7,11 +7,16 @@ using Microsoft.Extensions.Options;
 
 namespace Receiver.Auth;
 
-/// <summary>One accepted key: who presents it (as the audit trail names them) and the scopes it grants.</summary>
-internal sealed record ApiKeyHolder(string Key, string Caller, IReadOnlyList<string> Scopes)
+/// <summary>
+/// One accepted key, and the claims of a request that presents it: who presents it (as the audit trail names them)
+/// and the scopes it grants, made once (each identity copies them). A class, not a record: nothing prints the key,
+/// and no copy can keep claims made from other values.
+/// </summary>
+internal sealed class ApiKeyHolder(string key, string caller, IReadOnlyList<string> scopes)
 {
-    /// <summary>The claims of a request that presents this key, made once: each identity takes copies of its own.</summary>
-    public Claim[] Claims { get; } = [.. Auth.Scopes.Claims(Caller, Scopes)];
+    public string Key { get; } = key;
+
+    public Claim[] Claims { get; } = [.. Scopes.Claims(caller, scopes)];
 }
 
 /// <summary>

@@ -84,7 +84,10 @@ public sealed class BodyIntegrityTests
             answers[large] = await largeAnswer;
             // Events of the same size after its 503, whose requests would take over a recycled buffer.
             var sameSizeAnswers = sameSize.Select(body => PostAsync(client, body, CancellationToken.None)).ToList();
-            await Task.Delay(500);
+            // Well past the small events' deadlines (4 s after each was queued, from 0.3 s after the large one): with
+            // 0.5 s, a loaded machine that took 0.2 s more to queue them let the writer take every one in time.
+            // Short of the same-size events' own deadlines, so those are written.
+            await Task.Delay(2000);
             await stall.ReleaseAsync();
 
             answers[first] = await firstAnswer;

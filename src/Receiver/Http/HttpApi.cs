@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 using Receiver.Storage;
 
@@ -9,9 +10,21 @@ namespace Receiver.Http;
 /// <summary>What every API of Receiver shares: problem details, HSTS, AP's JSON conventions, cursors, and the same 404 and 503 answers.</summary>
 public static class HttpApi
 {
+    /// <summary>Whether Kestrel runs a request on the thread that received it (default: on, except on Windows).</summary>
+    internal const string InlineSchedulingKey = "Http:InlineScheduling";
+
     public static IServiceCollection AddHttpApi(this IServiceCollection services)
     {
         services.AddProblemDetails();
+        // By default Kestrel hands a request over twice: the thread that completes a receive passes the request to the
+        // thread pool, and the response, once written, is passed to one of Kestrel's I/O queues to be sent. Inline, the
+        // request runs where its bytes were received and its response is sent by the thread that wrote it. On the bench's
+        // two shared cores that is 1.12 times the rate of AP's sequential delivery in two A/Bs, and no change at 32
+        // connections (docs/performance.md, Hand-overs). Socket completions still reach thread-pool threads while
+        // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS is unset, so no request runs on the sockets' polling thread.
+        // Http:InlineScheduling turns it off; it is off on Windows, where it was never measured.
+        services.AddOptions<SocketTransportOptions>().Configure<IConfiguration>((transport, configuration) =>
+            transport.UnsafePreferInlineScheduling = configuration.GetValue(InlineSchedulingKey, !OperatingSystem.IsWindows()));
         services.AddExceptionHandler<DatabaseUnavailableHandler>();
         // HTTPS is Kestrel's (docs/operations.md, HTTPS); responses over it tell browsers to stay on it (UseHsts).
         // /event is never redirected.

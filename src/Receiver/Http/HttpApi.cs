@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
+using Receiver.Configuration;
 using Receiver.Storage;
 
 namespace Receiver.Http;
@@ -10,9 +11,6 @@ namespace Receiver.Http;
 /// <summary>What every API of Receiver shares: problem details, HSTS, AP's JSON conventions, cursors, and the same 404 and 503 answers.</summary>
 public static class HttpApi
 {
-    /// <summary>Whether Kestrel runs a request on the thread that received it (default: on, except on Windows).</summary>
-    internal const string InlineSchedulingKey = "Http:InlineScheduling";
-
     public static IServiceCollection AddHttpApi(this IServiceCollection services)
     {
         services.AddProblemDetails();
@@ -23,8 +21,19 @@ public static class HttpApi
         // connections (docs/performance.md, Hand-overs). Socket completions still reach thread-pool threads while
         // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS is unset, so no request runs on the sockets' polling thread.
         // Http:InlineScheduling turns it off; it is off on Windows, where it was never measured.
-        services.AddOptions<SocketTransportOptions>().Configure<IConfiguration>((transport, configuration) =>
-            transport.UnsafePreferInlineScheduling = configuration.GetValue(InlineSchedulingKey, !OperatingSystem.IsWindows()));
+        services.AddValidatedOptions<HttpOptions>(HttpOptions.Section);
+        services.AddOptions<SocketTransportOptions>().Configure<IOptions<HttpOptions>>((transport, http) =>
+        {
+            // Kestrel's transport is made as the app is built, before the settings are checked: a value that cannot be
+            // read is left to that check, which names it with every other bad setting, rather than crashing here.
+            try
+            {
+                transport.UnsafePreferInlineScheduling = http.Value.InlineScheduling;
+            }
+            catch (OptionsValidationException)
+            {
+            }
+        });
         services.AddExceptionHandler<DatabaseUnavailableHandler>();
         // HTTPS is Kestrel's (docs/operations.md, HTTPS); responses over it tell browsers to stay on it (UseHsts).
         // /event is never redirected.

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Receiver.Http;
 using Receiver.Tests.Infrastructure;
 
 namespace Receiver.Tests.Configuration;
@@ -18,7 +17,7 @@ public sealed class KestrelTransportTests
     [InlineData("false")]
     public async Task A_request_runs_on_the_thread_that_received_it_unless_Http_InlineScheduling_says_otherwise(string? setting)
     {
-        await using var app = ReceiverApp.With(new Dictionary<string, string?> { [HttpApi.InlineSchedulingKey] = setting });
+        await using var app = ReceiverApp.With(setting is null ? [] : new Dictionary<string, string?> { ["Http:InlineScheduling"] = setting });
         await app.InitializeAsync();
 
         var transport = app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;

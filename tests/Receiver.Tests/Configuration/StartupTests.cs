@@ -69,9 +69,11 @@ public class StartupTests
             ["ConnectionStrings__Receiver"] = UnusedDatabase,
             ["QueryApi__Auth__Type"] = "none",
             ["Feed__HeartbeatSeconds"] = "ten",
+            ["Http__InlineScheduling"] = "yes",
         }, "CallbackApi:Auth:Type (env CALLBACK_API_AUTH_TYPE) is not set");
 
         Assert.Contains("Configuration error: Failed to convert configuration value 'ten' at 'Feed:HeartbeatSeconds'", output);
+        Assert.Contains("Configuration error: Failed to convert configuration value 'yes' at 'Http:InlineScheduling'", output);
     }
 
     [Theory]

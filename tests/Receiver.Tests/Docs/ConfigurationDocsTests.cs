@@ -21,9 +21,8 @@ public partial class ConfigurationDocsTests
         ["Database:Standby:ConnectionString"] = "ConnectionStrings:ReceiverStandby",
     };
 
-    /// <summary>Settings read from configuration itself, not through an options class (where the endpoint is mapped, how Kestrel schedules).</summary>
-    private static readonly string[] ReadDirectly =
-        [Receiver.Ingest.EventPaths.BaseUrlKey, Receiver.Ingest.EventPaths.BasePathKey, Receiver.Http.HttpApi.InlineSchedulingKey];
+    /// <summary>Settings read from configuration itself, before options exist (where the endpoint is mapped).</summary>
+    private static readonly string[] ReadDirectly = [Receiver.Ingest.EventPaths.BaseUrlKey, Receiver.Ingest.EventPaths.BasePathKey];
 
     private sealed record Row(string Key, string Variables, string Default);
 
